@@ -1,0 +1,303 @@
+/**
+ * How one chat becomes `chat_message` rows: the rules of upstream migration
+ * 8452d01d26d7 (v0.8.12 and the chunked fix share them), with the Python
+ * semantics that decide the bytes written. The seeder (to build its
+ * manifest), every strategy and the verifier use this one module.
+ */
+import { dumps, isDict, loads, PyFloat, pyTypeName, truthy, floatRepr, type PyDict, type PyValue } from './python-json.ts';
+
+/** The columns of `chat_message`, in table order. */
+export const MESSAGE_COLUMNS = [
+  'id',
+  'chat_id',
+  'user_id',
+  'role',
+  'parent_id',
+  'content',
+  'output',
+  'model_id',
+  'files',
+  'sources',
+  'embeds',
+  'done',
+  'status_history',
+  'error',
+  'usage',
+  'created_at',
+  'updated_at',
+] as const;
+export type MessageColumn = (typeof MESSAGE_COLUMNS)[number];
+
+/** Columns upstream writes through SQLAlchemy's JSON type. */
+export const JSON_COLUMNS = ['content', 'output', 'files', 'sources', 'embeds', 'status_history', 'error', 'usage'] as const;
+
+/** 2020-01-01T00:00:00Z: timestamps before it are replaced by the migration's start time. */
+export const MIN_TIMESTAMP = 1_577_836_800;
+/** Above this a timestamp is taken to be in milliseconds. */
+export const MILLISECONDS_ABOVE = 10_000_000_000;
+
+/** One row of `chat_message` as the driver sends it: text, JSON text, boolean, integers. */
+export interface MessageRow {
+  id: string;
+  chat_id: string;
+  user_id: string | null;
+  role: string | null;
+  parent_id: string | null;
+  content: string;
+  output: string;
+  model_id: string | null;
+  files: string;
+  sources: string;
+  embeds: string;
+  done: boolean | null;
+  status_history: string;
+  error: string;
+  usage: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A message that upstream would try to insert but that fails alone (logged, counted, skipped). */
+export interface RowFailure {
+  id: string;
+  chatId: string;
+  reason: string;
+}
+
+export interface ChatRows {
+  rows: MessageRow[];
+  /** Parallel to `rows`: true where the timestamp fell back to the migration's `now`. */
+  timestampIsNow: boolean[];
+  failures: RowFailure[];
+}
+
+/** The query upstream streams (v0.8.12) or pages through (the fix) skips these chats. */
+export function isMigratedChat(userId: string | null): boolean {
+  // `user_id NOT LIKE 'shared-%'`: NULL is not migrated either.
+  return userId !== null && !userId.startsWith('shared-');
+}
+
+/**
+ * The `(message_id, message)` pairs upstream turns into rows, in dict order.
+ * `chat` is the value of the `chat` column as `json.loads` returned it.
+ */
+export function migratedMessages(chat: PyValue | undefined): [string, PyDict][] {
+  let doc = chat;
+  if (!truthy(doc)) return [];
+  if (typeof doc === 'string') {
+    try {
+      doc = loads(doc);
+    } catch {
+      return [];
+    }
+  }
+  // Upstream reaches history through `.get`; a document that is not an object has none.
+  if (!isDict(doc)) return [];
+  const history = doc.get('history');
+  if (!isDict(history)) return [];
+  const messages = history.get('messages');
+  if (!isDict(messages)) return [];
+  const out: [string, PyDict][] = [];
+  for (const [messageId, message] of messages) {
+    if (isDict(message) && truthy(message.get('role'))) out.push([messageId, message]);
+  }
+  return out;
+}
+
+/**
+ * `int(float(x))` then the range rules: milliseconds are divided first, then
+ * anything before 2020 or more than a day in the future becomes `now`.
+ */
+export function coerceTimestamp(value: PyValue | undefined, now: number): { value: number; isNow: boolean } {
+  const raw = value === undefined ? now : value;
+  let ts = pyIntOfFloat(raw);
+  if (ts === undefined) return { value: now, isNow: true };
+  if (ts > MILLISECONDS_ABOVE) ts = Math.floor(ts / 1000);
+  if (ts < MIN_TIMESTAMP || ts > now + 86_400) return { value: now, isNow: true };
+  return { value: ts, isNow: value === undefined };
+}
+
+/** Python's `int(float(x))`, or undefined where Python raises. */
+export function pyIntOfFloat(v: PyValue): number | undefined {
+  let f: number | undefined;
+  if (typeof v === 'boolean') f = v ? 1 : 0;
+  else if (typeof v === 'number') f = v;
+  else if (typeof v === 'bigint') f = Number(v);
+  else if (v instanceof PyFloat) f = v.value;
+  else if (typeof v === 'string') f = pyFloatOfString(v);
+  if (f === undefined || !Number.isFinite(f)) return undefined;
+  return Math.trunc(f) || 0;
+}
+
+// Python's str.strip() whitespace (str.isspace()).
+const PY_SPACE = '[\\s\\x1c-\\x1f\\x85]';
+const PY_STRIP = new RegExp(`^${PY_SPACE}+|${PY_SPACE}+$`, 'g');
+const DIGITS = '\\d(?:_?\\d)*';
+const PY_FLOAT = new RegExp(`^[+-]?(?:(?:${DIGITS})(?:\\.(?:${DIGITS})?)?|\\.${DIGITS})(?:[eE][+-]?${DIGITS})?$`);
+const PY_FLOAT_SPECIAL = /^[+-]?(?:inf|infinity|nan)$/i;
+
+/** Python's `float(str)` for ASCII numerals, or undefined where it raises. */
+export function pyFloatOfString(s: string): number | undefined {
+  const t = s.replace(PY_STRIP, '');
+  if (PY_FLOAT_SPECIAL.test(t)) return t.toLowerCase().includes('nan') ? NaN : t.startsWith('-') ? -Infinity : Infinity;
+  if (!PY_FLOAT.test(t)) return undefined;
+  return Number(t.replace(/_/g, ''));
+}
+
+type Adapted<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** What psycopg2 sends for a value bound to a `text` column, as the column then stores it. */
+export function adaptText(v: PyValue | undefined): Adapted<string | null> {
+  if (v === null || v === undefined) return { ok: true, value: null };
+  if (typeof v === 'boolean') return { ok: true, value: v ? 'true' : 'false' };
+  if (typeof v === 'number' || typeof v === 'bigint') return { ok: true, value: String(v) };
+  if (v instanceof PyFloat) return { ok: true, value: numericTextOfFloat(v.value) };
+  if (typeof v === 'string') {
+    if (v.includes('\0')) return { ok: false, reason: 'A string literal cannot contain NUL (0x00) characters.' };
+    if (!v.isWellFormed()) return { ok: false, reason: "'utf-8' codec can't encode character: surrogates not allowed" };
+    return { ok: true, value: v };
+  }
+  return { ok: false, reason: `can't adapt type '${pyTypeName(v)}'` };
+}
+
+/**
+ * A float literal (`repr`) becomes a PostgreSQL numeric before it is assigned
+ * to text, so `1e+16` is stored as `10000000000000000`.
+ */
+export function numericTextOfFloat(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(floatRepr(x));
+  if (!m) throw new Error(`unexpected float repr ${floatRepr(x)}`);
+  const [, sign, int, frac = '', exp = '0'] = m;
+  const digits = int + frac;
+  const scale = frac.length - Number(exp);
+  let text: string;
+  if (scale <= 0) text = (digits + '0'.repeat(-scale)).replace(/^0+(?=\d)/, '');
+  else {
+    const padded = digits.padStart(scale + 1, '0');
+    text = `${padded.slice(0, padded.length - scale).replace(/^0+(?=\d)/, '')}.${padded.slice(padded.length - scale)}`;
+  }
+  return /[1-9]/.test(text) ? sign + text : text;
+}
+
+/** SQLAlchemy's Boolean bind processor on a native-boolean dialect. */
+export function adaptBoolean(v: PyValue | undefined): Adapted<boolean | null> {
+  if (v === null || v === undefined) return { ok: true, value: null };
+  if (typeof v === 'boolean') return { ok: true, value: v };
+  // `value in {None, True, False}` is true for 1, 0, 1.0 and 0.0 (Python equality).
+  const n = typeof v === 'number' ? v : v instanceof PyFloat ? v.value : undefined;
+  if (n === 1 || n === 0) return { ok: true, value: n === 1 };
+  if (typeof v === 'number' || typeof v === 'bigint') return { ok: false, reason: `Value ${v} is not None, True, or False` };
+  return { ok: false, reason: `Not a boolean value: ${pyRepr(v)}` };
+}
+
+/** SQLAlchemy's JSON type: `json.dumps`, a missing value as `null`. */
+export function adaptJson(v: PyValue | undefined): Adapted<string> {
+  if (!storableInJson(v)) return { ok: false, reason: 'invalid input syntax for type json' };
+  return { ok: true, value: dumps(v ?? null) };
+}
+
+// PostgreSQL's json type rejects NaN/Infinity and unpaired surrogate escapes.
+function storableInJson(v: PyValue | undefined): boolean {
+  if (v === null || v === undefined || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint') return true;
+  if (typeof v === 'string') return v.isWellFormed();
+  if (v instanceof PyFloat) return Number.isFinite(v.value);
+  if (Array.isArray(v)) return v.every(storableInJson);
+  for (const [k, val] of v) if (!k.isWellFormed() || !storableInJson(val)) return false;
+  return true;
+}
+
+function pyRepr(v: PyValue): string {
+  if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (v instanceof PyFloat) return floatRepr(v.value);
+  if (v === null) return 'None';
+  return dumps(v);
+}
+
+/**
+ * One message as the row upstream inserts, or why inserting it fails.
+ * `timestampIsNow` says the timestamp fell back to `now`.
+ */
+export function messageRow(
+  chatId: string,
+  userId: string | null,
+  messageId: string,
+  message: PyDict,
+  now: number,
+): { ok: true; row: MessageRow; timestampIsNow: boolean } | { ok: false; failure: RowFailure } {
+  const id = `${chatId}-${messageId}`;
+  const ts = coerceTimestamp(message.get('timestamp'), now);
+  const fail = (reason: string) => ({ ok: false as const, failure: { id, chatId, reason } });
+  const idText = adaptText(id);
+  if (!idText.ok) return fail(`id: ${idText.reason}`);
+  const text: Partial<Record<'role' | 'parent_id' | 'model_id', string | null>> = {};
+  for (const [column, key] of [
+    ['role', 'role'],
+    ['parent_id', 'parentId'],
+    ['model_id', 'model'],
+  ] as const) {
+    const a = adaptText(message.get(key));
+    if (!a.ok) return fail(`${column}: ${a.reason}`);
+    text[column] = a.value;
+  }
+  const json: Partial<Record<(typeof JSON_COLUMNS)[number], string>> = {};
+  for (const [column, key] of [
+    ['content', 'content'],
+    ['output', 'output'],
+    ['files', 'files'],
+    ['sources', 'sources'],
+    ['embeds', 'embeds'],
+    ['status_history', 'statusHistory'],
+    ['error', 'error'],
+    ['usage', 'usage'],
+  ] as const) {
+    const a = adaptJson(message.get(key));
+    if (!a.ok) return fail(`${column}: ${a.reason}`);
+    json[column] = a.value;
+  }
+  const done = adaptBoolean(message.has('done') ? message.get('done') : true);
+  if (!done.ok) return fail(`done: ${done.reason}`);
+  return {
+    ok: true,
+    timestampIsNow: ts.isNow,
+    row: {
+      id,
+      chat_id: chatId,
+      user_id: userId,
+      role: text.role!,
+      parent_id: text.parent_id!,
+      content: json.content!,
+      output: json.output!,
+      model_id: text.model_id!,
+      files: json.files!,
+      sources: json.sources!,
+      embeds: json.embeds!,
+      done: done.value,
+      status_history: json.status_history!,
+      error: json.error!,
+      usage: json.usage!,
+      created_at: ts.value,
+      updated_at: ts.value,
+    },
+  };
+}
+
+/** Every row one chat yields, and the messages that would fail to insert. */
+export function chatToRows(chatId: string, userId: string | null, chat: PyValue | undefined, now: number): ChatRows {
+  const out: ChatRows = { rows: [], timestampIsNow: [], failures: [] };
+  if (!isMigratedChat(userId)) return out;
+  for (const [messageId, message] of migratedMessages(chat)) {
+    const r = messageRow(chatId, userId, messageId, message, now);
+    if (r.ok) {
+      out.rows.push(r.row);
+      out.timestampIsNow.push(r.timestampIsNow);
+    } else out.failures.push(r.failure);
+  }
+  return out;
+}
+
+/** Parse the `chat` column's text as upstream's driver does; SQL NULL stays null. */
+export function parseChatColumn(text: string | null): PyValue {
+  return text === null ? null : loads(text);
+}
