@@ -112,3 +112,10 @@ export const STAMP_AFTER_SQL = `UPDATE alembic_version SET version_num = '${REVI
 
 /** The chats every variant reads: shared snapshots and NULL owners are skipped. */
 export const MIGRATED_CHATS_WHERE = "user_id NOT LIKE 'shared-%'";
+
+/**
+ * The write probe's own chats (see harness/measure): the application's writes
+ * during a migration. Their documents hold no messages, so they never change
+ * what a migration must write; verification leaves them out of `chat`'s checksum.
+ */
+export const PROBE_USER_ID = 'owui-harness-probe';

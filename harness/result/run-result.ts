@@ -1,0 +1,220 @@
+/**
+ * `result.json`, schemaVersion 1: the source of truth of a run. Base units
+ * (bytes, milliseconds), raw samples; every report is a pure function of it.
+ * The JSON Schema in `result.schema.json` describes the same shape and tests
+ * validate every report they produce against it.
+ */
+
+export const SCHEMA_VERSION = 1;
+
+export type Outcome = 'succeeded' | 'failed';
+
+/** How an attempt ended. */
+export type AttemptEnd =
+  | 'completed'
+  /** The migration itself failed (an error it raised). */
+  | 'error'
+  /** Simulated platform deadline: the connection was ended after `deadline`. */
+  | 'deadline'
+  /** Simulated `kill-at`: the connection was ended at a fraction of the work. */
+  | 'killed'
+  /** `crash-at`: the server was SIGKILLed, then restarted. */
+  | 'crashed'
+  /** `wal-limit`: pg_wal outgrew its limit (simulated by ending the connection, or a real full volume). */
+  | 'wal-limit'
+  /** The harness was interrupted (SIGINT/SIGTERM). */
+  | 'interrupted';
+
+export interface Attempt {
+  n: number;
+  /** Milliseconds since the strategy started. */
+  startMs: number;
+  endMs: number;
+  durationMs: number;
+  ended: AttemptEnd;
+  error: string | null;
+  /** Rows this attempt reported inserting (in its transaction(s)). */
+  rowsWritten: number;
+  /** Rows in `chat_message` after the attempt (counted), or null when the table is absent. */
+  rowsKept: number | null;
+  /** `alembic_version` after the attempt. */
+  alembicVersion: string | null;
+}
+
+export interface Sample {
+  /** Milliseconds since the strategy started. */
+  tMs: number;
+  attempt: number;
+  /** WAL bytes since the strategy started (LSN difference). */
+  walBytes: number;
+  /** Rows the migration reports written so far in the current attempt. */
+  rows: number;
+  /** Size of pg_wal, or null where the server does not let us read it. */
+  walDirBytes: number | null;
+  /** Checkpoints (timed + requested) since the strategy started. */
+  checkpoints: number;
+  /** Age of the migration's oldest open transaction, ms. */
+  txAgeMs: number | null;
+  /** Latency of the write probe's write in flight or last finished, ms. */
+  probeMs: number | null;
+}
+
+export interface WalFigures {
+  /** LSN difference over the strategy, minus the probe's own WAL. */
+  bytes: number;
+  /** pg_stat_wal deltas, minus the probe's own. */
+  records: number;
+  fpi: number;
+  statBytes: number;
+}
+
+export interface WriteStall {
+  /** Probe writes issued (update a chat's title/updated_at, insert a new chat). */
+  probes: number;
+  timeouts: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+  /** Writes that took longer than 1 s. */
+  over1s: number;
+  /** Longest continuous span in which probe writes were blocked, ms. */
+  longestBlockedMs: number;
+  /** The probe's own WAL, measured per statement and subtracted from the migration's. */
+  wal: { bytes: number; records: number; fpi: number };
+}
+
+export interface RowsVerification {
+  /** Rows present in `chat_message`. */
+  inserted: number;
+  expected: number;
+  missing: number;
+  unexpected: number;
+  mismatched: number;
+  /** Messages the manifest expects to fail (and that are indeed absent). */
+  expectedFailures: number;
+  /** Order-independent checksum of the rows' bodies (comparable across strategies). */
+  checksum: string | null;
+}
+
+export interface SchemaVerification {
+  tableExists: boolean;
+  indexesMissing: string[];
+  fkPresent: boolean;
+  fkValidated: boolean;
+  /** For a failed single-transaction run: true when the database is exactly as before. */
+  untouched: boolean | null;
+}
+
+export interface PhaseTiming {
+  name: string;
+  durationMs: number;
+}
+
+export interface StrategyResult {
+  name: string;
+  summary: string;
+  outcome: Outcome;
+  error: string | null;
+  attempts: Attempt[];
+  /** Wall time from the first attempt's start to the last attempt's end. */
+  durationMs: number;
+  phases: PhaseTiming[];
+  wal: WalFigures;
+  checkpoints: { timed: number; requested: number };
+  peakWalDirBytes: number | null;
+  longestTransactionMs: number | null;
+  /** Lock modes the migration's connection(s) held on `chat`. */
+  locksOnChat: string[];
+  writeStall: WriteStall;
+  clientPeakRssBytes: number | null;
+  rows: RowsVerification;
+  schema: SchemaVerification;
+  /** True when rows and schema verify (a succeeded outcome with nothing missing or wrong). */
+  verified: boolean;
+  alembicVersion: string | null;
+  /** Rows written by attempts and then lost to a rollback. */
+  rowsLost: number;
+  /** Bytes of `chat_message` (heap + TOAST + indexes) after the run. */
+  chatMessageBytes: number | null;
+  /** WAL bytes / chat_message bytes. */
+  walAmplification: number | null;
+  failures: { id: string; reason: string }[];
+  timeline: Sample[];
+  warnings: string[];
+  output?: { stdout: string; stderr: string; exitCode: number | null };
+  /** Name of the database kept with `--keep`, with its redacted URL. */
+  kept?: { database: string; url: string };
+}
+
+export interface Check {
+  name: string;
+  strategy: string;
+  passed: boolean;
+  /** Measured value, human-readable. */
+  measured: string;
+  /** The limit, human-readable. */
+  limit: string;
+  detail?: string;
+}
+
+export interface Projection {
+  strategy: string;
+  size: number;
+  durationMs: number;
+  durationMsLow: number;
+  durationMsHigh: number;
+  walBytes: number;
+  walBytesLow: number;
+  walBytesHigh: number;
+  fpi: number;
+  fpiLow: number;
+  fpiHigh: number;
+}
+
+export interface RunResult {
+  schemaVersion: 1;
+  runId: string;
+  /** The command line that produced it (passwords redacted). */
+  command: string;
+  kind: 'run' | 'repro' | 'seed' | 'gate' | 'validate' | 'sweep';
+  startedAt: string;
+  finishedAt: string | null;
+  /** `complete`, or where the run stopped. */
+  status: 'complete' | 'interrupted' | 'error';
+  stoppedAt: string | null;
+  error: string | null;
+  scenario: { name: string; description: string };
+  harness: { version: string; node: string; platform: string; cpus: number; memoryBytes: number };
+  postgres: {
+    provider: string;
+    version: string;
+    description: string;
+    /** What the server reports (`SHOW`), not what was asked. */
+    settings: Record<string, string>;
+    requested: Record<string, string>;
+  };
+  dataset: {
+    source: 'seed' | 'database';
+    sourceDatabase: string | null;
+    seed: number | null;
+    key: string;
+    chats: number;
+    migratedChats: number;
+    messages: number;
+    expectedRows: number;
+    expectedFailures: number;
+    nowRows: number;
+    chatTableBytes: number;
+    generatedBytes: number;
+    seedSeconds: number;
+    reused: 'no' | 'cache' | 'database';
+    edgeCases: Record<string, number>;
+  } | null;
+  faults: { description: string; deadlineMs: number | null; restarts: number; calibration: { strategy: string; durationMs: number } | null } | null;
+  strategies: StrategyResult[];
+  checks?: Check[];
+  projections?: Projection[];
+  /** Free-form per-kind extras (sweep points, validate verdicts). */
+  extra?: Record<string, unknown>;
+  warnings: string[];
+}

@@ -1,0 +1,80 @@
+/**
+ * A migration under test: one entry point that runs one attempt against a
+ * database stamped at 374d2f66af06 and either returns (the attempt finished)
+ * or throws (the attempt failed: a terminated connection, a crash, an error).
+ * The runner decides about retries, faults, measurements and verification.
+ */
+import type { RowFailure } from '../openwebui/chat-to-rows.ts';
+import type { Client } from '../postgres/sql.ts';
+import type { StartedPostgres } from '../postgres/started-postgres.ts';
+
+/** Names of the phases a strategy reports, for per-phase durations. */
+export type PhaseName = 'schema' | 'load' | 'indexes' | 'constraint' | 'stamp' | 'command';
+
+export interface StrategyContext {
+  server: StartedPostgres;
+  /** The database under test (a clone of the seeded template). */
+  database: string;
+  /**
+   * Connect to the database under test. Every connection a strategy uses
+   * must come from here: the runner finds the migration's backends by the
+   * `application_name` this sets (`owui-harness:migration…`) to measure
+   * them and to end them when a fault says so.
+   */
+  connect(role?: string): Promise<Client>;
+  /**
+   * Rows written so far in this attempt (cumulative), and whether they are
+   * committed. Cheap: called per batch, feeds the timeline and `kill-at`.
+   */
+  progress(rows: number, committed: boolean): void;
+  /** The attempt entered a phase. */
+  phase(name: PhaseName): void;
+  /** A line for the run's log (stderr when verbose). */
+  log(line: string): void;
+  /**
+   * Aborted when this attempt must end: a fault ended it (the runner also
+   * terminates the migration's backends) or the run was interrupted.
+   * In-process strategies see their queries fail anyway; `external` must
+   * kill its child process group.
+   */
+  signal: AbortSignal;
+  /** Strategy-specific options from the scenario or the command line. */
+  options: StrategyOptions;
+}
+
+export interface StrategyOptions {
+  /** `parallel`: worker count. Default is the number of cores. */
+  workers?: number;
+  /** `external`: the shell command to run. */
+  command?: string;
+  /** `external`: kill the command after this long (ms); the runner's faults usually decide instead. */
+  commandTimeoutMs?: number;
+}
+
+export interface AttemptReport {
+  /** Rows this attempt inserted (as the server reported them). */
+  rowsInserted: number;
+  /** Messages whose insert failed and was skipped (upstream logs and counts these). */
+  rowsFailed: number;
+  /** The first failures, for the report. */
+  failures: RowFailure[];
+  /** Peak RSS of a child process (`external`), bytes. */
+  childPeakRssBytes?: number;
+  /** Captured output (`external`), truncated. */
+  stdout?: string;
+  stderr?: string;
+  exitCode?: number | null;
+}
+
+export interface Strategy {
+  name: string;
+  /** One line for `--help` and reports. */
+  summary: string;
+  /** True when the whole migration is one transaction (a failure keeps nothing). */
+  singleTransaction: boolean;
+  /** True when rerunning after an interruption continues instead of starting over. */
+  resumable: boolean;
+  /** Verification expects `usage` to be NULL (v0.8.0 never wrote it). */
+  writesUsage: boolean;
+  run(ctx: StrategyContext): Promise<AttemptReport>;
+}

@@ -1,0 +1,23 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StartedEmbeddedPostgres } from '../../harness/postgres/embedded-server.ts';
+import { seedTemplate, startTestServer, withClient } from '../support/postgres.ts';
+
+let server: StartedEmbeddedPostgres;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('seeding a small dataset', () => {
+  it('loads chats and a manifest', async () => {
+    const s = await seedTemplate(server, 'tpl_small');
+    expect(s.chats).toBeGreaterThan(120);
+    expect(s.expectedRows).toBeGreaterThan(0);
+    await withClient(server, 'tpl_small', async (c) => {
+      const r = await c.query('SELECT count(*)::int AS n FROM chat');
+      expect(r.rows[0].n).toBe(s.chats);
+    });
+  });
+});
