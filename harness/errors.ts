@@ -14,6 +14,11 @@ export class EnvironmentError extends Error {
   override name = 'EnvironmentError';
 }
 
+/** A gate or validation check did not hold: the message names the failing checks. Exit code 1. */
+export class CheckFailed extends Error {
+  override name = 'CheckFailed';
+}
+
 /** The run was interrupted by a signal; partial results were written. */
 export class InterruptedError extends Error {
   override name = 'InterruptedError';

@@ -64,7 +64,7 @@ export function planDataset(spec: DatasetSpec): DatasetPlan {
 export function datasetKey(spec: DatasetSpec): string {
   const shape = spec.chats !== undefined ? `c${spec.chats}` : `b${spec.targetBytes}`;
   const h = createHash('sha256')
-    .update(JSON.stringify({ v: GENERATOR_VERSION, seed: spec.seed, shape, e: spec.edgeCaseRate, s: spec.sharedRate }))
+    .update(JSON.stringify({ v: GENERATOR_VERSION, seed: spec.seed, shape, e: spec.edgeCaseRate, s: spec.sharedRate, ...(spec.sizeScale !== undefined && spec.sizeScale !== 1 ? { k: spec.sizeScale } : {}) }))
     .digest('hex')
     .slice(0, 10);
   return `g${GENERATOR_VERSION}_s${spec.seed}_${shape}_${h}`;

@@ -77,8 +77,9 @@ export function emptyUnitManifest(): UnitManifest {
 export function expectChatRow(
   m: UnitManifest,
   chat: { id: string; userId: string | null; doc: PyValue },
+  now: number = NOW_REFERENCE,
 ): { rowLines: string; failureLines: string } {
-  const out = chatToRows(chat.id, chat.userId, chat.doc, NOW_REFERENCE);
+  const out = chatToRows(chat.id, chat.userId, chat.doc, now);
   let rowLines = '';
   let failureLines = '';
   out.rows.forEach((row, i) => {

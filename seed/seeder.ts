@@ -12,6 +12,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
+import { chatChecksumSql } from '../harness/openwebui/row-digest.ts';
 import { ALEMBIC_VERSION_DDL, CHAT_CONSTRAINT_DDL, CHAT_COPY_COLUMNS, CHAT_INDEX_DDL, CHAT_TABLE_DDL } from '../harness/openwebui/schema.ts';
 import { closeQuietly, connect, type Client } from '../harness/postgres/sql.ts';
 import type { StartedPostgres } from '../harness/postgres/started-postgres.ts';
@@ -58,6 +59,8 @@ export interface SeedSummary {
   nowRows: number;
   /** Order-independent checksum of the expected rows' bodies. */
   checksum: string;
+  /** Order-independent checksum of every chat's id and document (`chatChecksumSql`): tells an untouched database. */
+  chatChecksum: string;
   generatedBytes: number;
   chatTableBytes: number;
   edgeCases: Record<string, number>;
@@ -242,10 +245,11 @@ export async function seedDatabase(opts: SeedOptions): Promise<SeedSummary> {
     await admin.query('VACUUM (FREEZE, ANALYZE) alembic_version');
     await admin.query('VACUUM (FREEZE, ANALYZE) harness.expected_rows');
     await admin.query('VACUUM (FREEZE, ANALYZE) harness.expected_failures');
+    const chatChecksum = await chatChecksumOf(admin);
     opts.onProgress?.({ phase: 'checkpoint', bytesDone, bytesTotal, unitsDone, unitsTotal: units.length });
     await admin.query('CHECKPOINT');
     const seconds = (performance.now() - started) / 1000;
-    const summary = await summarize(admin, spec, key, seconds, false, loadedHere, units.length - loadedHere);
+    const summary = await summarize(admin, spec, key, seconds, false, loadedHere, units.length - loadedHere, chatChecksum);
     await admin.query("UPDATE harness.dataset SET state = 'complete', summary = $1", [JSON.stringify(summary)]);
     opts.onProgress?.({ phase: 'done', bytesDone, bytesTotal, unitsDone, unitsTotal: units.length });
     return summary;
@@ -254,7 +258,20 @@ export async function seedDatabase(opts: SeedOptions): Promise<SeedSummary> {
   }
 }
 
-async function summarize(admin: Client, spec: DatasetSpec, key: string, seconds: number, reused: boolean, loaded: number, resumed: number): Promise<SeedSummary> {
+async function chatChecksumOf(admin: Client): Promise<string> {
+  return (await admin.query<{ s: string }>(`SELECT ${chatChecksumSql('c')} AS s FROM chat c`)).rows[0].s;
+}
+
+async function summarize(
+  admin: Client,
+  spec: DatasetSpec,
+  key: string,
+  seconds: number,
+  reused: boolean,
+  loaded: number,
+  resumed: number,
+  chatChecksum?: string,
+): Promise<SeedSummary> {
   const t = (await admin.query(MANIFEST_TOTALS_SQL)).rows[0];
   const edges: Record<string, number> = {};
   for (const r of (await admin.query<{ edge_cases: string }>('SELECT edge_cases FROM harness.load_units')).rows) {
@@ -276,6 +293,7 @@ async function summarize(admin: Client, spec: DatasetSpec, key: string, seconds:
     expectedFailures: Number(t.failures),
     nowRows: Number(t.now_rows),
     checksum: t.checksum as string,
+    chatChecksum: chatChecksum ?? prior?.chatChecksum ?? (await chatChecksumOf(admin)),
     generatedBytes: Number(t.bytes),
     chatTableBytes: Number(size.rows[0].s),
     edgeCases: edges,

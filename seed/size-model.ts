@@ -42,9 +42,15 @@ export function drawChatSize(p: Prng): number {
   }
 }
 
-/** Messages in a chat of that size: a few for small chats, hundreds for the largest. */
+/**
+ * Messages in a chat of that size. A message takes more room in larger chats
+ * (longer answers, web sources): about 1.5 kB of document in a 4 kB chat,
+ * 10 kB in a 2.4 MB one, each current-branch message counted twice (Open
+ * WebUI stores it twice). So small chats hold a few messages and the
+ * largest hundreds to a thousand.
+ */
 export function messageCountFor(bytes: number, p: Prng): number {
-  const base = 2 + 1.2 * Math.sqrt(bytes / 1500);
-  const n = Math.round(base * (0.75 + 0.5 * p.next()));
-  return Math.max(2, Math.min(400, n));
+  const perMessage = 1500 * Math.pow(bytes / 4096, 0.3);
+  const n = Math.round((bytes / perMessage) * (0.75 + 0.5 * p.next()));
+  return Math.max(2, Math.min(1000, n));
 }

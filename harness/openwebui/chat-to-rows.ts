@@ -129,8 +129,8 @@ export function pyIntOfFloat(v: PyValue): number | undefined {
   return Math.trunc(f) || 0;
 }
 
-// Python's str.strip() whitespace (str.isspace()).
-const PY_SPACE = '[\\s\\x1c-\\x1f\\x85]';
+// Python's str.strip() whitespace (str.isspace()): not JavaScript's \\s, which also holds U+FEFF.
+const PY_SPACE = '[\\t\\n\\x0b\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
 const PY_STRIP = new RegExp(`^${PY_SPACE}+|${PY_SPACE}+$`, 'g');
 const DIGITS = '\\d(?:_?\\d)*';
 const PY_FLOAT = new RegExp(`^[+-]?(?:(?:${DIGITS})(?:\\.(?:${DIGITS})?)?|\\.${DIGITS})(?:[eE][+-]?${DIGITS})?$`);

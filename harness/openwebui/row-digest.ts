@@ -79,3 +79,17 @@ export function checksumSql(digestUuidExpr: string): string {
 }
 
 export const CHECKSUM_MODULUS = 18446744073709551616n;
+
+/**
+ * SQL for the digest of one `chat` row (aliased `alias`): its id and its
+ * document, the parts nothing but a migration gone wrong would change (the
+ * write probe updates titles and timestamps of existing chats), as uuid.
+ */
+export function chatDigestSql(alias: string): string {
+  return `md5(${sqlField(`${alias}.id::text`)} || ${sqlField(`${alias}.chat::text`)})::uuid`;
+}
+
+/** SQL aggregate: order-independent checksum of the `chat` rows aliased `alias` (add FROM and WHERE). */
+export function chatChecksumSql(alias: string): string {
+  return checksumSql(chatDigestSql(alias));
+}

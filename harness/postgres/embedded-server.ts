@@ -9,7 +9,7 @@
  * a server with its children.
  */
 import { spawn, execFile } from 'node:child_process';
-import { chmod, chown, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, open, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -85,6 +85,8 @@ export interface EmbeddedOptions {
   settings: ServerSettings;
   /** An initialised data directory to use (e.g. a copy of a cached seed); otherwise initdb runs in a new temp dir. */
   dataDir?: string;
+  /** Copy this stopped cluster's directory into the server's temp dir and run on the copy (a cached seed). */
+  copyFrom?: string;
   /** Password of an existing data directory's superuser. */
   password?: string;
   /** Remove the data directory on stop. Default is true for a directory the server created. */
@@ -140,12 +142,18 @@ export class EmbeddedPostgresServer {
     await chmod(base, 0o711);
     const ownsDir = this.options.dataDir === undefined;
     const dataDir = this.options.dataDir ?? path.join(base, 'data');
+    if (this.options.copyFrom) await execFileP('cp', ['-a', '--reflink=auto', this.options.copyFrom, dataDir]);
     const password = this.options.password ?? randomBytes(18).toString('base64url');
     const registryIds: string[] = [];
     const undoBase = onCleanup(`temp dir ${base}`, () => rm(base, { recursive: true, force: true }));
     if (this.options.registry) registryIds.push(await this.options.registry.record({ kind: 'temp-dir', dir: base }));
     try {
-      if (ownsDir) await initCluster(dataDir, password, who, bins);
+      const initialised = await stat(path.join(dataDir, 'PG_VERSION')).then(
+        () => true,
+        () => false,
+      );
+      if (!initialised) await initCluster(dataDir, password, who, bins);
+      else if (this.options.password === undefined) throw new Error(`data directory ${dataDir} exists: pass its password`);
       const started = new StartedEmbeddedPostgres(bins, who, base, dataDir, password, this.options, ownsDir || !!this.options.removeOnStop, registryIds, undoBase);
       await started.launch(this.options.settings);
       return started;
@@ -200,7 +208,30 @@ export class StartedEmbeddedPostgres implements StartedPostgres {
     throw lastError;
   }
 
+  /** A `postmaster.pid` left by a server that was SIGKILLed (or whose harness was): remove it if its process is gone. */
+  private async clearStalePidFile(): Promise<void> {
+    const pidFile = path.join(this.dataDir, 'postmaster.pid');
+    let text: string;
+    try {
+      text = await readFile(pidFile, 'utf8');
+    } catch {
+      return;
+    }
+    const pid = Number(text.split('\n')[0]);
+    let alive = false;
+    try {
+      process.kill(pid, 0);
+      const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      alive = cmd.includes('postgres');
+    } catch {
+      alive = false;
+    }
+    if (alive) throw new EnvironmentError(`data directory ${this.dataDir} is in use by a running server (pid ${pid}); stop it first`);
+    await unlink(pidFile).catch(() => undefined);
+  }
+
   private async spawnAndWait(settings: ServerSettings): Promise<void> {
+    await this.clearStalePidFile();
     const log = await open(this.logFile, 'a');
     const logStart = (await log.stat()).size;
     const args = ['-D', this.dataDir, '-p', String(this.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'logging_collector=off'];

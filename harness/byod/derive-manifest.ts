@@ -1,0 +1,164 @@
+/**
+ * For a copy of someone's own Open WebUI database: read every chat once,
+ * before any strategy runs, and derive what a correct migration must write
+ * (with the same Python semantics as the ports), stored in the copy's
+ * `harness` schema exactly as the seeder stores its manifest, so every
+ * later step (clone, run, verify) works the same on real data.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom } from 'pg-copy-streams';
+import { chatToRows, isMigratedChat, migratedMessages, parseChatColumn } from '../openwebui/chat-to-rows.ts';
+import { chatChecksumSql } from '../openwebui/row-digest.ts';
+import type { PyValue } from '../openwebui/python-json.ts';
+import { closeQuietly, connect, type Client } from '../postgres/sql.ts';
+import type { StartedPostgres } from '../postgres/started-postgres.ts';
+import { emptyUnitManifest, expectChatRow, MANIFEST_DDL, MANIFEST_TOTALS_SQL } from '../../seed/manifest.ts';
+import type { SeedSummary } from '../../seed/seeder.ts';
+
+export interface SourceReport {
+  chats: number;
+  sharedChatsSkipped: number;
+  nullOwnerSkipped: number;
+  chatsWithoutRows: number;
+  unparseableDocuments: number;
+  messages: number;
+  bytes: number;
+  expectedRows: number;
+  expectedFailures: number;
+  failureReasons: Record<string, number>;
+}
+
+const FETCH = 200;
+
+async function copyLines(client: Client, sql: string, text: string): Promise<void> {
+  if (!text) return;
+  await pipeline(Readable.from([text]), client.query(copyFrom(sql)));
+}
+
+/**
+ * Derive and store the manifest in `database` (a harness-owned copy).
+ * `now` classifies timestamps as upstream would at migration time.
+ */
+export async function deriveManifest(server: StartedPostgres, database: string, sourceName: string, now = Math.floor(Date.now() / 1000)): Promise<{ summary: SeedSummary; report: SourceReport }> {
+  const started = performance.now();
+  const reader = await connect(server, database, 'manifest-read');
+  const writer = await connect(server, database, 'manifest-write');
+  const report: SourceReport = {
+    chats: 0,
+    sharedChatsSkipped: 0,
+    nullOwnerSkipped: 0,
+    chatsWithoutRows: 0,
+    unparseableDocuments: 0,
+    messages: 0,
+    bytes: 0,
+    expectedRows: 0,
+    expectedFailures: 0,
+    failureReasons: {},
+  };
+  try {
+    for (const ddl of MANIFEST_DDL) await writer.query(ddl);
+    await writer.query('TRUNCATE harness.expected_rows, harness.expected_failures, harness.load_units, harness.dataset');
+    await writer.query('BEGIN');
+    await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await reader.query('DECLARE manifest_chats NO SCROLL CURSOR FOR SELECT id, user_id, chat::text AS chat FROM chat');
+    const m = emptyUnitManifest();
+    for (;;) {
+      const rows = (await reader.query<{ id: string; user_id: string | null; chat: string | null }>(`FETCH FORWARD ${FETCH} FROM manifest_chats`)).rows;
+      if (!rows.length) break;
+      let rowLines = '';
+      let failureLines = '';
+      for (const r of rows) {
+        report.chats++;
+        m.chats++;
+        m.chatRows++;
+        report.bytes += r.chat?.length ?? 0;
+        m.bytes += r.chat?.length ?? 0;
+        if (!isMigratedChat(r.user_id)) {
+          if (r.user_id === null) report.nullOwnerSkipped++;
+          else report.sharedChatsSkipped++;
+          continue;
+        }
+        m.migratedChats++;
+        let doc: PyValue;
+        try {
+          doc = parseChatColumn(r.chat);
+        } catch {
+          // The server stores valid JSON; only a document the driver cannot read lands here.
+          report.unparseableDocuments++;
+          report.chatsWithoutRows++;
+          continue;
+        }
+        const before = m.expectedRows + m.failures;
+        const e = expectChatRow(m, { id: r.id, userId: r.user_id, doc }, now);
+        rowLines += e.rowLines;
+        failureLines += e.failureLines;
+        const messages = migratedMessages(doc).length;
+        m.messages += messages;
+        report.messages += messages;
+        if (m.expectedRows + m.failures === before) report.chatsWithoutRows++;
+        if (e.failureLines) {
+          for (const f of chatToRows(r.id, r.user_id, doc, now).failures) {
+            const reason = f.reason.replace(/:.*$/, (x) => x.slice(0, 60));
+            report.failureReasons[reason] = (report.failureReasons[reason] ?? 0) + 1;
+          }
+        }
+      }
+      await copyLines(writer, 'COPY harness.expected_rows (id, chat_id, body, usage, created_at) FROM STDIN', rowLines);
+      await copyLines(writer, 'COPY harness.expected_failures (id, chat_id, reason) FROM STDIN', failureLines);
+    }
+    await reader.query('COMMIT');
+    report.expectedRows = m.expectedRows;
+    report.expectedFailures = m.failures;
+    await writer.query(
+      `INSERT INTO harness.load_units (unit, chats, chat_rows, migrated_chats, messages, expected_rows, now_rows, failures, bytes, checksum, edge_cases)
+       VALUES ('source', $1, $2, $3, $4, $5, $6, $7, $8, $9, '{}')`,
+      [m.chats, m.chatRows, m.migratedChats, m.messages, m.expectedRows, m.nowRows, m.failures, m.bytes, m.checksum.toString()],
+    );
+    await writer.query('COMMIT');
+    await writer.query('ALTER TABLE harness.expected_rows ADD CONSTRAINT expected_rows_pkey PRIMARY KEY (id)').catch(async (err: Error & { code?: string }) => {
+      // Two messages mapping to the same row id (upstream would fail the second insert).
+      if (err.code !== '23505') throw err;
+      await writer.query('DELETE FROM harness.expected_rows a USING harness.expected_rows b WHERE a.id = b.id AND a.ctid > b.ctid');
+      await writer.query('ALTER TABLE harness.expected_rows ADD CONSTRAINT expected_rows_pkey PRIMARY KEY (id)');
+    });
+    await writer.query('VACUUM (FREEZE, ANALYZE) chat');
+    await writer.query('VACUUM (FREEZE, ANALYZE) harness.expected_rows');
+    const t = (await writer.query(MANIFEST_TOTALS_SQL)).rows[0];
+    const size = Number((await writer.query("SELECT pg_total_relation_size('chat') AS s")).rows[0].s);
+    const chatChecksum = (await writer.query<{ s: string }>(`SELECT ${chatChecksumSql('c')} AS s FROM chat c`)).rows[0].s;
+    const summary: SeedSummary = {
+      key: `db_${sourceName}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 40),
+      generatorVersion: 0,
+      seed: -1,
+      edgeCaseRate: 0,
+      sharedRate: 0,
+      chats: Number(t.chat_rows),
+      migratedChats: Number(t.migrated_chats),
+      messages: Number(t.messages),
+      expectedRows: Number(t.expected_rows),
+      expectedFailures: Number(t.failures),
+      nowRows: Number(t.now_rows),
+      checksum: t.checksum as string,
+      generatedBytes: Number(t.bytes),
+      chatTableBytes: size,
+      edgeCases: {},
+      seedSeconds: (performance.now() - started) / 1000,
+      reused: false,
+      unitsLoaded: 1,
+      unitsResumed: 0,
+      chatChecksum,
+    };
+    await writer.query("INSERT INTO harness.dataset (key, params, planned_chats, state, summary) VALUES ($1, $2, $3, 'complete', $4)", [
+      summary.key,
+      JSON.stringify({ sourceDatabase: sourceName, now }),
+      summary.chats,
+      JSON.stringify(summary),
+    ]);
+    await writer.query('CHECKPOINT');
+    return { summary, report };
+  } finally {
+    await closeQuietly(reader);
+    await closeQuietly(writer);
+  }
+}

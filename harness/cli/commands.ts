@@ -1,0 +1,273 @@
+/**
+ * The commands. Each action loads what it needs when it runs, so `--help`
+ * stays fast.
+ */
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { CheckFailed, UsageError } from '../errors.ts';
+import { gateChecks, RESUME_KILL_AT, type Thresholds } from '../gate/gate-checks.ts';
+import type { Check, RunResult } from '../result/run-result.ts';
+import type { RunPlan } from '../run.ts';
+import { parseDuration, parseSize } from '../units.ts';
+import type { CliContext } from './cli-context.ts';
+import { addRunFlags, buildPlan, duration, size, type RunFlags } from './run-options.ts';
+
+function runLike(name: string, ctx: CliContext, opts: { defaultScenario: string; strategies?: boolean; faults?: boolean }): Command {
+  return addRunFlags(new Command(name).exitOverride(), opts);
+}
+
+export function defineCommands(program: Command, ctx: CliContext): void {
+  const repro = runLike('repro', ctx, { defaultScenario: 'issue-23273' })
+    .summary('the headline reproduction of issue #23273 (what `npm run repro` runs)')
+    .description(
+      'Reproduce Open WebUI issue #23273 on PostgreSQL 15 with a reduced max_wal_size: seed about 1 GB of ' +
+        'incompressible chats (cached after the first run), calibrate a platform deadline to this machine, then run ' +
+        'the original single-transaction migration and the chunked fix under that deadline with restarts. Shows the ' +
+        'original failing at every attempt with nothing kept, the fix finishing with every row verified, and the WAL, ' +
+        'full-page-image and write-stall figures that explain why.',
+    )
+    .addHelpText('after', '\nExamples:\n  npm run repro\n  npm run repro -- --size 2GB --max-wal-size 32MB\n  npm run repro -- --provider testcontainers --out /tmp/repro')
+    .action(async (flags: RunFlags) => {
+      const { executeRun, defaultOutDir } = await import('./execute-run.ts');
+      const plan = await buildPlan('repro', flags, ['repro', ...ctx.argv.slice(1)], ctx.env, 'issue-23273');
+      await executeRun(ctx, { plan, outDir: flags.out ?? defaultOutDir(ctx, plan.runId), quiet: !!flags.quiet, verbose: !!flags.verbose });
+    });
+
+  const run = runLike('run', ctx, { defaultScenario: 'issue-23273' })
+    .summary('run strategies on seeded data under a scenario, measure and verify them')
+    .description(
+      "Seed (or reuse) a dataset, then run each strategy on its own copy of it, measuring WAL, checkpoints, pg_wal, " +
+        'write stalls and memory, and verifying every row against the seed\'s manifest. Strategies: original (v0.8.12), ' +
+        'v0.8.0, chunked (the fix), setbased, parallel, external (--cmd).',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npm run harness -- run --strategies original,chunked --size 200MB\n  npm run harness -- run --scenario small --fault kill-at=0.5 --fault restarts=1\n  npm run harness -- run --cmd "cd ../open-webui/backend && alembic upgrade 8452d01d26d7"',
+    )
+    .action(async (flags: RunFlags) => {
+      const { executeRun, defaultOutDir } = await import('./execute-run.ts');
+      const plan = await buildPlan('run', flags, ['run', ...ctx.argv.slice(1)], ctx.env, 'issue-23273');
+      await executeRun(ctx, { plan, outDir: flags.out ?? defaultOutDir(ctx, plan.runId), quiet: !!flags.quiet, verbose: !!flags.verbose });
+    });
+
+  const seed = runLike('seed', ctx, { defaultScenario: 'issue-23273', strategies: false, faults: false })
+    .summary('fill the chat table with realistic chats at a target size (and cache the result)')
+    .description(
+      "Seed Open WebUI's chat table (schema at revision 374d2f66af06) with documents shaped like real chats, content " +
+        'as random hex that TOAST cannot compress, deterministic from --seed, resumable after a kill, with a manifest of ' +
+        'the rows a correct migration must write. With the embedded server the seeded data directory is cached.',
+    )
+    .addHelpText('after', '\nExamples:\n  npm run harness -- seed --size 2GB\n  npm run harness -- seed --chats 5000 --seed 7\n  npm run harness -- seed --size 68GB --database-url postgres://user@staging:5432/postgres')
+    .action(async (flags: RunFlags) => {
+      const { executeRun, defaultOutDir } = await import('./execute-run.ts');
+      const plan = await buildPlan('seed', { ...flags, faults: false, probe: false }, ['seed', ...ctx.argv.slice(1)], ctx.env, 'issue-23273');
+      plan.seedOnly = true;
+      plan.strategies = [];
+      await executeRun(ctx, { plan, outDir: flags.out ?? defaultOutDir(ctx, plan.runId), quiet: !!flags.quiet, verbose: !!flags.verbose });
+    });
+
+  const report = new Command('report')
+    .exitOverride()
+    .summary('re-render report.md, chart.svg (and junit.xml) from a result.json')
+    .description('Read a result.json (validated against harness/result/result.schema.json) and write the reports next to it again.')
+    .argument('<result.json>', 'a result.json written by an earlier run')
+    .addHelpText('after', '\nExample:\n  npm run harness -- report results/20261121-142812-ab12/result.json')
+    .action(async (file: string) => {
+      const { reportCommand } = await import('../report/write-reports.ts');
+      const { files } = await reportCommand(file);
+      for (const f of files) ctx.stdout(f);
+    });
+
+  program.addCommand(repro);
+  program.addCommand(run);
+  program.addCommand(seed);
+  for (const c of extraCommands(ctx)) program.addCommand(c);
+  program.addCommand(report);
+}
+
+interface GateFlags extends RunFlags {
+  walAmplification?: number;
+  maxWriteStall?: number;
+  maxClientMemory?: number;
+  resumeCheck: boolean;
+  dryRun?: boolean;
+}
+
+function addThresholdFlags(cmd: Command): Command {
+  return cmd
+    .option('--wal-amplification <ratio>', "limit on WAL bytes / chat_message bytes (default: the scenario's, 1.2)", (v: string) => {
+      const x = Number(v);
+      if (!(x > 0) || !/^\s*\d*\.?\d+\s*$/.test(v)) throw new InvalidArgumentError(`'${v}' is not a ratio; use a positive number (e.g. 1.2).`);
+      return x;
+    })
+    .option('--max-write-stall <duration>', "limit on any one write to chat during the migration (default: the scenario's, 1s)", duration())
+    .option('--max-client-memory <size>', "limit on the migration client's peak RSS (default: the scenario's, 2GB)", size('--max-client-memory'))
+    .option('--no-resume-check', 'skip the kill-at-half-then-rerun check');
+}
+
+async function thresholdsOf(plan: RunPlan, flags: GateFlags): Promise<Thresholds> {
+  const t = plan.scenario.thresholds;
+  return {
+    walAmplification: flags.walAmplification ?? t.walAmplification,
+    maxWriteStallMs: flags.maxWriteStall ?? (parseDuration(t.maxWriteStall) as { ms: number }).ms,
+    clientPeakRssBytes: flags.maxClientMemory ?? (parseSize(t.clientPeakMemory) as { bytes: number }).bytes,
+    resumable: flags.resumeCheck !== false && t.resumable,
+  };
+}
+
+async function appendStepSummary(ctx: CliContext, file: string): Promise<void> {
+  const target = ctx.env.GITHUB_STEP_SUMMARY;
+  if (!target) return;
+  const { appendFile, readFile } = await import('node:fs/promises');
+  await appendFile(target, (await readFile(file, 'utf8')) + '\n');
+}
+
+function failingChecks(checks: Check[]): string {
+  const bad = checks.filter((c) => !c.passed);
+  return bad.map((c) => `  ✗ ${c.strategy}: ${c.name}: ${c.measured} (limit ${c.limit})`).join('\n');
+}
+
+function extraCommands(ctx: CliContext): Command[] {
+  const gate = runLike('gate', ctx, { defaultScenario: 'ci-gate' });
+  addThresholdFlags(gate)
+    .summary('CI regression gate: run a migration and check completion, rows, WAL, write stalls, resumability, memory')
+    .description(
+      'Run a migration (a built-in strategy, or --cmd "<command>") on seeded data under the scenario\'s faults and ' +
+        'check, each against a limit: it finishes; every row verifies (7 indexes, validated FK, stamp); WAL ' +
+        'amplification; the longest write to chat while it runs; killed half-way, a rerun finishes with nothing lost; ' +
+        'client peak memory. Exit 0 when all hold, 1 otherwise. Writes junit.xml, report.md and result.json, and ' +
+        'appends the Markdown to $GITHUB_STEP_SUMMARY when set.',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npm run harness -- gate                               # the chunked fix on the ci-gate scenario\n  npm run harness -- gate --strategies original         # fails: single transaction\n  npm run harness -- gate --cmd "alembic upgrade head" --wal-amplification 1.3',
+    )
+    .action(async (flags: GateFlags) => {
+      const { executeRun, defaultOutDir } = await import('./execute-run.ts');
+      const plan = await buildPlan('gate', withCmdDefault(flags), ['gate', ...ctx.argv.slice(1)], ctx.env, 'ci-gate');
+      const thresholds = await thresholdsOf(plan, flags);
+      if (thresholds.resumable) plan.resumeCheckAt = RESUME_KILL_AT;
+      const outDir = flags.out ?? defaultOutDir(ctx, plan.runId);
+      const { result } = await executeRun(ctx, {
+        plan,
+        outDir,
+        quiet: !!flags.quiet,
+        verbose: !!flags.verbose,
+        finalize: (result) => {
+          result.checks = checksOf(result, plan.strategies, thresholds);
+        },
+      });
+      await appendStepSummary(ctx, path.join(outDir, 'report.md'));
+      const checks = result.checks ?? [];
+      ctx.stdout(`gate: ${checks.filter((c) => c.passed).length}/${checks.length} checks hold; junit: ${path.join(outDir, 'junit.xml')}`);
+      if (result.status !== 'complete' || checks.some((c) => !c.passed)) throw new CheckFailed(`gate failed:\n${failingChecks(checks)}`);
+    });
+
+  const validate = runLike('validate', ctx, { defaultScenario: 'ci-gate' });
+  addThresholdFlags(validate)
+    .option('--dry-run', 'show what would be done (server, data, commands, checks) and touch nothing')
+    .summary("validate a pull request's migration command on seeded data (or your staging copy): one report to paste")
+    .description(
+      "For community testers: run the pull request's migration (--cmd, e.g. a real `alembic upgrade 8452d01d26d7` " +
+        'from a checkout of the pull request) as the external strategy next to original and chunked for reference, on ' +
+        'seeded data or on your own staging copy (--database-url; the harness works only in databases it creates), ' +
+        'and write one report.md to paste into the pull request: a verdict per check, the figures side by side, the ' +
+        'environment and settings, and the exact command line to reproduce. Exit 0 when every check holds, 1 otherwise.',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npm run harness -- validate --cmd "cd ~/open-webui/backend && alembic upgrade 8452d01d26d7"\n  npm run harness -- validate --cmd "./migrate.sh" --dry-run\n  npm run harness -- validate --cmd "alembic upgrade head" --database-url postgres://me@staging/postgres --size 10GB',
+    )
+    .action(async (flags: GateFlags) => {
+      if (!flags.cmd) throw new UsageError('validate needs --cmd "<command>": the migration to validate (run with DATABASE_URL pointing at the seeded copy)');
+      const plan = await buildPlan('validate', { ...flags, strategies: flags.strategies ?? ['external', 'original', 'chunked'] }, ['validate', ...ctx.argv.slice(1)], ctx.env, 'ci-gate');
+      const thresholds = await thresholdsOf(plan, flags);
+      const outDir = flags.out ?? (await import('./execute-run.ts')).defaultOutDir(ctx, plan.runId);
+      if (flags.dryRun) {
+        const { describeDryRun } = await import('./dry-run.ts');
+        for (const line of await describeDryRun(plan, thresholds, outDir)) ctx.stdout(line);
+        return;
+      }
+      if (thresholds.resumable) plan.resumeCheckAt = RESUME_KILL_AT;
+      const { executeRun } = await import('./execute-run.ts');
+      const { result } = await executeRun(ctx, {
+        plan,
+        outDir,
+        quiet: !!flags.quiet,
+        verbose: !!flags.verbose,
+        finalize: (result) => {
+          result.checks = checksOf(result, ['external'], thresholds);
+        },
+      });
+      await appendStepSummary(ctx, path.join(outDir, 'report.md'));
+      const checks = result.checks ?? [];
+      ctx.stdout(`validate: ${checks.filter((c) => c.passed).length}/${checks.length} checks hold for the command; paste ${path.join(outDir, 'report.md')} into the pull request`);
+      if (result.status !== 'complete' || checks.some((c) => !c.passed)) throw new CheckFailed(`validation failed:\n${failingChecks(checks)}`);
+    });
+  const sweep = runLike('sweep', ctx, { defaultScenario: 'issue-23273' })
+    .option('--sizes <list>', 'comma-separated dataset sizes (default 256MB,512MB,1GB)', (v: string) =>
+      v.split(',').map((x) => {
+        const r = parseSize(x.trim());
+        if (!r.ok) throw new InvalidArgumentError(`${r.reason}.`);
+        return r.bytes;
+      }),
+    )
+    .option('--project <size>', 'project duration, WAL and FPI to this size (e.g. 68GB) from the fitted growth', size('--project'))
+    .option('--check-projection', 'also measure at the --project size and report the projection error (use a size this machine can hold)')
+    .summary('measure cost at several sizes, fit growth, and project to production size')
+    .description(
+      'Run each strategy at each size (each size seeded once, cached with the embedded server), fit duration, WAL ' +
+        'bytes and full-page images against size (log-log slope and a linear fit, with R²), flag super-linear growth, ' +
+        "and project to --project with an 80% band. Projections are for this machine's speed. Against a managed server " +
+        '(AlloyDB, RDS) pass --database-url: seeds stay there as databases of the harness, reused by later sweeps. ' +
+        "The scenario's faults are ignored unless --fault is given.",
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npm run harness -- sweep --sizes 256MB,512MB,1GB,2GB --strategies original,chunked --project 68GB\n  npm run harness -- sweep --sizes 128MB,256MB,512MB --project 1GB --check-projection\n  npm run harness -- sweep --database-url postgres://me@db.internal:5432/postgres --sizes 5GB,10GB,20GB --project 68GB',
+    )
+    .action(async (flags: RunFlags & { sizes?: number[]; project?: number; checkProjection?: boolean }) => {
+      const { executeRun, defaultOutDir } = await import('./execute-run.ts');
+      const { runSweep } = await import('../sweep/run-sweep.ts');
+      const { chooseProvider } = await import('../postgres/choose-provider.ts');
+      const base = await buildPlan('sweep', { ...flags, faults: flags.fault ? flags.faults : false }, ['sweep', ...ctx.argv.slice(1)], ctx.env, 'issue-23273');
+      if (flags.size !== undefined || flags.chats !== undefined) throw new UsageError('sweep takes --sizes, not --size or --chats');
+      const sizes = flags.sizes ?? [256, 512, 1024].map((m) => m * 1024 * 1024);
+      if (sizes.length < 2) throw new UsageError('--sizes: give at least two sizes to fit growth');
+      if (flags.checkProjection && !flags.project) throw new UsageError('--check-projection needs --project <size>');
+      const chosen = await chooseProvider(base.provider, base.databaseUrl);
+      ctx.stderr(`PostgreSQL provider: ${chosen.provider} (${chosen.why})`);
+      const plan = { ...base, provider: chosen.provider, sizes, projectBytes: flags.project, checkProjection: !!flags.checkProjection };
+      await executeRun(ctx, {
+        plan,
+        outDir: flags.out ?? defaultOutDir(ctx, plan.runId),
+        quiet: !!flags.quiet,
+        verbose: !!flags.verbose,
+        runner: async (p, io, result) => {
+          result.postgres.provider = chosen.provider;
+          const r = await runSweep(plan, io, result);
+          r.status = io.signal.aborted ? 'interrupted' : 'complete';
+          if (!io.signal.aborted) r.stoppedAt = null;
+          r.finishedAt = new Date().toISOString();
+          void p;
+          return r;
+        },
+      });
+    });
+  return [gate, validate, sweep];
+}
+
+function withCmdDefault(flags: GateFlags): GateFlags {
+  return flags.cmd && !flags.strategies ? { ...flags, strategies: ['external'] } : flags;
+}
+
+function checksOf(result: RunResult, names: string[], t: Thresholds): Check[] {
+  const checks: Check[] = [];
+  for (const name of names) {
+    const main = result.strategies.find((s) => s.name === name);
+    if (!main) continue;
+    const resume = result.strategies.find((s) => s.name === `${name}:resume`);
+    checks.push(...gateChecks(main, resume, t));
+  }
+  return checks;
+}

@@ -1,0 +1,237 @@
+/**
+ * The flags every run-like command shares, their strict parsers, and how a
+ * scenario plus flags become a RunPlan.
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { DatasetSpec } from '../../seed/dataset-plan.ts';
+import { UsageError } from '../errors.ts';
+import { NO_FAULTS, parseFaults } from '../faults/fault-spec.ts';
+import type { RunPlan } from '../run.ts';
+import { defaultCacheDir } from '../run/seed-cache.ts';
+import { loadScenario } from '../scenario/load-scenario.ts';
+import type { Scenario } from '../scenario/scenario-schema.ts';
+import { STRATEGIES, strategyByName } from '../strategies/strategy-registry.ts';
+import { DURATION_HELP, parseDuration, parseSize, pgSize, SIZE_HELP } from '../units.ts';
+
+export interface RunFlags {
+  scenario?: string;
+  provider: 'auto' | 'testcontainers' | 'embedded' | 'url';
+  databaseUrl?: string;
+  strategies?: string[];
+  size?: number;
+  chats?: number;
+  seed?: number;
+  edgeCaseRate?: number;
+  fault?: string[];
+  faults: boolean;
+  maxWalSize?: number;
+  sharedBuffers?: number;
+  checkpointTimeout?: number;
+  walLevel?: string;
+  pgSetting?: string[];
+  out?: string;
+  keep?: boolean;
+  fresh?: boolean;
+  cache: boolean;
+  cacheDir?: string;
+  seedStreams?: number;
+  workers?: number;
+  cmd?: string;
+  sampleInterval?: number;
+  probe: boolean;
+  probeInterval?: number;
+  probeLockTimeout?: number;
+  force?: boolean;
+  fromDatabase?: string;
+  fromDump?: string;
+  copyMode?: 'template' | 'dump';
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+export const size = (flag: string) => (v: string) => {
+  const r = parseSize(v);
+  if (!r.ok) throw new InvalidArgumentError(`${r.reason}.`);
+  void flag;
+  return r.bytes;
+};
+
+export const duration = () => (v: string) => {
+  const r = parseDuration(v);
+  if (!r.ok) throw new InvalidArgumentError(`${r.reason}.`);
+  return r.ms;
+};
+
+export const positiveInt = (what: string) => (v: string) => {
+  if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new InvalidArgumentError(`'${v}' is not ${what}; use a whole number of at least 1.`);
+  return Number(v);
+};
+
+export const nonNegativeInt = (what: string) => (v: string) => {
+  if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`'${v}' is not ${what}; use a whole number of 0 or more.`);
+  return Number(v);
+};
+
+const rate = (v: string) => {
+  const x = Number(v);
+  if (!/^\s*\d*\.?\d+\s*$/.test(v) || !(x >= 0 && x <= 1)) throw new InvalidArgumentError(`'${v}' is not a fraction; use a number from 0 to 1 (e.g. 0.01).`);
+  return x;
+};
+
+const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
+
+const strategyList = (v: string, prev: string[] | undefined) => {
+  const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!names.length) throw new InvalidArgumentError(`no strategy named; allowed: ${STRATEGIES.map((s) => s.name).join(', ')}.`);
+  for (const n of names)
+    if (!strategyByName(n)) throw new InvalidArgumentError(`unknown strategy '${n}'; allowed: ${STRATEGIES.map((s) => s.name).join(', ')}.`);
+  return [...(prev ?? []), ...names];
+};
+
+const pgSettingPair = (v: string, prev: string[] | undefined) => {
+  if (!/^[a-z_][a-z0-9_.]*=.+$/.test(v)) throw new InvalidArgumentError(`'${v}' is not name=value (e.g. --pg-setting wal_compression=on).`);
+  return [...(prev ?? []), v];
+};
+
+/** Add the flags shared by repro, run, seed, gate, validate and sweep. */
+export function addRunFlags(cmd: Command, opts: { strategies?: boolean; faults?: boolean; defaultScenario: string }): Command {
+  cmd
+    .option('--scenario <name|file.json>', `a built-in scenario (issue-23273, ci-gate, small) or a JSON file of the same shape (default: ${opts.defaultScenario})`)
+    .addOption(
+      new Option('--provider <provider>', 'where PostgreSQL 15 comes from: auto uses Testcontainers when a container runtime answers, otherwise the embedded server')
+        .choices(['auto', 'testcontainers', 'embedded', 'url'])
+        .default('auto'),
+    )
+    .option('--database-url <url>', 'an existing server (implies --provider url); the harness works only in databases it creates there and never prints the password')
+    .option('--size <size>', `target on-disk size of the chat table: ${SIZE_HELP}`, size('--size'))
+    .option('--chats <n>', 'an exact number of chats instead of --size', positiveInt('a chat count'))
+    .option('--seed <n>', 'dataset seed: the same seed gives the same bytes on any machine', nonNegativeInt('a seed'))
+    .option('--edge-case-rate <fraction>', 'share of chats carrying irregular data (timestamps in ms, non-object messages, NUL, ...)', rate)
+    .option('--max-wal-size <size>', `PostgreSQL max_wal_size (the scenario's default is 64MB): ${SIZE_HELP}`, size('--max-wal-size'))
+    .option('--shared-buffers <size>', `PostgreSQL shared_buffers: ${SIZE_HELP}`, size('--shared-buffers'))
+    .option('--checkpoint-timeout <duration>', `PostgreSQL checkpoint_timeout: ${DURATION_HELP}`, duration())
+    .addOption(new Option('--wal-level <level>', 'PostgreSQL wal_level').choices(['replica', 'logical']))
+    .option('--pg-setting <name=value>', 'any other server setting (repeatable), passed as -c name=value', pgSettingPair)
+    .option('--out <dir>', 'where the reports go (default: results/<run-id>)')
+    .option('--keep', "keep each strategy's migrated database (and an owned server, until Ctrl-C) and print how to connect")
+    .option('--fresh', 'seed anew even when a cached or existing seed matches')
+    .option('--no-cache', 'do not read or write the embedded seed cache')
+    .option('--cache-dir <dir>', 'where complete embedded seeds are kept (default: ~/.cache/owui-migration-harness/seeds)')
+    .option('--seed-streams <n>', 'parallel COPY streams while seeding (default: the number of cores)', positiveInt('a stream count'))
+    .option('--sample-interval <duration>', 'how often the server is sampled (default 250ms)', duration())
+    .option('--no-probe', 'do not run the write probe (concurrent writes to chat)')
+    .option('--probe-interval <duration>', 'time between probe writes (default 100ms)', duration())
+    .option('--probe-lock-timeout <duration>', 'lock_timeout of each probe write (default 300s)', duration())
+    .option('--from-database <name>', "instead of seeding, copy this existing Open WebUI database (at 374d2f66af06) on the --database-url server; it is only read")
+    .option('--from-dump <file>', "instead of seeding, restore this dump (pg_dump custom format or plain SQL) into the harness's own server")
+    .addOption(new Option('--copy-mode <mode>', 'how --from-database is copied: a file copy (needs no other sessions on it) or pg_dump/pg_restore').choices(['template', 'dump']).default('template'))
+    .option('--force', 'work on a server whose database already holds a chat table the harness did not create (in databases of its own; never touching that table)')
+    .option('-q, --quiet', 'only results on stdout, errors on stderr')
+    .option('-v, --verbose', 'every step on stderr');
+  if (opts.strategies !== false) {
+    cmd
+      .option('--strategies <list>', `comma-separated strategies to run: ${STRATEGIES.map((s) => s.name).join(', ')}`, strategyList)
+      .option('--workers <n>', 'parallel: worker count (default: the number of cores)', positiveInt('a worker count'))
+      .option('--cmd <command>', 'external: the shell command to run against the seeded database (DATABASE_URL and PG* variables are set)');
+  }
+  if (opts.faults !== false) {
+    cmd
+      .option(
+        '--fault <spec>',
+        'a fault (repeatable, or comma-separated): deadline=<duration>|<k>x, restarts=<n>, kill-at=<fraction>, crash-at=<fraction>, wal-retention, wal-limit=<size>, wal-tmpfs, restart-delay=<duration>',
+        collect,
+      )
+      .option('--no-faults', "ignore the scenario's faults");
+  }
+  return cmd;
+}
+
+export function newRunId(now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}-${randomBytes(2).toString('hex')}`;
+}
+
+/** Replace passwords in URLs and PGPASSWORD assignments. */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/(postgres(?:ql)?:\/\/[^:@/\s]+:)[^@\s]+@/gi, '$1***@')
+    .replace(/(PGPASSWORD=)\S+/g, '$1***')
+    .replace(/(password=)[^\s&]+/gi, '$1***');
+}
+
+export async function buildPlan(kind: RunPlan['kind'], flags: RunFlags, argv: string[], env: NodeJS.ProcessEnv, defaultScenario: string): Promise<RunPlan> {
+  const scenario: Scenario = await loadScenario(flags.scenario ?? defaultScenario);
+  if (flags.size !== undefined && flags.chats !== undefined) throw new UsageError('--size and --chats conflict: give one of them');
+  if ((flags.fromDatabase || flags.fromDump) && (flags.size !== undefined || flags.chats !== undefined || flags.seed !== undefined))
+    throw new UsageError('--from-database/--from-dump bring their own data: --size, --chats and --seed do not apply');
+  const dataset: DatasetSpec = {
+    seed: flags.seed ?? scenario.dataset.seed,
+    edgeCaseRate: flags.edgeCaseRate ?? scenario.dataset.edgeCaseRate,
+    sharedRate: scenario.dataset.sharedRate,
+  };
+  if (flags.chats !== undefined) dataset.chats = flags.chats;
+  else if (flags.size !== undefined) dataset.targetBytes = flags.size;
+  else if (scenario.dataset.chats !== undefined) dataset.chats = scenario.dataset.chats;
+  else dataset.targetBytes = (parseSize(scenario.dataset.size!) as { bytes: number }).bytes;
+
+  const settings = { ...scenario.server.settings };
+  if (flags.maxWalSize !== undefined) {
+    if (flags.maxWalSize < 2 * 1024 * 1024 || flags.maxWalSize % 1024) throw new UsageError('--max-wal-size: at least 2MB (two WAL segments), in whole kB');
+    settings.max_wal_size = pgSize(flags.maxWalSize);
+    const min = parseSize(settings.min_wal_size ?? '80MB');
+    if (min.ok && min.bytes > flags.maxWalSize) settings.min_wal_size = pgSize(Math.max(2 * 1024 * 1024, Math.floor(flags.maxWalSize / 2 / 1048576) * 1048576));
+  }
+  if (flags.sharedBuffers !== undefined) settings.shared_buffers = pgSize(flags.sharedBuffers);
+  if (flags.checkpointTimeout !== undefined) {
+    if (flags.checkpointTimeout < 30_000 || flags.checkpointTimeout > 86_400_000) throw new UsageError('--checkpoint-timeout: PostgreSQL allows 30s to 1d');
+    settings.checkpoint_timeout = `${Math.round(flags.checkpointTimeout / 1000)}s`;
+  }
+  if (flags.walLevel) settings.wal_level = flags.walLevel;
+  for (const pair of flags.pgSetting ?? []) {
+    const i = pair.indexOf('=');
+    settings[pair.slice(0, i)] = pair.slice(i + 1);
+  }
+
+  const strategies = flags.strategies ?? scenario.strategies;
+  for (const s of strategies)
+    if (!strategyByName(s)) throw new UsageError(`scenario ${scenario.name}: unknown strategy '${s}'; allowed: ${STRATEGIES.map((x) => x.name).join(', ')}`);
+  if (strategies.includes('external') && !flags.cmd) throw new UsageError('--strategies external needs --cmd "<command>" (run against the seeded database with DATABASE_URL set)');
+  if (flags.cmd && !strategies.includes('external')) strategies.push('external');
+  if (!strategyByName(scenario.calibration.strategy)) throw new UsageError(`scenario ${scenario.name}: calibration.strategy '${scenario.calibration.strategy}' is not a strategy`);
+
+  const faults = parseFaults(flags.faults === false ? (flags.fault ?? []) : [...scenario.faults, ...(flags.fault ?? [])], NO_FAULTS);
+  const provider = flags.databaseUrl && flags.provider === 'auto' ? 'url' : flags.provider;
+  if ((faults.crashAt !== undefined) && provider === 'url')
+    throw new UsageError('--fault crash-at cannot be used with --provider url: the harness does not own that server and will not kill it; use --provider embedded or testcontainers');
+  if (faults.walTmpfs && provider !== 'testcontainers' && provider !== 'auto')
+    throw new UsageError('--fault wal-tmpfs needs --provider testcontainers (a real size-capped tmpfs for pg_wal)');
+  const measure = {
+    sampleIntervalMs: flags.sampleInterval ?? (parseDuration(scenario.measure.sampleInterval) as { ms: number }).ms,
+    probe: flags.probe !== false && scenario.measure.probe,
+    probeIntervalMs: flags.probeInterval ?? (parseDuration(scenario.measure.probeInterval) as { ms: number }).ms,
+    probeLockTimeoutMs: flags.probeLockTimeout ?? (parseDuration(scenario.measure.probeLockTimeout) as { ms: number }).ms,
+  };
+  return {
+    kind,
+    runId: newRunId(),
+    command: redactSecrets(['npm run harness --', ...argv].join(' ')),
+    scenario,
+    provider,
+    databaseUrl: flags.databaseUrl,
+    settings,
+    dataset,
+    seedStreams: flags.seedStreams ?? Math.max(2, os.cpus().length),
+    strategies,
+    strategyOptions: { workers: flags.workers, command: flags.cmd },
+    faults,
+    calibrationStrategy: scenario.calibration.strategy,
+    measure,
+    cacheDir: flags.cache === false ? null : (flags.cacheDir ?? defaultCacheDir(env)),
+    fresh: !!flags.fresh,
+    keep: !!flags.keep,
+    force: !!flags.force,
+    source: flags.fromDatabase || flags.fromDump ? { database: flags.fromDatabase, dump: flags.fromDump, copyMode: flags.copyMode ?? 'template' } : undefined,
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * Samples the server every `intervalMs` on a connection of its own: the WAL
+ * insert position, pg_stat_wal, checkpoints, the size of pg_wal, the age of
+ * the migration's oldest open transaction and the locks it holds on `chat`.
+ * Read-only queries that write no WAL, so the sampler does not disturb what
+ * it measures. It survives a crashed server: it reconnects and carries on.
+ */
+import { closeQuietly, connect, type Client } from '../postgres/sql.ts';
+import type { StartedPostgres } from '../postgres/started-postgres.ts';
+import { migrationBackendsWhere } from './harness-roles.ts';
+
+export interface ServerCounters {
+  lsn: string;
+  walRecords: number;
+  walFpi: number;
+  walBytes: number;
+  checkpointsTimed: number;
+  checkpointsRequested: number;
+}
+
+export interface ServerSample extends ServerCounters {
+  tMs: number;
+  /** WAL bytes since the first sample (LSN difference; carried across restarts). */
+  walSinceStart: number;
+  walDirBytes: number | null;
+  txAgeMs: number | null;
+  locksOnChat: string[];
+  autovacuumWorkers: number;
+  /** Backends on the database under test that are neither the harness nor the migration. */
+  otherBackends: number;
+}
+
+export interface SamplerOptions {
+  server: StartedPostgres;
+  database: string;
+  intervalMs: number;
+  external: boolean;
+  /** Milliseconds since the strategy started. */
+  clock: () => number;
+}
+
+const COUNTERS_SQL = `SELECT pg_current_wal_insert_lsn()::text AS lsn,
+  w.wal_records::bigint AS wal_records, w.wal_fpi::bigint AS wal_fpi, w.wal_bytes::bigint AS wal_bytes,
+  b.checkpoints_timed::bigint AS ct, b.checkpoints_req::bigint AS cr
+FROM pg_stat_wal w, pg_stat_bgwriter b`;
+
+export async function readCounters(c: Client): Promise<ServerCounters> {
+  const r = (await c.query(COUNTERS_SQL)).rows[0];
+  return {
+    lsn: r.lsn,
+    walRecords: Number(r.wal_records),
+    walFpi: Number(r.wal_fpi),
+    walBytes: Number(r.wal_bytes),
+    checkpointsTimed: Number(r.ct),
+    checkpointsRequested: Number(r.cr),
+  };
+}
+
+/** Bytes between two LSNs (`X/Y` text). */
+export function lsnDiff(a: string, b: string): number {
+  const v = (l: string) => {
+    const [hi, lo] = l.split('/');
+    return BigInt('0x' + hi) * 0x100000000n + BigInt('0x' + lo);
+  };
+  return Number(v(a) - v(b));
+}
+
+export class ServerSampler {
+  readonly samples: ServerSample[] = [];
+  private client: Client | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopped = false;
+  private walDirReadable = true;
+  private start: ServerCounters | undefined;
+  /** WAL written before the last server restart (the LSN continues, but stats reset after a crash). */
+  private counterBase = { walRecords: 0, walFpi: 0, walBytes: 0, ct: 0, cr: 0 };
+  private last: ServerCounters | undefined;
+  readonly warnings = new Set<string>();
+
+  constructor(private readonly opts: SamplerOptions) {}
+
+  async begin(): Promise<ServerCounters> {
+    this.client = await connect(this.opts.server, this.opts.database, 'sampler');
+    this.start = await readCounters(this.client);
+    this.last = this.start;
+    this.timer = setInterval(() => void this.tick(), this.opts.intervalMs);
+    await this.tick();
+    return this.start;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    try {
+      if (!this.client) this.client = await connect(this.opts.server, this.opts.database, 'sampler');
+      const c = this.client;
+      const counters = await readCounters(c);
+      // Cumulative statistics restart from zero after a crash: keep what came before.
+      if (this.last && counters.walBytes < this.last.walBytes) {
+        this.counterBase = {
+          walRecords: this.counterBase.walRecords + this.last.walRecords,
+          walFpi: this.counterBase.walFpi + this.last.walFpi,
+          walBytes: this.counterBase.walBytes + this.last.walBytes,
+          ct: this.counterBase.ct + this.last.checkpointsTimed,
+          cr: this.counterBase.cr + this.last.checkpointsRequested,
+        };
+      }
+      this.last = counters;
+      let walDirBytes: number | null = null;
+      if (this.walDirReadable) {
+        try {
+          walDirBytes = Number((await c.query('SELECT coalesce(sum(size), 0)::bigint AS s FROM pg_ls_waldir()')).rows[0].s);
+        } catch {
+          this.walDirReadable = false;
+          this.warnings.add('pg_wal size not measured: pg_ls_waldir() needs superuser or pg_monitor');
+        }
+      }
+      const act = (
+        await c.query(
+          `SELECT
+             (SELECT greatest(0, extract(epoch FROM (clock_timestamp() - min(a.xact_start))) * 1000)::float8 FROM pg_stat_activity a WHERE ${migrationBackendsWhere(this.opts.external)}) AS tx_age,
+             (SELECT coalesce(array_agg(DISTINCT l.mode), '{}') FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE ${migrationBackendsWhere(this.opts.external)} AND l.granted AND l.locktype = 'relation' AND l.relation = to_regclass('public.chat')) AS locks,
+             (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker')::int AS av,
+             (SELECT count(*) FROM pg_stat_activity a WHERE a.datname = $1 AND a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()
+                AND coalesce(a.application_name, '') NOT LIKE 'owui-harness:%' AND NOT (${this.opts.external ? 'true' : 'false'}))::int AS others`,
+          [this.opts.database],
+        )
+      ).rows[0];
+      this.samples.push({
+        ...this.cumulative(counters),
+        tMs: this.opts.clock(),
+        walSinceStart: lsnDiff(counters.lsn, this.start!.lsn),
+        walDirBytes,
+        txAgeMs: act.tx_age === null ? null : Number(act.tx_age),
+        locksOnChat: parsePgArray(act.locks),
+        autovacuumWorkers: act.av,
+        otherBackends: act.others,
+      });
+    } catch {
+      // The server may be down (a crash fault) or the connection ended: reconnect next tick.
+      await closeQuietly(this.client);
+      this.client = undefined;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private cumulative(c: ServerCounters): ServerCounters {
+    return {
+      lsn: c.lsn,
+      walRecords: this.counterBase.walRecords + c.walRecords,
+      walFpi: this.counterBase.walFpi + c.walFpi,
+      walBytes: this.counterBase.walBytes + c.walBytes,
+      checkpointsTimed: this.counterBase.ct + c.checkpointsTimed,
+      checkpointsRequested: this.counterBase.cr + c.checkpointsRequested,
+    };
+  }
+
+  /** Latest pg_wal size seen. */
+  lastWalDirBytes(): number | null {
+    for (let i = this.samples.length - 1; i >= 0; i--) if (this.samples[i].walDirBytes !== null) return this.samples[i].walDirBytes;
+    return null;
+  }
+
+  /** Stop sampling after one final sample; returns start and end counters. */
+  async end(): Promise<{ start: ServerCounters; end: ServerCounters }> {
+    clearInterval(this.timer);
+    while (this.running) await new Promise((r) => setTimeout(r, 10));
+    await this.tick();
+    this.stopped = true;
+    let end: ServerCounters;
+    try {
+      if (!this.client) this.client = await connect(this.opts.server, this.opts.database, 'sampler');
+      end = this.cumulative(await readCounters(this.client));
+    } catch {
+      end = this.cumulative(this.last!);
+    }
+    await closeQuietly(this.client);
+    return { start: this.start!, end };
+  }
+}
+
+function parsePgArray(v: unknown): string[] {
+  if (Array.isArray(v)) return v as string[];
+  if (typeof v !== 'string') return [];
+  const inner = v.replace(/^\{|\}$/g, '');
+  return inner ? inner.split(',').map((s) => s.replace(/^"|"$/g, '')) : [];
+}

@@ -1,0 +1,109 @@
+/**
+ * One strategy's part of `report.md`: how each attempt ended, then every
+ * figure measured, then what verification found.
+ */
+import type { StrategyResult } from '../result/run-result.ts';
+import { formatBytes, formatDuration } from '../units.ts';
+import { markdownCode, markdownFence, markdownTable, markdownText } from './markdown.ts';
+import { formatCount, formatRatio } from './number-format.ts';
+
+/** How many per-row failures the report lists before "and N more". */
+const FAILURES_LISTED = 10;
+
+function yesNo(value: boolean | null, yes = 'yes', no = 'no'): string {
+  return value === null ? 'n/a' : value ? yes : no;
+}
+
+function attemptsTable(s: StrategyResult): string {
+  if (s.attempts.length === 0) return '_No attempt started._';
+  return markdownTable(
+    ['#', 'started', 'duration', 'ended', 'rows written', 'rows kept', 'alembic', 'error'],
+    s.attempts.map((a) => [
+      String(a.n),
+      formatDuration(a.startMs),
+      formatDuration(a.durationMs),
+      a.ended,
+      formatCount(a.rowsWritten),
+      a.rowsKept === null ? 'no table' : formatCount(a.rowsKept),
+      a.alembicVersion ? markdownCode(a.alembicVersion) : 'none',
+      a.error ? markdownText(a.error) : '',
+    ]),
+    ['r', 'r', 'r', 'l', 'r', 'r', 'l', 'l'],
+  );
+}
+
+function figuresTable(s: StrategyResult): string {
+  const ws = s.writeStall;
+  const rows: [string, string][] = [
+    ['duration', formatDuration(s.durationMs)],
+    ['phases', s.phases.length ? s.phases.map((p) => `${p.name} ${formatDuration(p.durationMs)}`).join(' · ') : 'n/a'],
+    ['WAL bytes', `${formatBytes(s.wal.bytes)} (${formatCount(s.wal.bytes)} B; pg_stat_wal ${formatBytes(s.wal.statBytes)})`],
+    ['WAL records', formatCount(s.wal.records)],
+    ['full-page images', formatCount(s.wal.fpi)],
+    [
+      'WAL amplification',
+      s.walAmplification === null ? 'n/a' : `${formatRatio(s.walAmplification)}× the size of chat_message (${formatBytes(s.chatMessageBytes)})`,
+    ],
+    ['checkpoints timed / requested', `${formatCount(s.checkpoints.timed)} / ${formatCount(s.checkpoints.requested)}`],
+    ['peak pg_wal', formatBytes(s.peakWalDirBytes)],
+    ['longest transaction', formatDuration(s.longestTransactionMs)],
+    ['locks on chat', s.locksOnChat.length ? s.locksOnChat.join(', ') : 'none'],
+    [
+      'write probes to chat',
+      `${formatCount(ws.probes)} · p50 ${formatDuration(ws.p50Ms)} · p99 ${formatDuration(ws.p99Ms)} · max ${formatDuration(ws.maxMs)}`,
+    ],
+    ['probe timeouts / over 1 s', `${formatCount(ws.timeouts)} / ${formatCount(ws.over1s)}`],
+    ['writes to chat blocked (longest)', formatDuration(ws.longestBlockedMs)],
+    ['probe WAL (subtracted)', `${formatBytes(ws.wal.bytes)} · ${formatCount(ws.wal.records)} records · ${formatCount(ws.wal.fpi)} FPI`],
+    ['client peak RSS', formatBytes(s.clientPeakRssBytes)],
+    ['rows inserted / expected', `${formatCount(s.rows.inserted)} / ${formatCount(s.rows.expected)}`],
+    ['rows missing / unexpected / mismatched', `${formatCount(s.rows.missing)} / ${formatCount(s.rows.unexpected)} / ${formatCount(s.rows.mismatched)}`],
+    ['expected failures (absent as they should be)', formatCount(s.rows.expectedFailures)],
+    ['rows lost to rollbacks', formatCount(s.rowsLost)],
+    ['checksum', s.rows.checksum ? markdownCode(s.rows.checksum) : 'n/a'],
+    ['chat_message table', s.schema.tableExists ? `exists, ${formatBytes(s.chatMessageBytes)}` : 'absent'],
+    ['indexes missing', s.schema.indexesMissing.length ? s.schema.indexesMissing.join(', ') : 'none'],
+    ['FK present / validated', `${yesNo(s.schema.fkPresent)} / ${yesNo(s.schema.fkValidated)}`],
+    ['database untouched after failure', yesNo(s.schema.untouched)],
+    ['alembic version', s.alembicVersion ? markdownCode(s.alembicVersion) : 'none'],
+    ['verified', s.verified ? '✅ yes' : '❌ no'],
+  ];
+  return markdownTable(['figure', 'value'], rows);
+}
+
+function failuresList(s: StrategyResult): string | null {
+  if (s.failures.length === 0) return null;
+  const listed = s.failures.slice(0, FAILURES_LISTED).map((f) => `- ${markdownCode(f.id)}: ${markdownText(f.reason)}`);
+  const more = s.failures.length > FAILURES_LISTED ? [`- and ${formatCount(s.failures.length - FAILURES_LISTED)} more`] : [];
+  return [`Messages that failed alone and were skipped (as upstream does):`, '', ...listed, ...more].join('\n');
+}
+
+function outputBlock(s: StrategyResult): string | null {
+  if (!s.output) return null;
+  const parts = [
+    `<details><summary>Output of the command (exit code ${s.output.exitCode ?? 'none'})</summary>`,
+    '',
+    ...(s.output.stdout ? ['stdout:', '', markdownFence(s.output.stdout, 'text'), ''] : []),
+    ...(s.output.stderr ? ['stderr:', '', markdownFence(s.output.stderr, 'text'), ''] : []),
+    '</details>',
+  ];
+  return parts.join('\n');
+}
+
+/** The section (starting with `### name`). */
+export function renderStrategySection(s: StrategyResult): string {
+  const verdict =
+    s.outcome === 'failed' ? '❌ failed' : s.verified ? '✅ succeeded, verified' : '⚠️ succeeded, not verified';
+  const parts: (string | null)[] = [
+    `### ${s.name}: ${verdict}`,
+    s.summary ? `_${markdownText(s.summary)}_` : null,
+    s.error ? `**Error:** ${markdownCode(s.error)}` : null,
+    attemptsTable(s),
+    figuresTable(s),
+    failuresList(s),
+    outputBlock(s),
+    s.kept ? `Database kept (\`--keep\`): ${markdownCode(s.kept.database)} at ${markdownCode(s.kept.url)}` : null,
+    s.warnings.length ? ['Warnings:', '', ...s.warnings.map((w) => `- ⚠️ ${markdownText(w)}`)].join('\n') : null,
+  ];
+  return parts.filter((p): p is string => p !== null).join('\n\n');
+}

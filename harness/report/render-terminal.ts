@@ -1,0 +1,38 @@
+/**
+ * The summary printed on stdout at the end of a run: a verdict per strategy
+ * and the comparison sentences. The caller adds "report: <paths>" and
+ * decides about colour (none without a TTY or under CI).
+ */
+import type { RunResult } from '../result/run-result.ts';
+import { summarizeRun } from './summarize-run.ts';
+
+const ANSI = { bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', reset: '\x1b[0m' };
+type Style = keyof typeof ANSI;
+
+/** The summary, lines joined with `\n` (no newline at the end: the caller prints it as a line). */
+export function renderTerminal(result: RunResult, opts: { color: boolean }): string {
+  const paint = (style: Style, text: string) => (opts.color ? `${ANSI[style]}${text}${ANSI.reset}` : text);
+  const summary = summarizeRun(result);
+  const width = Math.max(0, ...summary.verdicts.map((v) => v.strategy.length));
+  const lines: string[] = [];
+  if (summary.status) lines.push(paint('yellow', summary.status));
+  for (const v of summary.verdicts) {
+    lines.push(`${paint('bold', v.strategy.padEnd(width))}  ${paint(v.ok ? 'green' : 'red', v.text)}`);
+  }
+  if (summary.verdicts.length === 0) lines.push(paint('dim', 'no strategy ran'));
+  if (summary.comparisons.length) {
+    lines.push('', ...(summary.comparedOn ? [paint('dim', `compared: ${summary.comparedOn}`)] : []), ...summary.comparisons.map((c) => `  ${c}`));
+  }
+  if (summary.checks) {
+    const text = `checks: ${summary.checks.failed} of ${summary.checks.total} failed`;
+    lines.push('', paint(summary.checks.failed ? 'red' : 'green', text));
+    for (const c of result.checks ?? []) {
+      if (!c.passed) lines.push(`  ${paint('red', '✗')} ${c.strategy} ${c.name}: measured ${c.measured}, limit ${c.limit}`);
+    }
+  }
+  // A sweep copies its strategies' warnings into the run's, prefixed with the name: count those once.
+  const own = result.strategies.flatMap((s) => s.warnings.map((w) => `${s.name}: ${w}`)).filter((w) => !result.warnings.includes(w));
+  const warnings = result.warnings.length + own.length;
+  if (warnings) lines.push('', paint('yellow', `${warnings} warning${warnings === 1 ? '' : 's'}: see report.md`));
+  return lines.join('\n');
+}

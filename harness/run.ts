@@ -1,0 +1,330 @@
+/**
+ * One run, top to bottom: provision PostgreSQL and the seeded template →
+ * record what the server reports → calibrate a relative deadline → for each
+ * strategy: clone, measure, run under faults, verify → the result as data.
+ * The caller writes the reports; an interrupted run's partial result says
+ * where it stopped (`stoppedAt`).
+ */
+import os from 'node:os';
+import type { DatasetSpec } from '../seed/dataset-plan.ts';
+import type { SeedProgress } from '../seed/seeder.ts';
+import { EnvironmentError, errorMessage } from './errors.ts';
+import { describeFaults, type FaultSpec } from './faults/fault-spec.ts';
+import type { OwnedRegistry } from './lifecycle/owned-registry.ts';
+import { chooseProvider, type ProviderChoice } from './postgres/choose-provider.ts';
+import { createOwnedDatabase, dropOwnedDatabase } from './postgres/databases.ts';
+import { closeQuietly, connect } from './postgres/sql.ts';
+import type { ServerSettings, StartedPostgres } from './postgres/started-postgres.ts';
+import type { RunResult, Sample } from './result/run-result.ts';
+import { SCHEMA_VERSION } from './result/run-result.ts';
+import { prepareData, type Prepared } from './run/prepare-data.ts';
+import { runStrategy, type MeasureOptions } from './run/run-strategy.ts';
+import { runInChildProcess } from './run/strategy-process.ts';
+import type { Scenario } from './scenario/scenario-schema.ts';
+import { strategyByName } from './strategies/strategy-registry.ts';
+import type { StrategyOptions } from './strategies/strategy.ts';
+import { formatDuration } from './units.ts';
+import { HARNESS_VERSION } from './version.ts';
+
+export interface RunPlan {
+  kind: RunResult['kind'];
+  runId: string;
+  /** The command line, passwords redacted. */
+  command: string;
+  scenario: Scenario;
+  provider: ProviderChoice;
+  databaseUrl?: string;
+  settings: ServerSettings;
+  dataset: DatasetSpec;
+  seedStreams: number;
+  strategies: string[];
+  strategyOptions: StrategyOptions;
+  faults: FaultSpec;
+  calibrationStrategy: string;
+  measure: MeasureOptions;
+  cacheDir: string | null;
+  fresh: boolean;
+  keep: boolean;
+  /** See --force. */
+  force?: boolean;
+  /** Bring your own data (--from-database / --from-dump). */
+  source?: { database?: string; dump?: string; copyMode: 'template' | 'dump' };
+  /** Stop after seeding (the `seed` command). */
+  seedOnly?: boolean;
+  /**
+   * After the strategies, run each again killed at this fraction of the rows
+   * with one restart (the gate's resumability check); reported as `<name>:resume`.
+   */
+  resumeCheckAt?: number;
+}
+
+export interface RunIO {
+  log: (line: string) => void;
+  warn: (line: string) => void;
+  signal: AbortSignal;
+  registry?: OwnedRegistry;
+  onSeedProgress?: (p: SeedProgress) => void;
+  onSample?: (strategy: string, s: Sample) => void;
+  /** The result so far, after each stage (for a partial result.json on interruption). */
+  onStage?: (result: RunResult, stage: string) => void;
+  /** The server once it is up (the caller keeps it running with --keep). */
+  onServer?: (s: StartedPostgres) => void;
+}
+
+/** Settings recorded in every result, as the server reports them. */
+export const REPORTED_SETTINGS = [
+  'max_wal_size',
+  'min_wal_size',
+  'wal_level',
+  'shared_buffers',
+  'checkpoint_timeout',
+  'checkpoint_completion_target',
+  'log_checkpoints',
+  'full_page_writes',
+  'wal_compression',
+  'fsync',
+  'synchronous_commit',
+  'autovacuum',
+  'maintenance_work_mem',
+  'work_mem',
+  'max_replication_slots',
+  'wal_segment_size',
+  'data_checksums',
+  'lc_collate',
+  'default_toast_compression',
+];
+
+export function newResult(plan: RunPlan): RunResult {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    runId: plan.runId,
+    command: plan.command,
+    kind: plan.kind,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    status: 'interrupted',
+    stoppedAt: 'starting',
+    error: null,
+    scenario: { name: plan.scenario.name, description: plan.scenario.description },
+    harness: { version: HARNESS_VERSION, node: process.version, platform: `${os.platform()}-${os.arch()}`, cpus: os.cpus().length, memoryBytes: os.totalmem() },
+    postgres: { provider: plan.provider, version: '', description: '', settings: {}, requested: plan.settings },
+    dataset: null,
+    faults: null,
+    strategies: [],
+    warnings: [],
+  };
+}
+
+export async function readSettings(server: StartedPostgres, extra: string[]): Promise<Record<string, string>> {
+  const c = await connect(server, server.maintenanceDatabase, 'settings');
+  try {
+    const names = [...new Set([...REPORTED_SETTINGS, ...extra])];
+    const r = await c.query<{ name: string; v: string }>(
+      "SELECT name, current_setting(name) AS v FROM pg_settings WHERE name = ANY($1) ORDER BY name",
+      [names],
+    );
+    return Object.fromEntries(r.rows.map((x) => [x.name, x.v]));
+  } finally {
+    await closeQuietly(c);
+  }
+}
+
+function cloneName(runId: string, strategy: string): string {
+  return `owui_run_${runId}_${strategy}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
+}
+
+export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = newResult(plan)): Promise<RunResult> {
+  const stage = (name: string) => {
+    result.stoppedAt = name;
+    io.onStage?.(result, name);
+  };
+
+  // 1. PostgreSQL and the seeded template.
+  stage('provisioning');
+  const chosen = await chooseProvider(plan.provider, plan.databaseUrl);
+  io.log(`PostgreSQL provider: ${chosen.provider} (${chosen.why})`);
+  const prepareWith = (provider: typeof chosen.provider) =>
+    prepareData({
+      provider,
+      databaseUrl: plan.databaseUrl,
+      force: plan.force,
+      source: plan.source,
+      settings: plan.settings,
+      dataset: plan.dataset,
+      seedStreams: plan.seedStreams,
+      cacheDir: plan.cacheDir,
+      fresh: plan.fresh,
+      registry: io.registry,
+      walTmpfsBytes: plan.faults.walTmpfs ? plan.faults.walLimitBytes : undefined,
+      log: io.log,
+      onSeedProgress: (p) => {
+        if (result.stoppedAt !== 'seeding') stage('seeding');
+        io.onSeedProgress?.(p);
+      },
+      onServer: io.onServer,
+    });
+  let prepared: Prepared;
+  try {
+    prepared = await prepareWith(chosen.provider);
+  } catch (err) {
+    if (plan.provider !== 'auto' || chosen.provider !== 'testcontainers' || !(err instanceof EnvironmentError)) throw err;
+    io.warn(`${errorMessage(err)}; falling back to the embedded server`);
+    prepared = await prepareWith('embedded');
+  }
+  const { server, template, summary } = prepared;
+  result.postgres = {
+    provider: server.provider,
+    version: server.version,
+    description: server.describe(),
+    settings: await readSettings(server, Object.keys(plan.settings)),
+    requested: plan.settings,
+  };
+  if (server.provider === 'url') {
+    for (const [k, v] of Object.entries(plan.settings)) {
+      if (result.postgres.settings[k] !== undefined && normalize(result.postgres.settings[k]) !== normalize(v))
+        result.warnings.push(`${k} is ${result.postgres.settings[k]} on this server, not the scenario's ${v} (the harness does not change a server it does not own)`);
+    }
+  }
+  result.dataset = {
+    source: prepared.source ? 'database' : 'seed',
+    sourceDatabase: prepared.source?.name ?? null,
+    seed: prepared.source ? null : summary.seed,
+    key: summary.key,
+    chats: summary.chats,
+    migratedChats: summary.migratedChats,
+    messages: summary.messages,
+    expectedRows: summary.expectedRows,
+    expectedFailures: summary.expectedFailures,
+    nowRows: summary.nowRows,
+    chatTableBytes: summary.chatTableBytes,
+    generatedBytes: summary.generatedBytes,
+    seedSeconds: summary.seedSeconds,
+    reused: prepared.reused,
+    edgeCases: summary.edgeCases,
+  };
+  if (prepared.source) result.extra = { ...(result.extra ?? {}), source: prepared.source.report };
+  io.log(
+    `dataset ${summary.key}: ${summary.chats} chats, ${summary.expectedRows} expected rows, chat table ${(summary.chatTableBytes / 1048576).toFixed(0)} MB` +
+      (prepared.reused === 'no' ? `, seeded in ${summary.seedSeconds.toFixed(1)} s` : ` (reused from the ${prepared.reused})`),
+  );
+  if (plan.seedOnly) {
+    result.status = 'complete';
+    result.stoppedAt = null;
+    result.finishedAt = new Date().toISOString();
+    return result;
+  }
+
+  // 2. A deadline relative to this machine's speed needs one uninterrupted backfill first.
+  let deadlineMs: number | null = plan.faults.deadline?.kind === 'fixed' ? plan.faults.deadline.ms : null;
+  let calibration: { strategy: string; durationMs: number } | null = null;
+  if (plan.faults.deadline?.kind === 'relative') {
+    stage('calibrating');
+    calibration = await calibrate(server, template, plan, io);
+    deadlineMs = Math.round(plan.faults.deadline.factor * calibration.durationMs);
+    io.log(`calibration: ${calibration.strategy} took ${formatDuration(calibration.durationMs)} uninterrupted${deadlineMs !== null ? `; deadline per attempt ${formatDuration(deadlineMs)}` : ''}`);
+  }
+  result.faults = { description: describeFaults(plan.faults, deadlineMs), deadlineMs, restarts: plan.faults.restarts, calibration };
+
+  // 3. Each strategy on its own copy of the template.
+  for (const name of plan.strategies) {
+    stage(`strategy ${name}`);
+    const strategy = strategyByName(name)!;
+    io.log(`${name}: ${strategy.summary}`);
+    const r = await runStrategy({
+      server,
+      template,
+      database: cloneName(plan.runId, name),
+      strategy,
+      strategyOptions: plan.strategyOptions,
+      faults: plan.faults,
+      deadlineMs,
+      expectedRows: summary.expectedRows,
+      measure: plan.measure,
+      keep: plan.keep,
+      signal: io.signal,
+      log: io.log,
+      onSample: (s) => io.onSample?.(name, s),
+    });
+    result.strategies.push(r);
+    for (const w of r.warnings) result.warnings.push(`${name}: ${w}`);
+    if (io.signal.aborted) break;
+  }
+  // 4. The gate's resumability check: killed half-way, then rerun.
+  if (plan.resumeCheckAt !== undefined && !io.signal.aborted) {
+    for (const name of plan.strategies) {
+      stage(`strategy ${name}:resume`);
+      const strategy = strategyByName(name)!;
+      const r = await runStrategy({
+        server,
+        template,
+        database: cloneName(plan.runId, `${name}_resume`),
+        strategy,
+        strategyOptions: plan.strategyOptions,
+        faults: { ...plan.faults, deadline: undefined, killAt: plan.resumeCheckAt, crashAt: undefined, restarts: Math.max(1, plan.faults.restarts) },
+        deadlineMs: null,
+        expectedRows: summary.expectedRows,
+        measure: { ...plan.measure, probe: false },
+        keep: false,
+        signal: io.signal,
+        log: io.log,
+        onSample: (s) => io.onSample?.(`${name}:resume`, s),
+      });
+      r.name = `${name}:resume`;
+      r.summary = `${strategy.name} killed at ${plan.resumeCheckAt} of the rows, then rerun`;
+      result.strategies.push(r);
+      if (io.signal.aborted) break;
+    }
+  }
+  if (prepared.dispose && !plan.keep) await prepared.dispose();
+  result.status = io.signal.aborted ? 'interrupted' : 'complete';
+  if (!io.signal.aborted) result.stoppedAt = null;
+  result.finishedAt = new Date().toISOString();
+  return result;
+}
+
+/** Time one uninterrupted run of the calibration strategy on a scratch copy (not measured, not reported as a strategy). */
+async function calibrate(server: StartedPostgres, template: string, plan: RunPlan, io: RunIO): Promise<{ strategy: string; durationMs: number }> {
+  const strategy = strategyByName(plan.calibrationStrategy)!;
+  const db = cloneName(plan.runId, `calibrate_${strategy.name}`);
+  const admin = await connect(server, server.maintenanceDatabase, 'admin');
+  try {
+    await createOwnedDatabase(admin, db, { template, note: 'calibration' });
+  } finally {
+    await closeQuietly(admin);
+  }
+  const ac = new AbortController();
+  const onAbort = () => ac.abort();
+  io.signal.addEventListener('abort', onAbort, { once: true });
+  const t0 = performance.now();
+  try {
+    const ctx = {
+      server,
+      database: db,
+      connect: (role?: string) => connect(server, db, role ? `migration:${role}` : 'migration'),
+      progress: () => undefined,
+      phase: () => undefined,
+      log: () => undefined,
+      signal: ac.signal,
+      options: plan.strategyOptions,
+    };
+    // Timed the way measured attempts run: in a process of its own (external runs its command).
+    if (strategy.name === 'external') await strategy.run(ctx);
+    else await runInChildProcess(strategy.name, ctx);
+  } finally {
+    io.signal.removeEventListener('abort', onAbort);
+  }
+  const durationMs = Math.round(performance.now() - t0);
+  const admin2 = await connect(server, server.maintenanceDatabase, 'admin');
+  try {
+    await dropOwnedDatabase(admin2, db);
+    // Start the measured runs from the same place: nothing dirty in shared buffers.
+    await admin2.query('CHECKPOINT');
+  } finally {
+    await closeQuietly(admin2);
+  }
+  return { strategy: strategy.name, durationMs };
+}
+
+function normalize(v: string): string {
+  return v.trim().toLowerCase();
+}

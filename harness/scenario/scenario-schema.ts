@@ -1,0 +1,60 @@
+/**
+ * A scenario: the dataset, the server, the strategies, the faults and the
+ * thresholds of a run, one file each under `scenarios/`. Validated with zod
+ * so a wrong field is reported by its path.
+ */
+import { z } from 'zod';
+import { parseDuration, parseSize } from '../units.ts';
+
+const sizeString = z.string().refine((s) => parseSize(s).ok, { message: 'not a size (use e.g. 64MB, 1GB)' });
+const durationString = z.string().refine((s) => parseDuration(s).ok, { message: 'not a duration (use e.g. 250ms, 15s, 2min)' });
+
+export const ScenarioSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
+    description: z.string(),
+    dataset: z
+      .object({
+        /** Target on-disk size of `chat`. */
+        size: sizeString.optional(),
+        /** Or an exact chat count. */
+        chats: z.number().int().positive().optional(),
+        seed: z.number().int().min(0).default(1),
+        edgeCaseRate: z.number().min(0).max(1).default(0.01),
+        sharedRate: z.number().min(0).max(1).default(0.03),
+      })
+      .strict()
+      .refine((d) => (d.size === undefined) !== (d.chats === undefined), { message: 'give exactly one of size and chats' }),
+    server: z.object({ settings: z.record(z.string().regex(/^[a-z_][a-z0-9_.]*$/), z.string()) }).strict(),
+    strategies: z.array(z.string()).min(1),
+    /** Faults in `--fault` syntax, e.g. ["deadline=0.5x", "restarts=3"]. */
+    faults: z.array(z.string()).default([]),
+    calibration: z.object({ strategy: z.string().default('chunked') }).strict().default({ strategy: 'chunked' }),
+    measure: z
+      .object({
+        sampleInterval: durationString.default('250ms'),
+        probe: z.boolean().default(true),
+        probeInterval: durationString.default('100ms'),
+        probeLockTimeout: durationString.default('300s'),
+      })
+      .strict()
+      .default({ sampleInterval: '250ms', probe: true, probeInterval: '100ms', probeLockTimeout: '300s' }),
+    thresholds: z
+      .object({
+        walAmplification: z.number().positive().default(1.2),
+        maxWriteStall: durationString.default('1s'),
+        clientPeakMemory: sizeString.default('2GB'),
+        resumable: z.boolean().default(true),
+      })
+      .strict()
+      .default({ walAmplification: 1.2, maxWriteStall: '1s', clientPeakMemory: '2GB', resumable: true }),
+  })
+  .strict();
+
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+export type Scenario = z.output<typeof ScenarioSchema>;
+
+/** Type-checked authoring helper for scenario files. */
+export function defineScenario(s: ScenarioInput): ScenarioInput {
+  return s;
+}

@@ -1,0 +1,59 @@
+/**
+ * A {@link StrategyContext} without the runner: for tests and benchmarks that
+ * run a strategy directly against a database. Connections are named like
+ * the runner's (`owui-harness:migration[:role]`), phases and progress are
+ * recorded, and a test can wrap each client (to pause a statement, or to
+ * end a backend at a chosen moment).
+ */
+import { connect, type Client } from '../postgres/sql.ts';
+import type { StartedPostgres } from '../postgres/started-postgres.ts';
+import type { PhaseName, StrategyContext, StrategyOptions } from './strategy.ts';
+
+export interface DirectContextOptions {
+  options?: StrategyOptions;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  onProgress?: (rows: number, committed: boolean) => void;
+  /** Called with every client the strategy opens, before it is handed over. */
+  onConnect?: (client: Client, role: string | undefined) => Client | void;
+}
+
+export interface DirectContext extends StrategyContext {
+  /** Phases in the order they began. */
+  readonly phases: PhaseName[];
+  /** The last progress report. */
+  readonly lastProgress: { rows: number; committed: boolean } | null;
+  readonly logLines: string[];
+}
+
+export function directContext(server: StartedPostgres, database: string, opts: DirectContextOptions = {}): DirectContext {
+  const phases: PhaseName[] = [];
+  const logLines: string[] = [];
+  let lastProgress: { rows: number; committed: boolean } | null = null;
+  return {
+    server,
+    database,
+    async connect(role?: string) {
+      const client = await connect(server, database, role ? `migration:${role}` : 'migration');
+      return opts.onConnect?.(client, role) ?? client;
+    },
+    progress(rows, committed) {
+      lastProgress = { rows, committed };
+      opts.onProgress?.(rows, committed);
+    },
+    phase(name) {
+      phases.push(name);
+    },
+    log(line) {
+      logLines.push(line);
+      opts.log?.(line);
+    },
+    signal: opts.signal ?? new AbortController().signal,
+    options: opts.options ?? {},
+    phases,
+    get lastProgress() {
+      return lastProgress;
+    },
+    logLines,
+  };
+}

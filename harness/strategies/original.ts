@@ -1,0 +1,94 @@
+/**
+ * `original`: migration 8452d01d26d7 as released in v0.8.12 (the version in
+ * the bug report). One transaction from the first DDL to the
+ * `alembic_version` update, as Alembic's `env.py` runs it:
+ *
+ *   BEGIN
+ *   CREATE TABLE chat_message (... PK, FK → chat)   -- SHARE ROW EXCLUSIVE on chat until COMMIT
+ *   CREATE INDEX × 4 (the columns' index=True), CREATE INDEX × 3 (composites)
+ *   DECLARE c CURSOR WITHOUT HOLD FOR SELECT id, user_id, chat FROM chat WHERE user_id NOT LIKE 'shared-%'
+ *   FETCH FORWARD 1000 ... (until empty)            -- stream_results + yield_per=1000
+ *     batches of 5000 messages: SAVEPOINT; INSERT ... VALUES × ≤1000 rows, literals inline;
+ *     RELEASE, or ROLLBACK TO and row by row (a savepoint per row)
+ *   CLOSE c; UPDATE alembic_version; COMMIT
+ *
+ * Nothing is committed before the end: a failure anywhere leaves the
+ * database exactly as it was.
+ */
+import { COMPOSITE_INDEXES, createIndexSql, CHAT_MESSAGE_WITH_FK_DDL, MIGRATED_CHATS_WHERE, SINGLE_COLUMN_INDEXES, STAMP_AFTER_SQL } from '../openwebui/schema.ts';
+import { closeQuietly } from '../postgres/sql.ts';
+import { FailureLog } from './failure-log.ts';
+import { insertBatch, type BatchStatements } from './insert-batch.ts';
+import { LITERAL_PAGE_ROWS, literalInsertSql } from './literal-insert.ts';
+import { messageEntries, type MessageEntry } from './message-entries.ts';
+import { SavepointNames } from './savepoint-names.ts';
+import type { Strategy } from './strategy.ts';
+
+/** Upstream's BATCH_SIZE: messages per savepoint. */
+export const ORIGINAL_BATCH_MESSAGES = 5000;
+/** `yield_per`: chats per FETCH from the server-side cursor. */
+export const ORIGINAL_FETCH_CHATS = 1000;
+const CURSOR = 'c_owui_chat_stream_1';
+
+const statements: BatchStatements = {
+  rowsPerStatement: LITERAL_PAGE_ROWS,
+  bulk: (rows) => ({ text: literalInsertSql(rows) }),
+  single: (row) => ({ text: literalInsertSql([row]) }),
+};
+
+export const original: Strategy = {
+  name: 'original',
+  summary: 'v0.8.12: one transaction; FK and 7 indexes before the load; server-side cursor; 5000-message batches in savepoints',
+  singleTransaction: true,
+  resumable: false,
+  writesUsage: true,
+  async run(ctx) {
+    // Upstream computes int(time.time()) once, as the load starts.
+    const now = Math.floor(Date.now() / 1000);
+    const failures = new FailureLog(ctx.log);
+    const savepoints = new SavepointNames();
+    let inserted = 0;
+    const client = await ctx.connect();
+    try {
+      await client.query('BEGIN');
+      ctx.phase('schema');
+      await client.query(CHAT_MESSAGE_WITH_FK_DDL);
+      for (const ix of SINGLE_COLUMN_INDEXES) await client.query(createIndexSql(ix));
+      ctx.phase('indexes');
+      for (const ix of COMPOSITE_INDEXES) await client.query(createIndexSql(ix));
+
+      ctx.phase('load');
+      await client.query(`DECLARE ${CURSOR} CURSOR WITHOUT HOLD FOR SELECT id, user_id, chat FROM chat WHERE ${MIGRATED_CHATS_WHERE}`);
+      let batch: MessageEntry[] = [];
+      const flush = async () => {
+        inserted += await insertBatch(client, batch, statements, savepoints, failures);
+        batch = [];
+        ctx.progress(inserted, false);
+      };
+      for (;;) {
+        ctx.signal.throwIfAborted();
+        const fetched = await client.query<{ id: string; user_id: string | null; chat: string | null }>(`FETCH FORWARD ${ORIGINAL_FETCH_CHATS} FROM ${CURSOR}`);
+        if (!fetched.rows.length) break;
+        for (const chat of fetched.rows) {
+          for (const entry of messageEntries(chat.id, chat.user_id, chat.chat, now)) {
+            batch.push(entry);
+            if (batch.length >= ORIGINAL_BATCH_MESSAGES) await flush();
+          }
+        }
+      }
+      if (batch.length) await flush();
+      await client.query(`CLOSE ${CURSOR}`);
+
+      ctx.phase('stamp');
+      await client.query(STAMP_AFTER_SQL);
+      await client.query('COMMIT');
+      ctx.progress(inserted, true);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      await closeQuietly(client);
+    }
+    return { rowsInserted: inserted, rowsFailed: failures.count, failures: failures.listed };
+  },
+};

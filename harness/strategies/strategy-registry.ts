@@ -1,0 +1,15 @@
+/** Every strategy the harness can run, in the order reports list them. */
+import { chunked } from './chunked.ts';
+import { external } from './external.ts';
+import { original } from './original.ts';
+import { parallel } from './parallel.ts';
+import { setbased } from './setbased.ts';
+import type { Strategy } from './strategy.ts';
+import { v080 } from './v080.ts';
+
+export const STRATEGIES: readonly Strategy[] = [original, v080, chunked, setbased, parallel, external];
+
+/** The strategy named `name`, or undefined. */
+export function strategyByName(name: string): Strategy | undefined {
+  return STRATEGIES.find((s) => s.name === name);
+}

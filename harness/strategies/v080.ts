@@ -1,0 +1,86 @@
+/**
+ * `v0.8.0`: the first release of migration 8452d01d26d7, the one that ran
+ * out of memory. One transaction; the same DDL as `original` before any row;
+ * then `fetchall()` (every chat document in client memory at once) and one
+ * single-row INSERT per message, each inside its own SAVEPOINT
+ * (`begin_nested()`), literals inline as psycopg2 sends them. It never
+ * writes `usage`. Commits at the end, with the `alembic_version` update.
+ *
+ * The row rules are the shared ones (`chat-to-rows.ts`); v0.8.0's code has
+ * the same ones except `usage`. One consequence: a message whose `usage`
+ * PostgreSQL could not store fails here although v0.8.0 never writes it;
+ * no document PostgreSQL accepted as `json` produces such a value.
+ */
+import { MESSAGE_COLUMNS } from '../openwebui/chat-to-rows.ts';
+import { COMPOSITE_INDEXES, createIndexSql, CHAT_MESSAGE_WITH_FK_DDL, MIGRATED_CHATS_WHERE, SINGLE_COLUMN_INDEXES, STAMP_AFTER_SQL } from '../openwebui/schema.ts';
+import { closeQuietly } from '../postgres/sql.ts';
+import { FailureLog } from './failure-log.ts';
+import { literalInsertSql } from './literal-insert.ts';
+import { messageEntries } from './message-entries.ts';
+import { isRowLevelError } from './row-level-error.ts';
+import { SavepointNames } from './savepoint-names.ts';
+import type { Strategy } from './strategy.ts';
+
+/** v0.8.0 inserts every column but `usage`. */
+export const V080_COLUMNS = MESSAGE_COLUMNS.filter((c) => c !== 'usage');
+
+export const v080: Strategy = {
+  name: 'v0.8.0',
+  summary: 'v0.8.0: one transaction; fetchall() of every chat; one INSERT and one SAVEPOINT per message; no usage',
+  singleTransaction: true,
+  resumable: false,
+  writesUsage: false,
+  async run(ctx) {
+    const now = Math.floor(Date.now() / 1000);
+    const failures = new FailureLog(ctx.log);
+    const savepoints = new SavepointNames();
+    let inserted = 0;
+    const client = await ctx.connect();
+    try {
+      await client.query('BEGIN');
+      ctx.phase('schema');
+      await client.query(CHAT_MESSAGE_WITH_FK_DDL);
+      for (const ix of SINGLE_COLUMN_INDEXES) await client.query(createIndexSql(ix));
+      ctx.phase('indexes');
+      for (const ix of COMPOSITE_INDEXES) await client.query(createIndexSql(ix));
+
+      ctx.phase('load');
+      // fetchall(): the whole result, every document, held by the client before the first insert.
+      const chats = await client.query<{ id: string; user_id: string | null; chat: string | null }>(
+        `SELECT id, user_id, chat FROM chat WHERE ${MIGRATED_CHATS_WHERE}`,
+      );
+      for (const chat of chats.rows) {
+        ctx.signal.throwIfAborted();
+        for (const entry of messageEntries(chat.id, chat.user_id, chat.chat, now)) {
+          const sp = savepoints.next();
+          await client.query(`SAVEPOINT ${sp}`);
+          if (!entry.ok) {
+            await client.query(`ROLLBACK TO SAVEPOINT ${sp}`);
+            failures.add(entry.failure);
+            continue;
+          }
+          try {
+            inserted += (await client.query(literalInsertSql([entry.row], V080_COLUMNS))).rowCount ?? 0;
+            await client.query(`RELEASE SAVEPOINT ${sp}`);
+          } catch (err) {
+            if (!isRowLevelError(err)) throw err;
+            await client.query(`ROLLBACK TO SAVEPOINT ${sp}`);
+            failures.add({ id: entry.row.id, chatId: entry.row.chat_id, reason: (err as Error).message });
+          }
+        }
+        ctx.progress(inserted, false);
+      }
+
+      ctx.phase('stamp');
+      await client.query(STAMP_AFTER_SQL);
+      await client.query('COMMIT');
+      ctx.progress(inserted, true);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      await closeQuietly(client);
+    }
+    return { rowsInserted: inserted, rowsFailed: failures.count, failures: failures.listed };
+  },
+};

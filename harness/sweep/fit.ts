@@ -1,0 +1,87 @@
+/**
+ * How cost grows with size: a power law fitted in log-log space (its slope
+ * says linear ≈ 1, super-linear > 1) and a straight line, each with its
+ * goodness of fit, and a projection with a prediction band. Pure functions.
+ */
+
+export interface Fit {
+  /** log-log slope k of y = c * x^k. */
+  slope: number;
+  /** log(c). */
+  intercept: number;
+  /** R² of the log-log fit. */
+  r2: number;
+  /** Residual standard error in log space. */
+  se: number;
+  /** Linear fit y = a + b x, and its R². */
+  linear: { a: number; b: number; r2: number };
+  n: number;
+  /** Mean and sum of squares of log x, for prediction bands. */
+  meanLogX: number;
+  sxx: number;
+}
+
+/** Two-sided 80% Student t quantiles by degrees of freedom (a band, not a promise). */
+const T80: Record<number, number> = { 1: 3.078, 2: 1.886, 3: 1.638, 4: 1.533, 5: 1.476, 6: 1.44, 8: 1.397, 10: 1.372, 20: 1.325 };
+
+function tQuantile(dof: number): number {
+  if (dof <= 0) return Infinity;
+  const keys = Object.keys(T80).map(Number).sort((a, b) => a - b);
+  for (const k of keys) if (dof <= k) return T80[k];
+  return 1.282;
+}
+
+function ols(xs: number[], ys: number[]): { a: number; b: number; r2: number; sse: number } {
+  const n = xs.length;
+  const mx = xs.reduce((s, x) => s + x, 0) / n;
+  const my = ys.reduce((s, y) => s + y, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    sxx += (xs[i] - mx) ** 2;
+    syy += (ys[i] - my) ** 2;
+  }
+  const b = sxx === 0 ? 0 : sxy / sxx;
+  const a = my - b * mx;
+  let sse = 0;
+  for (let i = 0; i < n; i++) sse += (ys[i] - (a + b * xs[i])) ** 2;
+  return { a, b, r2: syy === 0 ? 1 : 1 - sse / syy, sse };
+}
+
+/** Fit y against x (both positive). Needs at least two points. */
+export function fitGrowth(xs: number[], ys: number[]): Fit {
+  if (xs.length < 2 || xs.length !== ys.length) throw new Error('fitGrowth needs at least two (x, y) pairs');
+  if (xs.some((x) => !(x > 0)) || ys.some((y) => !(y > 0))) throw new Error('fitGrowth needs positive values');
+  const lx = xs.map(Math.log);
+  const ly = ys.map(Math.log);
+  const log = ols(lx, ly);
+  const lin = ols(xs, ys);
+  const n = xs.length;
+  const meanLogX = lx.reduce((s, x) => s + x, 0) / n;
+  const sxx = lx.reduce((s, x) => s + (x - meanLogX) ** 2, 0);
+  return {
+    slope: log.b,
+    intercept: log.a,
+    r2: log.r2,
+    se: n > 2 ? Math.sqrt(log.sse / (n - 2)) : 0,
+    linear: { a: lin.a, b: lin.b, r2: lin.r2 },
+    n,
+    meanLogX,
+    sxx,
+  };
+}
+
+/** The fitted value at x, with an 80% prediction band from the log-log fit. */
+export function project(fit: Fit, x: number): { value: number; low: number; high: number } {
+  const lx = Math.log(x);
+  const center = fit.intercept + fit.slope * lx;
+  const spread = fit.n > 2 ? tQuantile(fit.n - 2) * fit.se * Math.sqrt(1 + 1 / fit.n + (fit.sxx ? (lx - fit.meanLogX) ** 2 / fit.sxx : 0)) : 0;
+  return { value: Math.exp(center), low: Math.exp(center - spread), high: Math.exp(center + spread) };
+}
+
+/** True when cost per byte grows with size (log-log slope clearly above 1). */
+export function superLinear(fit: Fit): boolean {
+  return fit.slope > 1.1;
+}

@@ -1,0 +1,378 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunResult, Sample } from '../../harness/result/run-result.ts';
+import { validateResult } from '../../harness/result/validate-result.ts';
+import { renderChartSvg } from '../../harness/report/render-chart-svg.ts';
+import { renderJunit } from '../../harness/report/render-junit.ts';
+import { renderMarkdown } from '../../harness/report/render-markdown.ts';
+import { renderTerminal } from '../../harness/report/render-terminal.ts';
+import { resampleTimeline } from '../../harness/report/resample-timeline.ts';
+import { reportCommand, writeReports } from '../../harness/report/write-reports.ts';
+import { formatBytes } from '../../harness/units.ts';
+
+// Update the goldens with: npx vitest run test/unit/report-render.test.ts -u
+const FIXTURES = ['repro', 'gate', 'sweep', 'interrupted'] as const;
+type FixtureName = (typeof FIXTURES)[number];
+const fixtureDir = join(import.meta.dirname, '../fixtures/results');
+
+async function fixture(name: FixtureName): Promise<RunResult> {
+  const checked = validateResult(JSON.parse(await readFile(join(fixtureDir, `${name}.json`), 'utf8')));
+  if (!checked.ok) throw new Error(`fixture ${name} does not validate: ${checked.errors.join('; ')}`);
+  return checked.result;
+}
+
+/**
+ * Well-formedness of an XML document, without a parser dependency: one root,
+ * balanced tags, quoted attributes without duplicates, `&` only in entities,
+ * no `<` in text or attributes. Returns the problems found.
+ */
+function xmlProblems(xml: string): string[] {
+  const problems: string[] = [];
+  const entity = /&(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/g;
+  const badAmp = (text: string) => text.replace(entity, '').includes('&');
+  const body = xml.replace(/^<\?xml[^?]*\?>\s*/, '');
+  const stack: string[] = [];
+  let roots = 0;
+  for (const [token] of body.matchAll(/<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|<[^>]*>|[^<]+/g)) {
+    if (token.startsWith('<![CDATA[') || token.startsWith('<!--')) continue;
+    if (!token.startsWith('<')) {
+      if (stack.length === 0 && token.trim()) problems.push(`text outside the root: ${token.slice(0, 40)}`);
+      if (badAmp(token)) problems.push(`bare & in text: ${token.slice(0, 60)}`);
+      continue;
+    }
+    const close = /^<\/([A-Za-z_][\w:.-]*)\s*>$/.exec(token);
+    if (close) {
+      const open = stack.pop();
+      if (open !== close[1]) problems.push(`</${close[1]}> closes <${open}>`);
+      continue;
+    }
+    const open = /^<([A-Za-z_][\w:.-]*)((?:\s+[A-Za-z_][\w:.-]*\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>$/.exec(token);
+    if (!open) {
+      problems.push(`malformed tag: ${token.slice(0, 80)}`);
+      continue;
+    }
+    const names = [...open[2].matchAll(/([A-Za-z_][\w:.-]*)\s*=/g)].map((m) => m[1]);
+    if (new Set(names).size !== names.length) problems.push(`duplicate attribute in ${token.slice(0, 80)}`);
+    if (badAmp(open[2])) problems.push(`bare & in attribute: ${token.slice(0, 80)}`);
+    if (stack.length === 0) roots++;
+    if (!open[3]) stack.push(open[1]);
+  }
+  if (stack.length) problems.push(`unclosed: ${stack.join(' > ')}`);
+  if (roots !== 1) problems.push(`${roots} root elements`);
+  return problems;
+}
+
+/** Every ```mermaid block of a Markdown document. */
+function mermaidBlocks(markdown: string): string[] {
+  return [...markdown.matchAll(/^```mermaid\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+}
+
+/** The parts of an xychart-beta block; throws when its shape is wrong. */
+function parseXyChart(block: string): { xMin: number | null; xMax: number | null; categories: string[] | null; yMax: number; lines: number[][] } {
+  const rows = block.trimEnd().split('\n');
+  expect(rows[0]).toBe('xychart-beta');
+  const x = rows.find((r) => /^\s+x-axis /.test(r));
+  const y = rows.find((r) => /^\s+y-axis /.test(r));
+  expect(x, 'x-axis line').toBeDefined();
+  expect(y, 'y-axis line').toBeDefined();
+  const range = /^\s+x-axis "[^"]*" (-?[\d.]+) --> (-?[\d.]+)$/.exec(x!);
+  const band = /^\s+x-axis "[^"]*" \[(.*)\]$/.exec(x!);
+  expect(range || band, `x-axis shape: ${x}`).toBeTruthy();
+  const yRange = /^\s+y-axis "[^"]*" 0 --> ([\d.]+)$/.exec(y!);
+  expect(yRange, `y-axis shape: ${y}`).toBeTruthy();
+  const lines = rows
+    .filter((r) => /^\s+line /.test(r))
+    .map((r) => {
+      const m = /^\s+line \[(.*)\]$/.exec(r);
+      expect(m, `line shape: ${r}`).toBeTruthy();
+      return m![1].split(', ').map((v) => {
+        expect(v).toMatch(/^-?\d+(\.\d+)?$/);
+        return Number(v);
+      });
+    });
+  for (const r of rows.slice(1)) expect(r).toMatch(/^\s+(title|x-axis|y-axis|line|bar) /);
+  return {
+    xMin: range ? Number(range[1]) : null,
+    xMax: range ? Number(range[2]) : null,
+    categories: band ? band[1].split(', ') : null,
+    yMax: Number(yRange![1]),
+    lines,
+  };
+}
+
+describe.each(FIXTURES)('the %s fixture', (name) => {
+  it('renders report.md as the golden', async () => {
+    await expect(renderMarkdown(await fixture(name))).toMatchFileSnapshot(`../golden/report-${name}.md`);
+  });
+
+  it('renders chart.svg as the golden', async () => {
+    await expect(renderChartSvg(await fixture(name))).toMatchFileSnapshot(`../golden/chart-${name}.svg`);
+  });
+
+  it('renders junit.xml as the golden', async () => {
+    await expect(renderJunit(await fixture(name))).toMatchFileSnapshot(`../golden/junit-${name}.xml`);
+  });
+
+  it('renders the terminal summary as the golden', async () => {
+    await expect(renderTerminal(await fixture(name), { color: false })).toMatchFileSnapshot(`../golden/terminal-${name}.txt`);
+  });
+
+  it('renders a well-formed SVG and JUnit document', async () => {
+    const r = await fixture(name);
+    expect(xmlProblems(renderChartSvg(r))).toEqual([]);
+    expect(xmlProblems(renderJunit(r))).toEqual([]);
+  });
+
+  it('renders every mermaid block as an xychart-beta of at most 40 points per line', async () => {
+    for (const block of mermaidBlocks(renderMarkdown(await fixture(name)))) {
+      const chart = parseXyChart(block);
+      expect(chart.lines.length).toBeGreaterThan(0);
+      const points = chart.lines[0].length;
+      for (const line of chart.lines) {
+        expect(line.length).toBe(points);
+        expect(line.length).toBeLessThanOrEqual(40);
+        for (const v of line) expect(v).toBeLessThanOrEqual(chart.yMax);
+      }
+      if (chart.categories) expect(chart.categories.length).toBe(points);
+    }
+  });
+});
+
+describe('report.md of the repro fixture', () => {
+  it('says how much less WAL chunked wrote, from the fixture figures', async () => {
+    const r = await fixture('repro');
+    const [original, chunked] = r.strategies;
+    const ratio = (original.wal.bytes / chunked.wal.bytes).toFixed(2);
+    expect(ratio).toBe('1.45');
+    expect(renderMarkdown(r)).toContain(
+      `chunked wrote ${ratio}× less WAL than original (${formatBytes(chunked.wal.bytes)} vs ${formatBytes(original.wal.bytes)}; original did not finish)`,
+    );
+  });
+
+  it('says "more WAL" when the figures are the other way round', async () => {
+    const r = structuredClone(await fixture('repro'));
+    const [original, chunked] = r.strategies;
+    [original.wal.bytes, chunked.wal.bytes] = [chunked.wal.bytes, original.wal.bytes];
+    expect(renderMarkdown(r)).toContain('chunked wrote 1.45× more WAL than original');
+  });
+
+  it('gives each strategy a verdict line', async () => {
+    const md = renderMarkdown(await fixture('repro'));
+    expect(md).toContain('original  FAILED after 4 attempts (deadline) · 0 rows kept (no chat_message table) · stamp 374d2f66af06');
+    expect(md).toContain('chunked   succeeded in 2 attempts · 2 min 27 s · 41,023 rows verified');
+  });
+
+  it('says the original never finished instead of comparing durations', async () => {
+    const md = renderMarkdown(await fixture('repro'));
+    expect(md).toContain('original never finished (stopped after 4 attempts, 6 min 3 s); chunked finished in 2 min 27 s');
+    expect(md).not.toMatch(/ran [\d.]+× faster/);
+  });
+
+  it('compares durations when both succeeded', async () => {
+    const r = structuredClone(await fixture('repro'));
+    r.strategies[0].outcome = 'succeeded';
+    r.strategies[0].durationMs = r.strategies[1].durationMs * 3;
+    expect(renderMarkdown(r)).toContain('chunked ran 3.00× faster than original (2 min 27 s vs 7 min 20 s)');
+  });
+
+  it('says which strategy blocked writes to chat, and for how long', async () => {
+    expect(renderMarkdown(await fixture('repro'))).toContain('original blocked writes to chat for 1 min 30 s (longest); chunked: 118 ms');
+  });
+
+  it('charts cumulative WAL ending at each strategy’s total, and names the lines under the chart', async () => {
+    const r = await fixture('repro');
+    const md = renderMarkdown(r);
+    const [block] = mermaidBlocks(md);
+    const chart = parseXyChart(block);
+    expect(chart.lines).toHaveLength(2);
+    const mb = (bytes: number) => Math.round((bytes / 1024 ** 2) * 10) / 10;
+    expect(chart.lines[0].at(-1)).toBe(mb(r.strategies[0].timeline.at(-1)!.walBytes));
+    expect(chart.lines[1].at(-1)).toBe(mb(r.strategies[1].timeline.at(-1)!.walBytes));
+    expect(chart.lines[0][0]).toBe(0);
+    expect(chart.xMin).toBe(0);
+    expect(chart.xMax).toBeGreaterThanOrEqual(r.strategies[0].durationMs / 1000);
+    expect(md).toContain('Lines, in order: original (ends at 1,515.5 MB), chunked (ends at 1,044.5 MB)');
+  });
+
+  it('shows settings as reported, with the requested value where it differs', async () => {
+    const md = renderMarkdown(await fixture('repro'));
+    expect(md).toContain('| `wal_compression` | `pglz` | `on` |');
+    expect(md).toContain('| `max_wal_size` | `64MB` |  |');
+  });
+
+  it('escapes free text that would otherwise be read as Markdown or HTML', async () => {
+    const r = structuredClone(await fixture('repro'));
+    r.warnings = ['pg_wal <b>grew</b> & *kept* growing | see [logs](x)'];
+    const md = renderMarkdown(r);
+    expect(md).toContain('- ⚠️ pg\\_wal \\<b\\>grew\\</b\\> \\& \\*kept\\* growing | see \\[logs\\](x)');
+  });
+});
+
+describe('the other reports', () => {
+  it('JUnit has one testcase per check and as many failures as failed checks', async () => {
+    const r = await fixture('gate');
+    const xml = renderJunit(r);
+    const failed = r.checks!.filter((c) => !c.passed).length;
+    expect(failed).toBe(3);
+    expect(xml).toContain(`<testsuite name="owui-migration-harness gate" tests="${r.checks!.length}" failures="${failed}" errors="0"`);
+    expect(xml.match(/<testcase /g)).toHaveLength(r.checks!.length);
+    expect(xml.match(/<failure /g)).toHaveLength(failed);
+    expect(xml).toContain('<testcase classname="original" name="write-stall-max">');
+    expect(xml).toContain('<failure message="measured 41.0 s blocked, limit &lt;= 5 s" type="check">');
+    expect(xml).toContain('waited on &lt;ShareRowExclusiveLock&gt; held by the migration &amp; timed out');
+  });
+
+  it('JUnit without checks has one testcase per strategy, failing unless it succeeded and verified', async () => {
+    const xml = renderJunit(await fixture('repro'));
+    expect(xml).toContain('tests="2" failures="1" errors="0"');
+    expect(xml).toContain('<testcase classname="chunked" name="succeeds and verifies"/>');
+    expect(xml).toContain('<failure message="measured failed and not verified, limit succeeded and verified" type="check">');
+  });
+
+  it('JUnit reports an interrupted run as an error', async () => {
+    const xml = renderJunit(await fixture('interrupted'));
+    expect(xml).toContain('tests="1" failures="0" errors="1"');
+    expect(xml).toContain('<error message="run interrupted at seeding" type="run">interrupted by SIGINT</error>');
+  });
+
+  it('the SVG names every strategy in its legend and the scenario in its title', async () => {
+    const r = await fixture('repro');
+    const svg = renderChartSvg(r);
+    expect(svg.startsWith('<svg ')).toBe(true);
+    for (const s of r.strategies) expect(svg).toContain(`>${s.name}</text>`);
+    expect(svg).toContain('>headline: WAL and rows over time</text>');
+    expect(svg).toContain('>original #4</text>');
+    expect(svg).not.toMatch(/zr[1-9]\d*-/);
+  });
+
+  it('the SVG is the same whatever the process drew before', async () => {
+    const r = await fixture('gate');
+    const first = renderChartSvg(r);
+    renderChartSvg(await fixture('repro'));
+    expect(renderChartSvg(r)).toBe(first);
+  });
+
+  it('an interrupted run still renders everything, saying nothing ran', async () => {
+    const r = await fixture('interrupted');
+    const md = renderMarkdown(r);
+    expect(md).toContain('**Status:** ⚠️ interrupted at seeding: interrupted by SIGINT');
+    expect(md).toContain('_No strategy ran: the run stopped at seeding._');
+    expect(md).toContain('_No dataset (the run stopped at seeding)._');
+    expect(mermaidBlocks(md)).toEqual([]);
+    expect(renderChartSvg(r)).toContain('No strategy ran: nothing was measured');
+    expect(renderTerminal(r, { color: false })).toBe('run interrupted at seeding: interrupted by SIGINT\nno strategy ran\n\n1 warning: see report.md');
+  });
+
+  it('the sweep report has the per-GB table, its charts, and projections said to be projections', async () => {
+    const r = await fixture('sweep');
+    const md = renderMarkdown(r);
+    expect(md).toContain('## Sweep: cost per GB against size');
+    expect(md).toContain('| chunked | 256 MB | ✅ succeeded | 1 min 44 s | 6 min 56 s | 2.05 GB | 8.18 GB | 85,437 | 341,748 |');
+    expect(md).toContain("These are projections, not measurements: figures extrapolated from the sizes this run measured, for this machine's speed");
+    expect(md).toMatch(/\| setbased \| 68\.0 GB \| 2 h 19 min \(2 h 2 min – 2 h 53 min\) \|/);
+    const charts = mermaidBlocks(md).map(parseXyChart);
+    expect(charts).toHaveLength(3);
+    expect(charts[1].categories).toEqual(['"32MB"', '"64MB"', '"128MB"', '"256MB"']);
+    expect(charts[1].lines).toHaveLength(3);
+    expect(md).toContain('compared: the runs on the largest dataset (87,410 rows); the sweep section has every size');
+    expect(md).toContain('### chunked (87,410 rows): ✅ succeeded, verified');
+  });
+
+  it('the sweep report shows a projection check when the sweep kept one', async () => {
+    const r = structuredClone(await fixture('sweep'));
+    (r.extra!.sweep as Record<string, unknown>).projectionCheck = [
+      {
+        strategy: 'chunked',
+        sizeBytes: 1024 ** 3,
+        projectedDurationMs: 410_000,
+        measuredDurationMs: 400_000,
+        durationErrorPct: 2.5,
+        projectedWalBytes: 8 * 1024 ** 3,
+        measuredWalBytes: 8.5 * 1024 ** 3,
+        walErrorPct: -5.88,
+      },
+    ];
+    expect(renderMarkdown(r)).toContain('| chunked | 1.00 GB | 6 min 50 s | 6 min 40 s | +2.5 % | 8.00 GB | 8.50 GB | −5.9 % |');
+  });
+
+  it('the terminal summary is colourless unless asked', async () => {
+    const r = await fixture('gate');
+    const plain = renderTerminal(r, { color: false });
+    expect(plain).not.toContain('\x1b[');
+    expect(plain).toContain('checks: 3 of 7 failed');
+    expect(plain).toContain('✗ original write-stall-max: measured 41.0 s blocked, limit <= 5 s');
+    const coloured = renderTerminal(r, { color: true });
+    expect(coloured).toContain('\x1b[31mFAILED after 1 attempt (wal-limit)');
+    expect(coloured.replace(/\x1b\[\d+m/g, '')).toBe(plain);
+  });
+});
+
+describe('resampleTimeline', () => {
+  const sample = (tMs: number, walBytes: number): Sample => ({
+    tMs,
+    attempt: 1,
+    walBytes,
+    rows: 0,
+    walDirBytes: null,
+    checkpoints: 0,
+    txAgeMs: null,
+    probeMs: null,
+  });
+
+  it('keeps at most 40 points on an exact whole-second grid, however long the run', () => {
+    const long = Array.from({ length: 3600 }, (_, i) => sample(i * 10_000, i));
+    const grid = resampleTimeline([long], (s) => s.walBytes, 40)!;
+    expect(grid.gridS.length).toBeLessThanOrEqual(40);
+    expect(Number.isInteger(grid.stepS)).toBe(true);
+    expect(grid.gridS.at(-1)).toBeGreaterThanOrEqual(35_990);
+  });
+
+  it('interpolates between samples and holds the last value after a strategy ended', () => {
+    const grid = resampleTimeline(
+      [
+        [sample(0, 0), sample(10_000, 100)],
+        [sample(0, 0), sample(2_000, 40)],
+      ],
+      (s) => s.walBytes,
+    )!;
+    expect(grid.stepS).toBe(1);
+    expect(grid.values[0][5]).toBe(50);
+    expect(grid.values[1][1]).toBe(20);
+    expect(grid.values[1][10]).toBe(40);
+  });
+
+  it('returns null when nothing was sampled', () => {
+    expect(resampleTimeline([[], []], (s) => s.walBytes)).toBeNull();
+  });
+});
+
+describe('writing reports', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it('writes result.json, report.md, chart.svg and, for a gate, junit.xml; report re-renders them identically', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'report-write-')), 'results', 'run-1');
+    dirs.push(dir);
+    const r = await fixture('gate');
+    const { files } = await writeReports(r, dir);
+    expect(files).toEqual(['result.json', 'report.md', 'chart.svg', 'junit.xml'].map((f) => join(dir, f)));
+    expect(JSON.parse(await readFile(join(dir, 'result.json'), 'utf8'))).toEqual(r);
+    expect(await readFile(join(dir, 'result.json'), 'utf8')).toBe(`${JSON.stringify(r, null, 2)}\n`);
+    const before = await Promise.all(files.map((f) => readFile(f, 'utf8')));
+    const again = await reportCommand(join(dir, 'result.json'));
+    expect(again.files).toEqual(files.slice(1));
+    expect(await Promise.all(files.map((f) => readFile(f, 'utf8')))).toEqual(before);
+    expect((await readdir(dir)).sort()).toEqual(['chart.svg', 'junit.xml', 'report.md', 'result.json']);
+  });
+
+  it('writes no junit.xml for a repro without checks', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'report-write-'));
+    dirs.push(dir);
+    const { files } = await writeReports(await fixture('repro'), dir);
+    expect(files.map((f) => f.slice(dir.length + 1))).toEqual(['result.json', 'report.md', 'chart.svg']);
+  });
+});
