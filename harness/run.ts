@@ -41,6 +41,8 @@ export interface RunPlan {
   strategyOptions: StrategyOptions;
   faults: FaultSpec;
   calibrationStrategy: string;
+  /** Share of the backfill the calibration runs before extrapolating (1: all of it). */
+  calibrationSample?: number;
   measure: MeasureOptions;
   cacheDir: string | null;
   fresh: boolean;
@@ -56,10 +58,14 @@ export interface RunPlan {
    * with one restart (the gate's resumability check); reported as `<name>:resume`.
    */
   resumeCheckAt?: number;
+  /** Which strategies get the resumability check (default: all). */
+  resumeCheckStrategies?: string[];
 }
 
 export interface RunIO {
   log: (line: string) => void;
+  /** Lines only --verbose shows (a strategy's own log, e.g. each failing message). */
+  debug?: (line: string) => void;
   warn: (line: string) => void;
   signal: AbortSignal;
   registry?: OwnedRegistry;
@@ -219,9 +225,13 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
   let calibration: { strategy: string; durationMs: number } | null = null;
   if (plan.faults.deadline?.kind === 'relative') {
     stage('calibrating');
-    calibration = await calibrate(server, template, plan, io);
+    calibration = await calibrate(server, template, plan, io, summary.expectedRows);
     deadlineMs = Math.round(plan.faults.deadline.factor * calibration.durationMs);
-    io.log(`calibration: ${calibration.strategy} took ${formatDuration(calibration.durationMs)} uninterrupted${deadlineMs !== null ? `; deadline per attempt ${formatDuration(deadlineMs)}` : ''}`);
+    io.log(
+      `calibration: one uninterrupted ${calibration.strategy} backfill takes ${formatDuration(calibration.durationMs)} here` +
+        `${(plan.calibrationSample ?? 1) < 1 ? ` (extrapolated from its first ${Math.round((plan.calibrationSample ?? 1) * 100)}%)` : ''}` +
+        `${deadlineMs !== null ? `; deadline per attempt ${formatDuration(deadlineMs)}` : ''}`,
+    );
   }
   result.faults = { description: describeFaults(plan.faults, deadlineMs), deadlineMs, restarts: plan.faults.restarts, calibration };
 
@@ -243,6 +253,8 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
       keep: plan.keep,
       signal: io.signal,
       log: io.log,
+      debug: io.debug,
+      registry: io.registry,
       onSample: (s) => io.onSample?.(name, s),
     });
     result.strategies.push(r);
@@ -251,7 +263,7 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
   }
   // 4. The gate's resumability check: killed half-way, then rerun.
   if (plan.resumeCheckAt !== undefined && !io.signal.aborted) {
-    for (const name of plan.strategies) {
+    for (const name of plan.resumeCheckStrategies ?? plan.strategies) {
       stage(`strategy ${name}:resume`);
       const strategy = strategyByName(name)!;
       const r = await runStrategy({
@@ -267,6 +279,8 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
         keep: false,
         signal: io.signal,
         log: io.log,
+        debug: io.debug,
+        registry: io.registry,
         onSample: (s) => io.onSample?.(`${name}:resume`, s),
       });
       r.name = `${name}:resume`;
@@ -275,16 +289,23 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
       if (io.signal.aborted) break;
     }
   }
-  if (prepared.dispose && !plan.keep) await prepared.dispose();
+  // The copy of a tester's database is the run's scratch: only the strategies' databases are kept (--keep).
+  if (prepared.dispose) await prepared.dispose();
   result.status = io.signal.aborted ? 'interrupted' : 'complete';
   if (!io.signal.aborted) result.stoppedAt = null;
   result.finishedAt = new Date().toISOString();
   return result;
 }
 
-/** Time one uninterrupted run of the calibration strategy on a scratch copy (not measured, not reported as a strategy). */
-async function calibrate(server: StartedPostgres, template: string, plan: RunPlan, io: RunIO): Promise<{ strategy: string; durationMs: number }> {
+/**
+ * How long one uninterrupted backfill takes on this machine: the calibration
+ * strategy on a scratch copy (not measured, not reported as a strategy). With
+ * `sample` below 1 it stops once that share of the expected rows is written
+ * and extrapolates (pages are a uniform mix of chats, so the rate holds).
+ */
+async function calibrate(server: StartedPostgres, template: string, plan: RunPlan, io: RunIO, expectedRows: number): Promise<{ strategy: string; durationMs: number }> {
   const strategy = strategyByName(plan.calibrationStrategy)!;
+  const sample = plan.calibrationSample ?? 1;
   const db = cloneName(plan.runId, `calibrate_${strategy.name}`);
   const admin = await connect(server, server.maintenanceDatabase, 'admin');
   try {
@@ -296,12 +317,18 @@ async function calibrate(server: StartedPostgres, template: string, plan: RunPla
   const onAbort = () => ac.abort();
   io.signal.addEventListener('abort', onAbort, { once: true });
   const t0 = performance.now();
+  let sampled: { ms: number; rows: number } | null = null;
   try {
     const ctx = {
       server,
       database: db,
       connect: (role?: string) => connect(server, db, role ? `migration:${role}` : 'migration'),
-      progress: () => undefined,
+      progress: (rows: number) => {
+        if (sample < 1 && !sampled && expectedRows > 0 && rows >= sample * expectedRows) {
+          sampled = { ms: performance.now() - t0, rows };
+          ac.abort(new Error('calibration sample reached'));
+        }
+      },
       phase: () => undefined,
       log: () => undefined,
       signal: ac.signal,
@@ -310,10 +337,13 @@ async function calibrate(server: StartedPostgres, template: string, plan: RunPla
     // Timed the way measured attempts run: in a process of its own (external runs its command).
     if (strategy.name === 'external') await strategy.run(ctx);
     else await runInChildProcess(strategy.name, ctx);
+  } catch (err) {
+    if (!sampled) throw err;
   } finally {
     io.signal.removeEventListener('abort', onAbort);
   }
-  const durationMs = Math.round(performance.now() - t0);
+  const s = sampled as { ms: number; rows: number } | null;
+  const durationMs = Math.round(s ? (s.ms * expectedRows) / s.rows : performance.now() - t0);
   const admin2 = await connect(server, server.maintenanceDatabase, 'admin');
   try {
     await dropOwnedDatabase(admin2, db);

@@ -1,15 +1,19 @@
 /**
  * The headline reproduction of Open WebUI issue #23273, scaled to a laptop:
  * 68 GB and a 55-minute platform limit become about 1 GB and a deadline of
- * half the time this machine needs for one uninterrupted chunked backfill,
- * with `max_wal_size` reduced to 64 MB so checkpoints (and the full-page
- * images after each) come as often, per byte written, as on the real server.
+ * 0.8x the time this machine needs for one uninterrupted chunked backfill
+ * (measured first, in the same run), with `max_wal_size` reduced to 64 MB so
+ * checkpoints, and the full-page images after each, come as often per byte
+ * written as on a small managed server. The original needs about 1.3x that
+ * time in one transaction, so it can never finish; the fix keeps its pages
+ * and finishes on its second attempt. (Below about 0.6x the fix cannot finish
+ * either: each restart re-reads every chat from the start; see README.)
  */
 import { defineScenario } from '../harness/scenario/scenario-schema.ts';
 
 export default defineScenario({
   name: 'issue-23273',
-  description: 'Migration 8452d01d26d7 on ~1 GB of incompressible chats, max_wal_size=64MB, a platform deadline of 0.5x the calibrated backfill, up to 3 restarts',
+  description: 'Migration 8452d01d26d7 on ~1 GB of incompressible chats, max_wal_size=64MB, a platform deadline of 0.8x the calibrated backfill, up to 2 restarts',
   dataset: { size: '1GB', seed: 23273, edgeCaseRate: 0.01, sharedRate: 0.03 },
   server: {
     settings: {
@@ -22,6 +26,7 @@ export default defineScenario({
     },
   },
   strategies: ['original', 'chunked'],
-  faults: ['deadline=0.5x', 'restarts=3'],
-  calibration: { strategy: 'chunked' },
+  faults: ['deadline=0.8x', 'restarts=2'],
+  // Timed on its first 30% and extrapolated: the margins (0.6x and 1.3x) are wide.
+  calibration: { strategy: 'chunked', sample: 0.3 },
 });

@@ -1,63 +1,54 @@
 /**
- * The main thread's handle on one generator worker thread: a unit's COPY
- * bytes as an async iterable (pulling one batch ahead), then its manifest.
+ * The main thread's handle on one generator worker thread: one unit at a
+ * time, as a promise. Chunks arrive as Uint8Arrays over the transferred
+ * memory and are turned back into Buffers.
  */
 import { Worker } from 'node:worker_threads';
 import type { DatasetParams } from './chat-generator.ts';
+import type { GeneratedUnit } from './unit-generator.ts';
 import type { WorkerReply, WorkerRequest } from './unit-worker.ts';
-
-type EndReply = Extract<WorkerReply, { type: 'end' }>;
 
 export class ChatWorker {
   private readonly worker: Worker;
-  private pending: ((r: WorkerReply) => void) | undefined;
+  private pending: { id: number; resolve: (u: GeneratedUnit) => void; reject: (e: Error) => void } | undefined;
   private failed: Error | undefined;
+  private seq = 0;
 
   constructor() {
     // The worker is TypeScript too: load it through the same loader as the CLI and the tests.
     this.worker = new Worker(new URL('./unit-worker-entry.mjs', import.meta.url));
     this.worker.on('message', (r: WorkerReply) => {
       const p = this.pending;
+      if (!p || p.id !== r.id) return;
       this.pending = undefined;
-      p?.(r);
+      if (r.type === 'error') p.reject(new Error(`chat generator worker failed: ${r.message}`));
+      else p.resolve({ ...r.unit, chunks: r.unit.chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)) });
     });
-    this.worker.on('error', (err) => {
-      this.failed = err;
-      const p = this.pending;
-      this.pending = undefined;
-      p?.({ type: 'error', message: err.message });
-    });
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => this.fail(new Error(`chat generator worker exited (code ${code})`)));
   }
 
-  private request(req: WorkerRequest): Promise<WorkerReply> {
+  private fail(err: Error): void {
+    this.failed ??= err;
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(err);
+  }
+
+  /** Generate one unit; one at a time per worker. */
+  generate(spec: DatasetParams, indices: number[]): Promise<GeneratedUnit> {
     if (this.failed) return Promise.reject(this.failed);
-    return new Promise((resolve) => {
-      this.pending = resolve;
-      this.worker.postMessage(req);
+    if (this.pending) return Promise.reject(new Error('ChatWorker.generate: a unit is already in progress'));
+    const id = this.seq++;
+    return new Promise((resolve, reject) => {
+      this.pending = { id, resolve, reject };
+      this.worker.postMessage({ type: 'unit', id, spec, indices } satisfies WorkerRequest);
     });
-  }
-
-  /**
-   * Stream the COPY lines of `indices`; `onBatch` sees each batch's document
-   * bytes; the manifest of the unit is delivered to `onEnd`.
-   */
-  async *unit(spec: DatasetParams, indices: number[], onBatch: (docBytes: number) => void, onEnd: (end: EndReply) => void): AsyncGenerator<Uint8Array> {
-    this.worker.postMessage({ type: 'start', spec, indices } satisfies WorkerRequest);
-    let next = this.request({ type: 'next' });
-    for (;;) {
-      const reply = await next;
-      if (reply.type === 'error') throw new Error(`chat generator worker failed: ${reply.message}`);
-      if (reply.type === 'end') {
-        onEnd(reply);
-        return;
-      }
-      next = this.request({ type: 'next' });
-      onBatch(reply.bytes);
-      yield reply.data;
-    }
   }
 
   async close(): Promise<void> {
+    this.failed ??= new Error('chat generator worker closed');
+    this.worker.removeAllListeners('exit');
     await this.worker.terminate();
   }
 }

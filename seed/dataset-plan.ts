@@ -1,8 +1,8 @@
 /**
- * Which chats a dataset holds, decided before any is generated: the chat
- * count for a target on-disk size comes from the deterministic size draws,
- * never from measuring a load, so a size and a seed name the same bytes on
- * every machine.
+ * Which chats a dataset holds, and in which load units, decided before any
+ * is generated: the chats for a target on-disk size come from the
+ * deterministic size draws, never from measuring a load, so a size and a
+ * seed name the same bytes on every machine.
  */
 import { createHash } from 'node:crypto';
 import { chatPlan, GENERATOR_VERSION, type DatasetParams } from './chat-generator.ts';
@@ -10,7 +10,7 @@ import { chatPlan, GENERATOR_VERSION, type DatasetParams } from './chat-generato
 export interface DatasetSpec extends DatasetParams {
   /** Target `pg_total_relation_size('chat')` in bytes. */
   targetBytes?: number;
-  /** Or an exact number of chats (each may add a shared snapshot row). */
+  /** Or an exact number of chats (each may add a shared snapshot row): chats 0 to n-1. */
   chats?: number;
 }
 
@@ -23,41 +23,134 @@ export const CHATS_PER_UNIT = 16;
  * each message are further apart than its 4 kB window, and hex has no other
  * redundancy it can use) but spends most of the load's CPU trying. Smaller
  * documents are loaded with compression on, as the application would.
- * Measured: see README ("How the seeder stays fast").
  */
 export const INCOMPRESSIBLE_ABOVE = 32 * 1024;
 
-/** Estimated on-disk bytes (heap, TOAST, indexes) of a chat document of `bytes`. */
-export function onDiskEstimate(bytes: number): number {
-  return Math.round(bytes * 1.03 + 700);
+/**
+ * Bytes `pg_total_relation_size('chat')` holds whatever the rows: the first
+ * pages of seven btree indexes, of TOAST's index, and the free-space and
+ * visibility maps. Measured on seeded tables (PostgreSQL 15, 8 kB pages).
+ */
+export const TABLE_OVERHEAD_BYTES = 200 * 1024;
+
+/**
+ * Estimated on-disk bytes (heap, TOAST, indexes) of one `chat` row holding a
+ * document of `docBytes`. Fitted to seeded tables of this generator
+ * (`npx tsx test/bench/run-benchmarks.ts --only accuracy` shows the fit): a
+ * large document is stored out of line uncompressed, in 1996-byte TOAST
+ * chunks four to a page plus TOAST index entries; a small one is compressed
+ * (each message is stored twice close together) and, once compressed, often
+ * fits in the heap page; every row adds its heap tuple and seven index entries.
+ */
+export function onDiskEstimate(docBytes: number): number {
+  if (docBytes > INCOMPRESSIBLE_ABOVE) return Math.round(docBytes * 1.0365 + 900);
+  return Math.round(docBytes * 0.75 + 700);
 }
 
 export interface DatasetPlan {
+  /** Chats in the dataset. */
   chats: number;
-  /** Planned document bytes per chat (including a shared snapshot). */
+  /** Their chat indices, ascending (a size-targeted dataset leaves some out). */
+  indices: Uint32Array;
+  /** Planned document bytes of each (a shared chat counts its snapshot too), parallel to `indices`. */
   bytes: Float64Array;
+  /** Whether each is loaded with compression off (see {@link INCOMPRESSIBLE_ABOVE}), parallel to `indices`. */
+  large: Uint8Array;
   estimatedBytes: number;
 }
 
+/** On-disk estimate of chat `index` and what the plan records of it. */
+function planned(spec: DatasetParams, index: number): { bytes: number; large: boolean; estimate: number } {
+  const p = chatPlan(spec, index);
+  const rows = p.shared ? 2 : 1;
+  return { bytes: p.bytes, large: p.docBytes > INCOMPRESSIBLE_ABOVE, estimate: rows * onDiskEstimate(p.docBytes) };
+}
+
+/** Indices looked at before a target smaller than any chat settles for the smallest one seen. */
+const TINY_SCAN = 1000;
+
+/**
+ * The chats of a dataset. With `chats`, chats 0 to n-1. With `targetBytes`,
+ * chats in index order, leaving out any that would take the estimate past
+ * the target, until the estimate is within a few kB of it: the heavy tail
+ * (one chat can be 64 MB) would otherwise overshoot a small target by a
+ * whole chat. At least one chat, however small the target.
+ */
 export function planDataset(spec: DatasetSpec): DatasetPlan {
+  const indices: number[] = [];
+  const bytes: number[] = [];
+  const large: number[] = [];
+  let est = TABLE_OVERHEAD_BYTES;
+  const take = (i: number, c: { bytes: number; large: boolean; estimate: number }) => {
+    indices.push(i);
+    bytes.push(c.bytes);
+    large.push(c.large ? 1 : 0);
+    est += c.estimate;
+  };
   if (spec.chats !== undefined) {
-    const bytes = new Float64Array(spec.chats);
-    let est = 0;
-    for (let i = 0; i < spec.chats; i++) {
-      bytes[i] = chatPlan(spec, i).bytes;
-      est += onDiskEstimate(bytes[i]);
+    for (let i = 0; i < spec.chats; i++) take(i, planned(spec, i));
+  } else {
+    const target = spec.targetBytes ?? 0;
+    // Close enough: a fraction of a percent, or a few small chats for a tiny target.
+    const slack = Math.max(target * 0.002, 8 * 1024);
+    let smallest: { i: number; c: ReturnType<typeof planned> } | undefined;
+    // Termination: most chats are a few kB, so one fits any gap wider than the slack.
+    for (let i = 0; ; i++) {
+      if (indices.length && est >= target - slack) break;
+      if (!indices.length && i >= TINY_SCAN) {
+        take(smallest!.i, smallest!.c);
+        break;
+      }
+      const c = planned(spec, i);
+      if (est + c.estimate <= target) take(i, c);
+      else if (!indices.length && (!smallest || c.estimate < smallest.c.estimate)) smallest = { i, c };
     }
-    return { chats: spec.chats, bytes, estimatedBytes: est };
   }
-  const target = spec.targetBytes ?? 0;
-  const sizes: number[] = [];
-  let est = 0;
-  while (est < target) {
-    const b = chatPlan(spec, sizes.length).bytes;
-    sizes.push(b);
-    est += onDiskEstimate(b);
+  return { chats: indices.length, indices: Uint32Array.from(indices), bytes: Float64Array.from(bytes), large: Uint8Array.from(large), estimatedBytes: est };
+}
+
+/**
+ * Bytes the dataset will take, without planning it when a target is given:
+ * planning 100 TB would take hours, refusing it must not.
+ */
+export function estimatedDatasetBytes(spec: DatasetSpec): number {
+  return spec.chats === undefined ? (spec.targetBytes ?? 0) : planDataset(spec).estimatedBytes;
+}
+
+/** Whether a unit holds large documents (compression off) or small ones (compression on). */
+export type UnitPhase = 'x' | 'c';
+
+export interface LoadUnit {
+  /** Stable name, recorded in `harness.load_units` when the unit commits. */
+  name: string;
+  phase: UnitPhase;
+  /** Chat indices. */
+  indices: number[];
+  plannedBytes: number;
+}
+
+/**
+ * The load units of a plan: each run of {@link CHATS_PER_UNIT} planned chats
+ * gives at most two units, its large documents (phase `x`, loaded first,
+ * compression off) and its small ones (phase `c`). Same plan, same units: a
+ * resumed seed skips those already recorded.
+ */
+export function planUnits(plan: DatasetPlan): LoadUnit[] {
+  const units: LoadUnit[] = [];
+  for (const phase of ['x', 'c'] as UnitPhase[]) {
+    for (let start = 0; start < plan.chats; start += CHATS_PER_UNIT) {
+      const indices: number[] = [];
+      let planned = 0;
+      for (let k = start; k < Math.min(plan.chats, start + CHATS_PER_UNIT); k++) {
+        if ((plan.large[k] === 1) === (phase === 'x')) {
+          indices.push(plan.indices[k]);
+          planned += plan.bytes[k];
+        }
+      }
+      if (indices.length) units.push({ name: `${phase}${start / CHATS_PER_UNIT}`, phase, indices, plannedBytes: planned });
+    }
   }
-  return { chats: sizes.length, bytes: Float64Array.from(sizes), estimatedBytes: est };
+  return units;
 }
 
 /** A short stable name for a dataset: generator version, seed and shape. */

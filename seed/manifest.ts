@@ -40,7 +40,8 @@ export const MANIFEST_DDL = [
     failures integer NOT NULL,
     bytes bigint NOT NULL,
     checksum numeric NOT NULL,
-    edge_cases jsonb NOT NULL
+    edge_cases jsonb NOT NULL,
+    chat_checksum numeric
   )`,
   `CREATE TABLE IF NOT EXISTS harness.expected_rows (
     id text NOT NULL,
@@ -66,11 +67,13 @@ export interface UnitManifest {
   failures: number;
   bytes: number;
   checksum: bigint;
+  /** Sum of the unit's chat-row digests (see chat-digest.ts), mod 2^64. */
+  chatChecksum: bigint;
   edgeCases: Record<string, number>;
 }
 
 export function emptyUnitManifest(): UnitManifest {
-  return { chats: 0, chatRows: 0, migratedChats: 0, messages: 0, expectedRows: 0, nowRows: 0, failures: 0, bytes: 0, checksum: 0n, edgeCases: {} };
+  return { chats: 0, chatRows: 0, migratedChats: 0, messages: 0, expectedRows: 0, nowRows: 0, failures: 0, bytes: 0, checksum: 0n, chatChecksum: 0n, edgeCases: {} };
 }
 
 /** Add one chat row's expectations to `m`; returns COPY lines for the two manifest tables. */
@@ -106,5 +109,7 @@ export const MANIFEST_TOTALS_SQL = `SELECT
   coalesce(sum(failures), 0)::bigint AS failures,
   coalesce(sum(bytes), 0)::bigint AS bytes,
   (coalesce(sum(checksum), 0) % 18446744073709551616)::text AS checksum,
+  (coalesce(sum(chat_checksum), 0) % 18446744073709551616)::text AS chat_checksum,
+  count(chat_checksum)::int AS units_with_chat_checksum,
   count(*)::int AS units
 FROM harness.load_units`;

@@ -49,7 +49,24 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, stdin?: NodeJS
 
 function pgEnv(server: StartedPostgres, database: string): NodeJS.ProcessEnv {
   const c = server.connection(database);
-  return { ...process.env, PGHOST: String(c.host), PGPORT: String(c.port), PGUSER: String(c.user), PGPASSWORD: String(c.password ?? ''), PGDATABASE: database };
+  const env: NodeJS.ProcessEnv = { ...process.env, PGHOST: String(c.host), PGPORT: String(c.port), PGUSER: String(c.user), PGPASSWORD: String(c.password ?? ''), PGDATABASE: database };
+  // The URL's sslmode: the client tools would otherwise try TLS and fall back to plain text.
+  if (c.ssl) env.PGSSLMODE = 'require';
+  return env;
+}
+
+async function dropCopy(server: StartedPostgres, database: string): Promise<void> {
+  const admin = await connect(server, server.maintenanceDatabase, 'admin');
+  try {
+    await dropOwnedDatabase(admin, database);
+  } finally {
+    await closeQuietly(admin);
+  }
+}
+
+function describeSessions(others: { application_name: string; usename: string }[]): string {
+  const names = [...new Set(others.map((o) => `${o.application_name || 'a client'} as ${o.usename}`))];
+  return names.slice(0, 3).join(', ') + (names.length > 3 ? ', ...' : '');
 }
 
 /** Copy `source` into a new harness database; returns its name. */
@@ -59,26 +76,43 @@ export async function cloneSource(server: StartedPostgres, source: string, mode:
   try {
     if (!(await databaseExists(admin, source))) throw new UsageError(`--from-database ${source}: there is no such database on this server`);
     if (mode === 'template') {
+      if (source === server.maintenanceDatabase)
+        throw new UsageError(
+          `--from-database ${source}: --database-url connects to that very database, and a file copy needs no session on it; point --database-url at another database of the server (e.g. /postgres), or pass --copy-mode dump`,
+        );
       const others = await otherSessions(admin, source);
       if (others.length)
         throw new UsageError(
-          `--from-database ${source}: ${others.length} other session${others.length > 1 ? 's are' : ' is'} connected to it, and a file copy needs none; stop them (e.g. stop Open WebUI), or pass --copy-mode dump to copy with pg_dump instead`,
+          `--from-database ${source}: ${others.length} other session${others.length > 1 ? 's are' : ' is'} connected to it (${describeSessions(others)}), and a file copy needs none; ` +
+            'stop them (e.g. stop Open WebUI), or pass --copy-mode dump to copy with pg_dump instead',
         );
       try {
         await createOwnedDatabase(admin, target, { template: source, note: `copy of ${source}` });
       } catch (err) {
-        if ((err as { code?: string }).code === '55006')
-          throw new UsageError(`--from-database ${source}: another session connected while copying; stop it, or pass --copy-mode dump`);
+        const code = (err as { code?: string }).code;
+        if (code === '55006') throw new UsageError(`--from-database ${source}: another session connected while copying; stop it, or pass --copy-mode dump`);
+        if (code === '42501')
+          throw new UsageError(`--from-database ${source}: the --database-url user may not use it as a template (${(err as Error).message}); connect as its owner or a superuser, or pass --copy-mode dump`);
         throw err;
       }
       log(`copied database ${source} into ${target} (file copy; the source was only read)`);
     } else {
       await createOwnedDatabase(admin, target, { note: `dump of ${source}` });
-      const dump = spawn(await clientBinary('pg_dump'), ['--format=custom', '--no-owner', '--no-privileges'], { env: pgEnv(server, source), stdio: ['ignore', 'pipe', 'pipe'] });
-      let dumpErr = '';
-      dump.stderr.on('data', (d) => (dumpErr = (dumpErr + d).slice(-4000)));
-      const dumpDone = new Promise<void>((resolve, reject) => dump.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`pg_dump exited with ${code}: ${dumpErr.trim()}`)))));
-      await Promise.all([run(await clientBinary('pg_restore'), ['--no-owner', '--no-privileges', '--dbname', target], pgEnv(server, target), dump.stdout), dumpDone]);
+      try {
+        const [pgDump, pgRestore] = [await clientBinary('pg_dump'), await clientBinary('pg_restore')];
+        const dump = spawn(pgDump, ['--format=custom', '--no-owner', '--no-privileges'], { env: pgEnv(server, source), stdio: ['ignore', 'pipe', 'pipe'] });
+        let dumpErr = '';
+        dump.stderr.on('data', (d) => (dumpErr = (dumpErr + d).slice(-4000)));
+        const dumpDone = new Promise<void>((resolve, reject) => {
+          dump.on('error', reject);
+          dump.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`pg_dump exited with ${code}: ${dumpErr.trim()}`))));
+        });
+        await Promise.all([run(pgRestore, ['--no-owner', '--no-privileges', '--exit-on-error', '--dbname', target], pgEnv(server, target), dump.stdout), dumpDone]);
+      } catch (err) {
+        await dropCopy(server, target).catch(() => undefined);
+        if (err instanceof EnvironmentError) throw err;
+        throw new EnvironmentError(`--from-database ${source} --copy-mode dump: copying failed (${(err as Error).message})`);
+      }
       log(`copied database ${source} into ${target} with pg_dump/pg_restore (the source was only read)`);
     }
   } finally {
@@ -106,8 +140,14 @@ export async function restoreDump(server: StartedPostgres, file: string, log: (l
   } finally {
     await closeQuietly(admin);
   }
-  if (head.toString('latin1') === 'PGDMP') await run(await clientBinary('pg_restore'), ['--no-owner', '--no-privileges', '--dbname', target, file], pgEnv(server, target));
-  else await run(await clientBinary('psql'), ['--quiet', '--set', 'ON_ERROR_STOP=1', '--file', file], pgEnv(server, target));
+  try {
+    if (head.toString('latin1') === 'PGDMP') await run(await clientBinary('pg_restore'), ['--no-owner', '--no-privileges', '--exit-on-error', '--dbname', target, file], pgEnv(server, target));
+    else await run(await clientBinary('psql'), ['--quiet', '--no-psqlrc', '--set', 'ON_ERROR_STOP=1', '--file', file], pgEnv(server, target));
+  } catch (err) {
+    await dropCopy(server, target).catch(() => undefined);
+    if (err instanceof EnvironmentError) throw err;
+    throw new UsageError(`--from-dump ${file}: restoring it failed (${(err as Error).message}); is it a pg_dump of an Open WebUI database (custom format or plain SQL)?`);
+  }
   log(`restored ${file} into ${target}`);
   await checkShape(server, target, `--from-dump ${file}`);
   return target;
@@ -119,25 +159,26 @@ async function checkShape(server: StartedPostgres, database: string, what: strin
   let problem: string | null = null;
   try {
     const chat = (await c.query("SELECT to_regclass('public.chat') IS NOT NULL AS t")).rows[0].t as boolean;
-    const column = chat && ((await c.query("SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'chat' AND column_name = 'chat'")).rowCount ?? 0) > 0;
+    const columns = chat
+      ? new Set((await c.query<{ n: string }>("SELECT column_name AS n FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'chat'")).rows.map((r) => r.n))
+      : new Set<string>();
+    const missing = ['id', 'user_id'].filter((n) => !columns.has(n));
     const alembic = (await c.query("SELECT to_regclass('public.alembic_version') IS NOT NULL AS t")).rows[0].t as boolean;
     const stamp = alembic ? ((await c.query<{ v: string }>('SELECT version_num AS v FROM alembic_version')).rows[0]?.v ?? null) : null;
     const migrated = (await c.query("SELECT to_regclass('public.chat_message') IS NOT NULL AS t")).rows[0].t as boolean;
-    if (!chat) problem = 'it has no chat table: is this an Open WebUI database?';
-    else if (!column) problem = 'its chat table has no chat column';
+    if (!chat) problem = 'it has no chat table (public.chat): is this an Open WebUI database?';
+    else if (!columns.has('chat')) problem = 'its chat table has no chat column (the JSON document the migration reads)';
+    else if (missing.length) problem = `its chat table has no ${missing.join(' or ')} column`;
     else if (!alembic) problem = 'it has no alembic_version table (Open WebUI databases are stamped by Alembic)';
-    else if (stamp === REVISION_AFTER || migrated) problem = `it is already migrated (revision ${stamp ?? 'unknown'}${migrated ? ', chat_message exists' : ''}); use a copy taken before the upgrade`;
-    else if (stamp !== REVISION_BEFORE) problem = `it is at revision ${stamp ?? '(none)'}, not ${REVISION_BEFORE} (the parent of 8452d01d26d7); upgrade it to ${REVISION_BEFORE} first`;
+    else if (stamp === REVISION_AFTER) problem = `it is already migrated (revision ${REVISION_AFTER}); use a copy taken before the upgrade`;
+    else if (migrated)
+      problem = `it already has a chat_message table at revision ${stamp ?? '(none)'} (an earlier migration that ran but was not stamped?); use a copy taken before any upgrade was attempted`;
+    else if (stamp !== REVISION_BEFORE) problem = `it is at revision ${stamp ?? '(none)'}, not ${REVISION_BEFORE} (the parent of ${REVISION_AFTER}); upgrade it to ${REVISION_BEFORE} first`;
   } finally {
     await closeQuietly(c);
   }
   if (problem) {
-    const admin = await connect(server, server.maintenanceDatabase, 'admin');
-    try {
-      await dropOwnedDatabase(admin, database);
-    } finally {
-      await closeQuietly(admin);
-    }
+    await dropCopy(server, database);
     throw new UsageError(`${what}: ${problem}`);
   }
 }

@@ -8,24 +8,34 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import { chatToRows, isMigratedChat, migratedMessages, parseChatColumn } from '../openwebui/chat-to-rows.ts';
+import { chatToRows, isMigratedChat, parseChatColumn } from '../openwebui/chat-to-rows.ts';
 import { chatChecksumSql } from '../openwebui/row-digest.ts';
-import type { PyValue } from '../openwebui/python-json.ts';
+import { isDict, loads, truthy, type PyValue } from '../openwebui/python-json.ts';
 import { closeQuietly, connect, type Client } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { emptyUnitManifest, expectChatRow, MANIFEST_DDL, MANIFEST_TOTALS_SQL } from '../../seed/manifest.ts';
 import type { SeedSummary } from '../../seed/seeder.ts';
 
+/** What was found in a tester's database, reported before any strategy runs. */
 export interface SourceReport {
+  /** Rows of `chat`, shared snapshots included. */
   chats: number;
+  /** Chats whose `user_id` starts with `shared-`: the migration skips them. */
   sharedChatsSkipped: number;
+  /** Chats with a NULL `user_id`: skipped too (`NOT LIKE` is not true for NULL). */
   nullOwnerSkipped: number;
+  /** Migrated chats from which no row is inserted (empty or unreadable documents, no usable message, or every message failing). */
   chatsWithoutRows: number;
+  /** Documents the driver-side parser could not read (counted in `chatsWithoutRows`). */
   unparseableDocuments: number;
+  /** Entries of `history.messages` across migrated chats (what the seeder reports as messages). */
   messages: number;
+  /** Bytes (UTF-8) of every chat document as stored. */
   bytes: number;
   expectedRows: number;
+  /** Messages upstream tries to insert and fails (logged and skipped; the migration still succeeds). */
   expectedFailures: number;
+  /** `expectedFailures` by kind of reason (the column and the error, without the offending value). */
   failureReasons: Record<string, number>;
 }
 
@@ -34,6 +44,42 @@ const FETCH = 200;
 async function copyLines(client: Client, sql: string, text: string): Promise<void> {
   if (!text) return;
   await pipeline(Readable.from([text]), client.query(copyFrom(sql)));
+}
+
+/**
+ * PostgreSQL text cannot hold NUL, yet a failing message's id (a message key
+ * with `\u0000`) or its reason (a `done` value quoting one) can: such a row
+ * could never be in chat_message, so the manifest keeps it spelled `\u0000`.
+ * COPY text needs the backslash doubled.
+ */
+function withoutNul(copyText: string): string {
+  return copyText.includes('\0') ? copyText.replace(/\0/g, '\\\\u0000') : copyText;
+}
+
+/** Entries of `history.messages` (a dict or a list), read the way upstream reads the document. */
+function historyEntries(doc: PyValue): number {
+  let d = doc;
+  if (!truthy(d)) return 0;
+  if (typeof d === 'string') {
+    try {
+      d = loads(d);
+    } catch {
+      return 0;
+    }
+  }
+  if (!isDict(d)) return 0;
+  const history = d.get('history');
+  if (!isDict(history)) return 0;
+  const messages = history.get('messages');
+  return isDict(messages) ? messages.size : Array.isArray(messages) ? messages.length : 0;
+}
+
+/** A failure's kind: the column and the error, without the value quoted in it (so distinct values group together). */
+export function failureKind(reason: string): string {
+  return reason
+    .replace(/^(done: Not a boolean value): .*$/s, '$1')
+    .replace(/^done: Value .* is not None, True, or False$/s, 'done: not None, True, or False')
+    .slice(0, 80);
 }
 
 /**
@@ -57,8 +103,9 @@ export async function deriveManifest(server: StartedPostgres, database: string, 
     failureReasons: {},
   };
   try {
+    // The copy is ours: a `harness` schema it brought along (a copy of a seeded database, say) is replaced.
+    await writer.query('DROP SCHEMA IF EXISTS harness CASCADE');
     for (const ddl of MANIFEST_DDL) await writer.query(ddl);
-    await writer.query('TRUNCATE harness.expected_rows, harness.expected_failures, harness.load_units, harness.dataset');
     await writer.query('BEGIN');
     await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await reader.query('DECLARE manifest_chats NO SCROLL CURSOR FOR SELECT id, user_id, chat::text AS chat FROM chat');
@@ -72,8 +119,9 @@ export async function deriveManifest(server: StartedPostgres, database: string, 
         report.chats++;
         m.chats++;
         m.chatRows++;
-        report.bytes += r.chat?.length ?? 0;
-        m.bytes += r.chat?.length ?? 0;
+        const bytes = r.chat === null ? 0 : Buffer.byteLength(r.chat, 'utf8');
+        report.bytes += bytes;
+        m.bytes += bytes;
         if (!isMigratedChat(r.user_id)) {
           if (r.user_id === null) report.nullOwnerSkipped++;
           else report.sharedChatsSkipped++;
@@ -89,23 +137,23 @@ export async function deriveManifest(server: StartedPostgres, database: string, 
           report.chatsWithoutRows++;
           continue;
         }
-        const before = m.expectedRows + m.failures;
+        const rowsBefore = m.expectedRows;
         const e = expectChatRow(m, { id: r.id, userId: r.user_id, doc }, now);
         rowLines += e.rowLines;
         failureLines += e.failureLines;
-        const messages = migratedMessages(doc).length;
+        const messages = historyEntries(doc);
         m.messages += messages;
         report.messages += messages;
-        if (m.expectedRows + m.failures === before) report.chatsWithoutRows++;
+        if (m.expectedRows === rowsBefore) report.chatsWithoutRows++;
         if (e.failureLines) {
           for (const f of chatToRows(r.id, r.user_id, doc, now).failures) {
-            const reason = f.reason.replace(/:.*$/, (x) => x.slice(0, 60));
-            report.failureReasons[reason] = (report.failureReasons[reason] ?? 0) + 1;
+            const kind = failureKind(f.reason);
+            report.failureReasons[kind] = (report.failureReasons[kind] ?? 0) + 1;
           }
         }
       }
       await copyLines(writer, 'COPY harness.expected_rows (id, chat_id, body, usage, created_at) FROM STDIN', rowLines);
-      await copyLines(writer, 'COPY harness.expected_failures (id, chat_id, reason) FROM STDIN', failureLines);
+      await copyLines(writer, 'COPY harness.expected_failures (id, chat_id, reason) FROM STDIN', withoutNul(failureLines));
     }
     await reader.query('COMMIT');
     report.expectedRows = m.expectedRows;

@@ -188,7 +188,11 @@ function extraCommands(ctx: CliContext): Command[] {
         for (const line of await describeDryRun(plan, thresholds, outDir)) ctx.stdout(line);
         return;
       }
-      if (thresholds.resumable) plan.resumeCheckAt = RESUME_KILL_AT;
+      if (thresholds.resumable) {
+        plan.resumeCheckAt = RESUME_KILL_AT;
+        // original and chunked are references, not under test.
+        plan.resumeCheckStrategies = ['external'];
+      }
       const { executeRun } = await import('./execute-run.ts');
       const { result } = await executeRun(ctx, {
         plan,

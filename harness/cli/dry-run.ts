@@ -23,13 +23,22 @@ export async function describeDryRun(plan: RunPlan, t: Thresholds, outDir: strin
     lines.push(`  server ${u.host}:${u.port} as ${u.user}; the harness would create databases of its own there (template ${templateName(datasetKey(plan.dataset))}, one copy per strategy) and drop only those`);
   }
   lines.push(`  settings: ${Object.entries(plan.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`);
-  const dp = planDataset(plan.dataset);
-  const key = datasetKey(plan.dataset);
-  const cached = chosen.provider === 'embedded' && plan.cacheDir && !plan.fresh ? await readCacheEntry(plan.cacheDir, key) : null;
-  lines.push(
-    `dataset ${key}: ${dp.chats} chats, about ${formatBytes(dp.estimatedBytes)} on disk, seed ${plan.dataset.seed}, edge-case rate ${plan.dataset.edgeCaseRate}` +
-      (cached ? ` (cached: seeding skipped)` : ' (would be seeded)'),
-  );
+  if (plan.source?.dump) {
+    lines.push(`data: the dump ${plan.source.dump} would be restored into a database of the harness's own, then read once to derive the expected rows`);
+  } else if (plan.source?.database) {
+    lines.push(
+      `data: database ${plan.source.database} would be copied (${plan.source.copyMode === 'dump' ? 'pg_dump/pg_restore' : 'CREATE DATABASE ... TEMPLATE, which needs no other session on it'}) ` +
+        'into a database of the harness\'s own and read once to derive the expected rows; the source is only read',
+    );
+  } else {
+    const dp = planDataset(plan.dataset);
+    const key = datasetKey(plan.dataset);
+    const cached = chosen.provider === 'embedded' && plan.cacheDir && !plan.fresh ? await readCacheEntry(plan.cacheDir, key) : null;
+    lines.push(
+      `dataset ${key}: ${dp.chats} chats, about ${formatBytes(dp.estimatedBytes)} on disk, seed ${plan.dataset.seed}, edge-case rate ${plan.dataset.edgeCaseRate}` +
+        (cached ? ` (cached: seeding skipped)` : ' (would be seeded)'),
+    );
+  }
   lines.push('strategies, each on its own copy of the seeded database:');
   for (const name of plan.strategies) {
     const s = strategyByName(name)!;

@@ -55,9 +55,21 @@ export async function executeRun(ctx: CliContext, o: ExecuteOptions): Promise<{ 
   };
   let result = newResult(o.plan);
   let server: StartedPostgres | undefined;
-  ctx.onInterrupt(async () => {
-    display.clear();
+  // Where the run was when the signal came: what the run does while it unwinds does not move it.
+  let stoppedAtSignal: string | null | undefined;
+  const markInterrupted = () => {
+    if (stoppedAtSignal === undefined) return;
     result.status = 'interrupted';
+    result.stoppedAt = stoppedAtSignal;
+  };
+  // With --keep, Ctrl-C is how a finished run's server is stopped: its result stands.
+  let keeping = false;
+  ctx.onInterrupt(async () => {
+    if (keeping) return;
+    display.clear();
+    // A run that got through its stages was writing its reports (or the step summary) when the signal came.
+    stoppedAtSignal = result.status === 'complete' ? 'reporting' : result.stoppedAt;
+    markInterrupted();
     result.finishedAt = new Date().toISOString();
     try {
       const { files } = await writeReports(result, o.outDir);
@@ -71,6 +83,11 @@ export async function executeRun(ctx: CliContext, o: ExecuteOptions): Promise<{ 
       o.plan,
       {
         log,
+        debug: (line) => {
+          if (!o.verbose) return;
+          display.clear();
+          ctx.stderr(line);
+        },
         warn: (l) => {
           display.clear();
           ctx.stderr(`warning: ${l}`);
@@ -87,6 +104,9 @@ export async function executeRun(ctx: CliContext, o: ExecuteOptions): Promise<{ 
     if (o.finalize) await o.finalize(result, server);
   } catch (err) {
     display.clear();
+    // Interrupted, what failed is the work the signal stopped (a server taken down under it): the partial result the
+    // interrupt hook writes says where the run was.
+    if (ctx.signal.aborted) throw err;
     result.status = 'error';
     result.error = (err as Error).message;
     result.finishedAt = new Date().toISOString();
@@ -95,12 +115,16 @@ export async function executeRun(ctx: CliContext, o: ExecuteOptions): Promise<{ 
   } finally {
     if (server && !o.plan.keep) await server.stop().catch(() => undefined);
   }
+  markInterrupted();
   const { files } = await writeReports(result, o.outDir);
   if (o.summary !== false) {
     ctx.stdout(renderTerminal(result, { color: ctx.stdoutIsTTY && !ctx.ci && !ctx.env.NO_COLOR }));
     ctx.stdout(`report: ${path.relative(process.cwd(), path.join(o.outDir, 'report.md')) || path.join(o.outDir, 'report.md')}`);
   }
-  if (o.plan.keep && server) await keepServer(ctx, result, server);
+  if (o.plan.keep && server) {
+    keeping = true;
+    await keepServer(ctx, result, server);
+  }
   return { result, files };
 }
 

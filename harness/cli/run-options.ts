@@ -162,7 +162,10 @@ export function redactSecrets(text: string): string {
 }
 
 export async function buildPlan(kind: RunPlan['kind'], flags: RunFlags, argv: string[], env: NodeJS.ProcessEnv, defaultScenario: string): Promise<RunPlan> {
-  const scenario: Scenario = await loadScenario(flags.scenario ?? defaultScenario);
+  // Someone's own data, without a scenario named: measure the migrations as they are, with no simulated
+  // deadline calibrated to a dataset of unknown size (the headline scenario's faults are for its seed).
+  const byod = !!(flags.fromDatabase || flags.fromDump);
+  const scenario: Scenario = await loadScenario(flags.scenario ?? (byod && kind === 'run' ? 'small' : defaultScenario));
   if (flags.size !== undefined && flags.chats !== undefined) throw new UsageError('--size and --chats conflict: give one of them');
   if ((flags.fromDatabase || flags.fromDump) && (flags.size !== undefined || flags.chats !== undefined || flags.seed !== undefined))
     throw new UsageError('--from-database/--from-dump bring their own data: --size, --chats and --seed do not apply');
@@ -193,6 +196,10 @@ export async function buildPlan(kind: RunPlan['kind'], flags: RunFlags, argv: st
     const i = pair.indexOf('=');
     settings[pair.slice(0, i)] = pair.slice(i + 1);
   }
+  if (settings.wal_level !== undefined && !['replica', 'logical'].includes(settings.wal_level.trim().toLowerCase())) {
+    const where = (flags.pgSetting ?? []).some((p) => p.startsWith('wal_level=')) ? '--pg-setting wal_level' : `scenario ${scenario.name}: server.settings.wal_level`;
+    throw new UsageError(`${where}: '${settings.wal_level}' is not allowed; the harness measures with replica or logical (what a server with standbys or backups runs), e.g. --wal-level replica`);
+  }
 
   const strategies = flags.strategies ?? scenario.strategies;
   for (const s of strategies)
@@ -203,6 +210,9 @@ export async function buildPlan(kind: RunPlan['kind'], flags: RunFlags, argv: st
 
   const faults = parseFaults(flags.faults === false ? (flags.fault ?? []) : [...scenario.faults, ...(flags.fault ?? [])], NO_FAULTS);
   const provider = flags.databaseUrl && flags.provider === 'auto' ? 'url' : flags.provider;
+  // Checked here, before an output directory or a server exists: bad input touches nothing.
+  if (flags.databaseUrl !== undefined) (await import('../postgres/url-server.ts')).parseDatabaseUrl(flags.databaseUrl);
+  await (await import('../postgres/choose-provider.ts')).checkProviderChoice(provider, flags.databaseUrl);
   if ((faults.crashAt !== undefined) && provider === 'url')
     throw new UsageError('--fault crash-at cannot be used with --provider url: the harness does not own that server and will not kill it; use --provider embedded or testcontainers');
   if (faults.walTmpfs && provider !== 'testcontainers' && provider !== 'auto')
@@ -227,6 +237,7 @@ export async function buildPlan(kind: RunPlan['kind'], flags: RunFlags, argv: st
     strategyOptions: { workers: flags.workers, command: flags.cmd },
     faults,
     calibrationStrategy: scenario.calibration.strategy,
+    calibrationSample: scenario.calibration.sample,
     measure,
     cacheDir: flags.cache === false ? null : (flags.cacheDir ?? defaultCacheDir(env)),
     fresh: !!flags.fresh,

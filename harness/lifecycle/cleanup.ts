@@ -3,6 +3,7 @@
  * directory the harness creates registers how to undo itself here, so that
  * success, failure, SIGINT and SIGTERM all leave nothing behind.
  */
+import { InterruptedError } from '../errors.ts';
 
 type CleanupFn = () => Promise<void> | void;
 
@@ -12,9 +13,26 @@ interface Entry {
 }
 
 const stack: Entry[] = [];
+/** Set once the process is stopping on a signal: nothing new may be created from then on. */
+let stopping: string | undefined;
+/** Undo steps run at once because their resource was created while stopping. */
+const immediate: Promise<void>[] = [];
+
+/**
+ * From now on, whatever registers an undo step is undone at once and its
+ * creator gets an InterruptedError: a server or child process a run was
+ * starting as the signal came cannot outlive the cleanup.
+ */
+export function refuseNewResources(reason: string): void {
+  stopping = reason;
+}
 
 /** Register an undo step; returns a function that unregisters it (when undone normally). */
 export function onCleanup(label: string, fn: CleanupFn): () => void {
+  if (stopping) {
+    immediate.push(Promise.resolve().then(fn).then(() => undefined, () => undefined));
+    throw new InterruptedError(stopping);
+  }
   const entry = { label, fn };
   stack.push(entry);
   return () => {
@@ -33,6 +51,7 @@ export async function runCleanup(log: (line: string) => void = () => {}): Promis
       log(`cleanup of ${entry.label} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  await Promise.all(immediate);
 }
 
 export function pendingCleanups(): string[] {

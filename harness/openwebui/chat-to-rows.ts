@@ -198,13 +198,14 @@ export function adaptJson(v: PyValue | undefined): Adapted<string> {
   return { ok: true, value: dumps(v ?? null) };
 }
 
-// PostgreSQL's json type rejects NaN/Infinity and unpaired surrogate escapes.
+// PostgreSQL's json type rejects NaN/Infinity. (It accepts an unpaired
+// surrogate escape such as "\ud800", which json.dumps writes for one: only
+// de-escaping it fails, and the json type never de-escapes on input.)
 function storableInJson(v: PyValue | undefined): boolean {
-  if (v === null || v === undefined || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint') return true;
-  if (typeof v === 'string') return v.isWellFormed();
+  if (v === null || v === undefined || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string') return true;
   if (v instanceof PyFloat) return Number.isFinite(v.value);
   if (Array.isArray(v)) return v.every(storableInJson);
-  for (const [k, val] of v) if (!k.isWellFormed() || !storableInJson(val)) return false;
+  for (const val of v.values()) if (!storableInJson(val)) return false;
   return true;
 }
 

@@ -9,15 +9,18 @@ import { containerRuntimeAnswers } from './testcontainers-server.ts';
 
 export type ProviderChoice = 'auto' | ProviderName;
 
+/** Throws the UsageError a provider and a database URL that do not go together deserve (before anything starts). */
+export async function checkProviderChoice(choice: ProviderChoice, databaseUrl: string | undefined): Promise<void> {
+  if (choice === 'url' && !databaseUrl) throw new UsageError('--provider url needs --database-url postgres://user:password@host:5432/database');
+  if (choice !== 'url' && choice !== 'auto' && databaseUrl) throw new UsageError(`--database-url cannot be used with --provider ${choice}; use --provider url (or auto)`);
+}
+
 export async function chooseProvider(
   choice: ProviderChoice,
   databaseUrl: string | undefined,
 ): Promise<{ provider: ProviderName; why: string }> {
-  if (choice === 'url' || (choice === 'auto' && databaseUrl)) {
-    if (!databaseUrl) throw new UsageError('--provider url needs --database-url postgres://user:password@host:5432/database');
-    return { provider: 'url', why: 'a database URL was given (--database-url)' };
-  }
-  if (databaseUrl) throw new UsageError(`--database-url cannot be used with --provider ${choice}; use --provider url (or auto)`);
+  await checkProviderChoice(choice, databaseUrl);
+  if (choice === 'url' || (choice === 'auto' && databaseUrl)) return { provider: 'url', why: 'a database URL was given (--database-url)' };
   if (choice === 'embedded') return { provider: 'embedded', why: 'asked for with --provider embedded' };
   if (choice === 'testcontainers') return { provider: 'testcontainers', why: 'asked for with --provider testcontainers' };
   const rt = await containerRuntimeAnswers();

@@ -68,6 +68,21 @@ async function runAs(): Promise<RunAs> {
   }
 }
 
+/** The first directory on the way to `dir` that `who` (the server's user, when not the harness's) may not traverse. */
+async function unreachableAncestor(dir: string, who: RunAs): Promise<{ dir: string; mode: number } | null> {
+  if (who.uid === undefined) return null;
+  const parts = path.resolve(dir).split(path.sep).filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const d = path.sep + parts.slice(0, i).join(path.sep);
+    const st = await stat(d).catch(() => null);
+    if (!st) return null;
+    const mode = st.mode & 0o7777;
+    const ok = st.uid === who.uid ? mode & 0o100 : st.gid === who.gid ? mode & 0o010 : mode & 0o001;
+    if (!ok) return { dir: d, mode };
+  }
+  return null;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -91,6 +106,8 @@ export interface EmbeddedOptions {
   password?: string;
   /** Remove the data directory on stop. Default is true for a directory the server created. */
   removeOnStop?: boolean;
+  /** Also remove this directory on stop (e.g. the parent of a finished seed's data). */
+  removeDirOnStop?: string;
   registry?: OwnedRegistry;
   /** Parent for new temp directories. Default is the OS temp dir. */
   tmpDir?: string;
@@ -142,10 +159,23 @@ export class EmbeddedPostgresServer {
     await chmod(base, 0o711);
     const ownsDir = this.options.dataDir === undefined;
     const dataDir = this.options.dataDir ?? path.join(base, 'data');
+    const blocked = (await unreachableAncestor(base, who)) ?? (await unreachableAncestor(path.dirname(dataDir), who));
+    if (blocked) {
+      await rm(base, { recursive: true, force: true });
+      throw new EnvironmentError(
+        `the embedded server runs as the 'postgres' user (the harness runs as root) and cannot reach its data under ${path.dirname(dataDir)}: ` +
+          `${blocked.dir} (mode ${blocked.mode.toString(8).padStart(4, '0')}) does not let other users through; ` +
+          `set TMPDIR to a directory it can reach (e.g. TMPDIR=/tmp), or chmod o+x ${blocked.dir}`,
+      );
+    }
     if (this.options.copyFrom) await execFileP('cp', ['-a', '--reflink=auto', this.options.copyFrom, dataDir]);
     const password = this.options.password ?? randomBytes(18).toString('base64url');
     const registryIds: string[] = [];
-    const undoBase = onCleanup(`temp dir ${base}`, () => rm(base, { recursive: true, force: true }));
+    // On a signal this is all that runs: the registry record goes with the directory, or the next run would report it as left behind.
+    const undoBase = onCleanup(`temp dir ${base}`, async () => {
+      await rm(base, { recursive: true, force: true });
+      for (const id of registryIds) await this.options.registry?.release(id);
+    });
     if (this.options.registry) registryIds.push(await this.options.registry.record({ kind: 'temp-dir', dir: base }));
     try {
       const initialised = await stat(path.join(dataDir, 'PG_VERSION')).then(
@@ -242,10 +272,7 @@ export class StartedEmbeddedPostgres implements StartedPostgres {
       stdio: ['ignore', log.fd, log.fd],
       env: { ...process.env, LC_ALL: 'C' },
     });
-    await log.close();
     const pid = child.pid;
-    if (pid === undefined) throw new EnvironmentError(`could not start ${this.bins.postgres}`);
-    this.pid = pid;
     let exitCode: number | null | undefined;
     this.exited = new Promise((resolve) =>
       child.on('exit', (code) => {
@@ -253,8 +280,19 @@ export class StartedEmbeddedPostgres implements StartedPostgres {
         resolve();
       }),
     );
-    this.undoServer?.();
-    this.undoServer = onCleanup(`embedded PostgreSQL pid ${pid}`, () => this.stopServer());
+    // Registered before anything is awaited: a signal's cleanup may run at any await from here on.
+    if (pid !== undefined) {
+      this.pid = pid;
+      this.undoServer?.();
+      // As stop() and the sweep after a kill -9 do: data that goes with this server goes when it is stopped by a signal too.
+      this.undoServer = onCleanup(`embedded PostgreSQL pid ${pid}`, async () => {
+        await this.stopServer();
+        if (this.removeDataDir) await rm(this.dataDir, { recursive: true, force: true });
+        if (this.options.removeDirOnStop) await rm(this.options.removeDirOnStop, { recursive: true, force: true });
+      });
+    }
+    await log.close();
+    if (pid === undefined) throw new EnvironmentError(`could not start ${this.bins.postgres}`);
     if (this.options.registry) {
       if (this.serverRegistryId) await this.options.registry.release(this.serverRegistryId);
       this.serverRegistryId = await this.options.registry.record({
@@ -352,6 +390,7 @@ export class StartedEmbeddedPostgres implements StartedPostgres {
   async stop(): Promise<void> {
     await this.stopServer();
     if (this.removeDataDir) await rm(this.dataDir, { recursive: true, force: true });
+    if (this.options.removeDirOnStop) await rm(this.options.removeDirOnStop, { recursive: true, force: true });
     await rm(this.baseDir, { recursive: true, force: true });
     this.undoBase();
     for (const id of this.registryIds) await this.options.registry?.release(id);

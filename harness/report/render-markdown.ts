@@ -4,6 +4,8 @@
  * renders on GitHub, each strategy's figures, checks, projections, the sweep,
  * and what the run ran on.
  */
+import { describeSourceReport } from '../byod/describe-source-report.ts';
+import type { SourceReport } from '../byod/derive-manifest.ts';
 import type { RunResult } from '../result/run-result.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 import { markdownCode, markdownFence, markdownTable, markdownText } from './markdown.ts';
@@ -127,7 +129,13 @@ function datasetSection(result: RunResult): string {
     ['reused', d.reused],
     ['edge cases', edgeCases || 'none'],
   ];
-  return ['## Dataset', '', markdownTable(['', 'value'], rows)].join('\n');
+  const parts = ['## Dataset', '', markdownTable(['', 'value'], rows)];
+  const source = result.extra?.source as SourceReport | undefined;
+  if (d.source === 'database' && source) {
+    // What the copy of the tester's database holds, read once before any strategy ran.
+    parts.push('', 'What the copy holds (read once, before any strategy ran):', '', '```text', ...describeSourceReport(d.sourceDatabase ?? 'source', source), '```');
+  }
+  return parts.join('\n');
 }
 
 function faultsSection(result: RunResult): string {

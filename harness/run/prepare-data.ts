@@ -4,16 +4,17 @@
  * (url), resume a partial seed, or seed anew, then make sure the server runs
  * with the scenario's settings before anything is measured.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { datasetKey, planDataset, type DatasetSpec } from '../../seed/dataset-plan.ts';
 import { seedDatabase, type SeedProgress, type SeedSummary } from '../../seed/seeder.ts';
 import { UsageError } from '../errors.ts';
-import type { OwnedRegistry } from '../lifecycle/owned-registry.ts';
+import { isProcessAlive, processStartTicks, type OwnedRegistry } from '../lifecycle/owned-registry.ts';
 import { cloneSource, restoreDump, type CopyMode } from '../byod/clone-source.ts';
 import { deriveManifest, type SourceReport } from '../byod/derive-manifest.ts';
+import { describeSourceReport } from '../byod/describe-source-report.ts';
 import { createOwnedDatabase, databaseExists, dropOwnedDatabase, isOwnedDatabase } from '../postgres/databases.ts';
 import { EmbeddedPostgresServer, type StartedEmbeddedPostgres } from '../postgres/embedded-server.ts';
 import { closeQuietly, connect } from '../postgres/sql.ts';
@@ -92,6 +93,26 @@ async function refuseForeignChatTable(server: StartedPostgres, force: boolean): 
   }
 }
 
+/**
+ * One harness at a time seeds into a dataset's resumable directory: a lock
+ * file with the owner's pid and start time (a pid alone can be reused).
+ * Returns false when a live process holds it.
+ */
+async function takeSeedLock(dir: string): Promise<boolean> {
+  const { readFile, writeFile, mkdir: mk } = await import('node:fs/promises');
+  await mk(dir, { recursive: true, mode: 0o711 });
+  const lock = path.join(dir, 'lock');
+  const mine = JSON.stringify({ pid: process.pid, ticks: processStartTicks(process.pid) });
+  try {
+    const held = JSON.parse(await readFile(lock, 'utf8')) as { pid: number; ticks: string | null };
+    if (held.pid !== process.pid && isProcessAlive(held.pid) && processStartTicks(held.pid) === held.ticks) return false;
+  } catch {
+    /* no lock, or unreadable: take it */
+  }
+  await writeFile(lock, mine);
+  return true;
+}
+
 export function templateName(key: string): string {
   return `owui_harness_tpl_${key}`.toLowerCase().slice(0, 63);
 }
@@ -125,8 +146,8 @@ async function seedInto(server: StartedPostgres, template: string, o: PrepareOpt
   return seedDatabase({ server, database: template, dataset: o.dataset, streams: o.seedStreams, onProgress: o.onSeedProgress });
 }
 
-/** Bring your own data: a copy of an existing database (url) or a restored dump (owned server). */
-async function prepareSource(o: PrepareOptions): Promise<Prepared> {
+/** Bring your own data: the server and a harness-owned copy of the tester's data (a database on a url server, or a restored dump), before any manifest. */
+export async function copySource(o: PrepareOptions): Promise<{ server: StartedPostgres; copy: string; name: string; dispose: () => Promise<void> }> {
   const src = o.source!;
   let server: StartedPostgres;
   if (o.provider === 'url') server = await new UrlPostgresServer(o.databaseUrl!).start();
@@ -139,23 +160,31 @@ async function prepareSource(o: PrepareOptions): Promise<Prepared> {
   o.onServer?.(server);
   const template = src.dump ? await restoreDump(server, src.dump, o.log) : await cloneSource(server, src.database!, src.copyMode, o.log);
   const name = src.dump ? src.dump : src.database!;
-  o.log(`reading every chat of the copy once to derive the rows a correct migration must write`);
-  const { summary, report } = await deriveManifest(server, template, src.database ?? path.basename(src.dump!));
-  return {
-    server,
-    template,
-    summary,
-    reused: 'no',
-    source: { name, report },
-    dispose: async () => {
-      const admin = await connect(server, server.maintenanceDatabase, 'admin');
-      try {
-        await dropOwnedDatabase(admin, template);
-      } finally {
-        await closeQuietly(admin);
-      }
-    },
+  const dispose = async () => {
+    const admin = await connect(server, server.maintenanceDatabase, 'admin');
+    try {
+      await dropOwnedDatabase(admin, template);
+    } finally {
+      await closeQuietly(admin);
+    }
   };
+  return { server, copy: template, name, dispose };
+}
+
+async function prepareSource(o: PrepareOptions): Promise<Prepared> {
+  const { server, copy: template, name, dispose } = await copySource(o);
+  o.log(`reading every chat of the copy once to derive the rows a correct migration must write`);
+  let derived: Awaited<ReturnType<typeof deriveManifest>>;
+  try {
+    derived = await deriveManifest(server, template, o.source!.database ?? path.basename(o.source!.dump!));
+  } catch (err) {
+    // Never leave a copy of someone's database behind on their server.
+    await dispose().catch(() => undefined);
+    throw err;
+  }
+  const { summary, report } = derived;
+  for (const line of describeSourceReport(name, report)) o.log(line);
+  return { server, template, summary, reused: 'no', source: { name, report }, dispose };
 }
 
 export async function prepareData(o: PrepareOptions): Promise<Prepared> {
@@ -198,17 +227,24 @@ export async function prepareData(o: PrepareOptions): Promise<Prepared> {
   }
 
   await checkFreeDisk(os.tmpdir(), plan.estimatedBytes * (o.cacheDir ? 3.2 : 2.2), `--size ${formatBytes(plan.estimatedBytes)}`);
-  const partial = partialSeedDir(key);
+  const { readFile, writeFile, rm, mkdtemp } = await import('node:fs/promises');
+  let partial = partialSeedDir(key);
+  if (o.fresh) await rm(partial, { recursive: true, force: true });
+  if (!(await takeSeedLock(partial))) {
+    // Another harness is seeding the same dataset right now: seed privately (not resumable) rather than share its files.
+    partial = await mkdtemp(`${partialSeedDir(key)}-private-`);
+    await takeSeedLock(partial);
+    o.log(`another run is seeding ${key} at the moment; seeding a private copy in ${partial}`);
+  }
   const dataDir = path.join(partial, 'data');
   const passwordFile = path.join(partial, 'password');
-  const { readFile, writeFile, rm } = await import('node:fs/promises');
-  if (o.fresh) await rm(partial, { recursive: true, force: true });
   let password: string | undefined;
   try {
     password = (await readFile(passwordFile, 'utf8')).trim();
+    await stat(path.join(dataDir, 'PG_VERSION'));
     o.log(`resuming the seed in ${partial}`);
   } catch {
-    await rm(partial, { recursive: true, force: true });
+    await rm(dataDir, { recursive: true, force: true });
     await mkdir(partial, { recursive: true, mode: 0o711 });
     password = (await import('node:crypto')).randomBytes(18).toString('base64url');
     await writeFile(passwordFile, password, { mode: 0o600 });
@@ -218,6 +254,8 @@ export async function prepareData(o: PrepareOptions): Promise<Prepared> {
     dataDir,
     password,
     removeOnStop: !o.cacheDir,
+    // Without a cache the finished seed is this run's only: nothing is left to resume.
+    removeDirOnStop: o.cacheDir ? undefined : partial,
     registry: o.registry,
   }).start();
   o.onServer?.(seeding);

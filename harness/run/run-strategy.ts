@@ -17,6 +17,8 @@ import type { Attempt, AttemptEnd, Sample, StrategyResult } from '../result/run-
 import type { AttemptReport, PhaseName, Strategy, StrategyOptions } from '../strategies/strategy.ts';
 import { verifyMigration } from '../verify/verify-migration.ts';
 import { runInChildProcess, StrategyProcessError } from './strategy-process.ts';
+import { scrub, scrubReport, secretsOf } from './scrub-secrets.ts';
+import type { OwnedRegistry } from '../lifecycle/owned-registry.ts';
 
 export interface MeasureOptions {
   sampleIntervalMs: number;
@@ -39,6 +41,10 @@ export interface StrategyRunOptions {
   keep: boolean;
   signal: AbortSignal;
   log: (line: string) => void;
+  /** The strategy's own log (each failing message, ...): shown with --verbose. */
+  debug?: (line: string) => void;
+  /** Where owned processes are recorded (for cleanup after a kill -9). */
+  registry?: OwnedRegistry;
   /** Live view of the timeline (for progress output). */
   onSample?: (s: Sample) => void;
 }
@@ -210,11 +216,18 @@ export async function runStrategy(o: StrategyRunOptions): Promise<StrategyResult
           checkFractions();
         },
         phase: notePhase,
-        log: o.log,
+        log: (line: string) => o.debug?.(`${strategy.name}: ${line}`),
         signal: ac.signal,
-        options: o.strategyOptions,
+        // The command cannot report progress: count its rows as often as the server is sampled.
+        options: { progressIntervalMs: o.measure.sampleIntervalMs, ...o.strategyOptions },
+        own: o.registry
+          ? async (pgid: number, command: string) => {
+              const id = await o.registry!.record({ kind: 'child-process', pid: pgid, command });
+              return () => o.registry!.release(id);
+            }
+          : undefined,
       };
-      if (external) lastReport = await strategy.run(ctx);
+      if (external) lastReport = scrubReport(await strategy.run(ctx), secretsOf(server, o.database));
       else {
         const r = await runInChildProcess(strategy.name, ctx);
         lastReport = r.report;
@@ -225,8 +238,9 @@ export async function runStrategy(o: StrategyRunOptions): Promise<StrategyResult
     } catch (err) {
       ended = faultEnd ?? (o.signal.aborted ? 'interrupted' : 'error');
       error = faultEnd ? `${describeEnd(faultEnd)} (the migration saw: ${errorMessage(err)})` : errorMessage(err);
+      if (external) error = scrub(error, secretsOf(server, o.database));
       const report = (err as { report?: AttemptReport }).report;
-      if (report) lastReport = report;
+      if (report) lastReport = external ? scrubReport(report, secretsOf(server, o.database)) : report;
       if (err instanceof StrategyProcessError && err.maxRssBytes) clientPeak = Math.max(clientPeak ?? 0, err.maxRssBytes);
     }
     notePhase(null);
@@ -297,7 +311,8 @@ export async function runStrategy(o: StrategyRunOptions): Promise<StrategyResult
   } finally {
     await closeQuietly(vc);
   }
-  for (const note of verification.notes) warnings.push(note);
+  // A failed single transaction is expected to leave no table and the old stamp; say so only when it matters.
+  if (outcome === 'succeeded' || verification.schema.untouched === false) for (const note of verification.notes) warnings.push(note);
 
   let kept: StrategyResult['kept'];
   const admin2 = await connect(server, server.maintenanceDatabase, 'admin');

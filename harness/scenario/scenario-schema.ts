@@ -29,7 +29,11 @@ export const ScenarioSchema = z
     strategies: z.array(z.string()).min(1),
     /** Faults in `--fault` syntax, e.g. ["deadline=0.5x", "restarts=3"]. */
     faults: z.array(z.string()).default([]),
-    calibration: z.object({ strategy: z.string().default('chunked') }).strict().default({ strategy: 'chunked' }),
+    /** What a relative deadline (`deadline=0.75x`) is relative to: one uninterrupted backfill of `strategy`, run on its first `sample` share and extrapolated. */
+    calibration: z
+      .object({ strategy: z.string().default('chunked'), sample: z.number().gt(0).max(1).default(1) })
+      .strict()
+      .default({ strategy: 'chunked', sample: 1 }),
     measure: z
       .object({
         sampleInterval: durationString.default('250ms'),

@@ -94,6 +94,8 @@ export const external: Strategy = {
       throw new Error(`external: could not start /bin/sh to run the command`);
     }
     const unregister = onCleanup(`external command (process group ${pgid})`, () => killGroup(pgid, 'SIGKILL'));
+    // A harness killed with kill -9 cannot clean up: the next run finds the group in the registry.
+    const release = ctx.own ? await ctx.own(pgid, command).catch(() => undefined) : undefined;
     const stdout = new TailBuffer();
     const stderr = new TailBuffer();
     child.stdout.on('data', (d: Buffer) => stdout.push(d));
@@ -118,7 +120,7 @@ export const external: Strategy = {
         .then((n) => n !== null && ctx.progress(n, true))
         .catch(() => undefined)
         .finally(() => (polling = false));
-    }, PROGRESS_INTERVAL_MS);
+    }, ctx.options.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
 
     let killTimer: NodeJS.Timeout | undefined;
     let stoppedBy: string | undefined;
@@ -155,6 +157,7 @@ export const external: Strategy = {
       clearTimeout(timeout);
       ctx.signal.removeEventListener('abort', onAbort);
       unregister();
+      await release?.().catch(() => undefined);
     }
     peakRss = Math.max(peakRss, await processGroupRssBytes(pgid));
 

@@ -40,6 +40,12 @@ export interface StrategyContext {
   signal: AbortSignal;
   /** Strategy-specific options from the scenario or the command line. */
   options: StrategyOptions;
+  /**
+   * Record a process group the strategy started (`external`), so that a
+   * harness killed with `kill -9` has it killed by the next run; returns the
+   * release to call once the group is gone. Absent outside the runner.
+   */
+  own?: (pgid: number, command: string) => Promise<() => Promise<void>>;
 }
 
 export interface StrategyOptions {
@@ -49,6 +55,8 @@ export interface StrategyOptions {
   command?: string;
   /** `external`: kill the command after this long (ms); the runner's faults usually decide instead. */
   commandTimeoutMs?: number;
+  /** `external`: how often committed rows are counted while the command runs (ms). Default is 2000. */
+  progressIntervalMs?: number;
 }
 
 export interface AttemptReport {

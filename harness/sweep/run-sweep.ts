@@ -7,7 +7,13 @@
 import type { Projection, RunResult, StrategyResult } from '../result/run-result.ts';
 import type { SweepPoint } from '../result/sweep-points.ts';
 import { REPORTED_SETTINGS, readSettings, type RunIO, type RunPlan } from '../run.ts';
-import { prepareData } from '../run/prepare-data.ts';
+import { copySource, prepareData, type PrepareOptions } from '../run/prepare-data.ts';
+import { deriveManifest } from '../byod/derive-manifest.ts';
+import { subsetCopy } from '../byod/subset-copy.ts';
+import { dropOwnedDatabase } from '../postgres/databases.ts';
+import { closeQuietly, connect } from '../postgres/sql.ts';
+import type { StartedPostgres } from '../postgres/started-postgres.ts';
+import type { SeedSummary } from '../../seed/seeder.ts';
 import { runStrategy } from '../run/run-strategy.ts';
 import { strategyByName } from '../strategies/strategy-registry.ts';
 import { pgSize } from '../units.ts';
@@ -49,12 +55,62 @@ function cloneName(runId: string, strategy: string, size: number): string {
   return `owui_run_${runId}_${strategy}_${pgSize(size)}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
 }
 
-async function measureAt(plan: SweepPlan, io: RunIO, result: RunResult, sizeBytes: number, label: string): Promise<{ points: SweepPoint[]; runs: StrategyResult[] }> {
-  io.onStage?.(result, `sweep ${label}`);
-  const prepared = await prepareData({
-    provider: result.postgres.provider as 'embedded' | 'testcontainers' | 'url',
+interface SizedData {
+  server: StartedPostgres;
+  template: string;
+  summary: SeedSummary;
+  reused: 'no' | 'cache' | 'database';
+  sourceName: string | null;
+  release: () => Promise<void>;
+}
+
+/** A tester's database, copied once; each size is a subset of it (chats in id order). */
+class SourceSizes {
+  private copied: Awaited<ReturnType<typeof copySource>> | undefined;
+
+  constructor(
+    private readonly plan: SweepPlan,
+    private readonly io: RunIO,
+  ) {}
+
+  async at(sizeBytes: number): Promise<SizedData> {
+    if (!this.copied) {
+      this.copied = await copySource(prepareOptions(this.plan, this.io, sizeBytes, this.plan.provider));
+    }
+    const { server, copy, name } = this.copied;
+    const subset = await subsetCopy(server, copy, sizeBytes);
+    if (subset.wholeSource) this.io.warn(`${name} holds less than ${pgSize(sizeBytes)} of chats: that point uses all of it`);
+    const { summary } = await deriveManifest(server, subset.database, name);
+    return {
+      server,
+      template: subset.database,
+      summary,
+      reused: 'no',
+      sourceName: name,
+      release: async () => {
+        const admin = await connect(server, server.maintenanceDatabase, 'admin');
+        try {
+          await dropOwnedDatabase(admin, subset.database);
+        } finally {
+          await closeQuietly(admin);
+        }
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (!this.copied) return;
+    await this.copied.dispose();
+    if (this.copied.server.owned) await this.copied.server.stop();
+  }
+}
+
+function prepareOptions(plan: SweepPlan, io: RunIO, sizeBytes: number, provider: string): PrepareOptions {
+  return {
+    provider: provider as 'embedded' | 'testcontainers' | 'url',
     databaseUrl: plan.databaseUrl,
     force: plan.force,
+    source: plan.source,
     settings: plan.settings,
     dataset: { ...plan.dataset, targetBytes: sizeBytes, chats: undefined },
     seedStreams: plan.seedStreams,
@@ -64,7 +120,24 @@ async function measureAt(plan: SweepPlan, io: RunIO, result: RunResult, sizeByte
     log: io.log,
     onSeedProgress: io.onSeedProgress,
     onServer: io.onServer,
-  });
+  };
+}
+
+async function seededAt(plan: SweepPlan, io: RunIO, result: RunResult, sizeBytes: number): Promise<SizedData> {
+  const prepared = await prepareData(prepareOptions(plan, io, sizeBytes, result.postgres.provider));
+  return { ...prepared, sourceName: null, release: async () => (prepared.server.owned ? prepared.server.stop() : undefined) };
+}
+
+async function measureAt(
+  plan: SweepPlan,
+  io: RunIO,
+  result: RunResult,
+  sizeBytes: number,
+  label: string,
+  sources: SourceSizes | null,
+): Promise<{ points: SweepPoint[]; runs: StrategyResult[] }> {
+  io.onStage?.(result, `sweep ${label}`);
+  const prepared = sources ? await sources.at(sizeBytes) : await seededAt(plan, io, result, sizeBytes);
   const { server, template, summary } = prepared;
   try {
     if (!result.postgres.version) {
@@ -77,9 +150,9 @@ async function measureAt(plan: SweepPlan, io: RunIO, result: RunResult, sizeByte
       };
     }
     result.dataset = {
-      source: 'seed',
-      sourceDatabase: null,
-      seed: summary.seed,
+      source: prepared.sourceName ? 'database' : 'seed',
+      sourceDatabase: prepared.sourceName,
+      seed: prepared.sourceName ? null : summary.seed,
       key: summary.key,
       chats: summary.chats,
       migratedChats: summary.migratedChats,
@@ -108,7 +181,7 @@ async function measureAt(plan: SweepPlan, io: RunIO, result: RunResult, sizeByte
         deadlineMs: plan.faults.deadline?.kind === 'fixed' ? plan.faults.deadline.ms : null,
         expectedRows: summary.expectedRows,
         measure: plan.measure,
-        keep: false,
+        keep: plan.keep,
         signal: io.signal,
         log: io.log,
         onSample: (s) => io.onSample?.(`${name}@${label}`, s),
@@ -120,7 +193,7 @@ async function measureAt(plan: SweepPlan, io: RunIO, result: RunResult, sizeByte
     }
     return { points, runs };
   } finally {
-    if (server.owned) await server.stop();
+    await prepared.release();
   }
 }
 
@@ -183,8 +256,17 @@ export function projectionsOf(models: Map<string, Fit>, strategies: string[], si
 export async function runSweep(plan: SweepPlan, io: RunIO, result: RunResult): Promise<RunResult> {
   const sizes = [...plan.sizes].sort((a, b) => a - b);
   const points: SweepPoint[] = [];
+  const sources = plan.source ? new SourceSizes(plan, io) : null;
+  try {
+    return await sweepSizes(plan, io, result, sizes, points, sources);
+  } finally {
+    await sources?.close();
+  }
+}
+
+async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: number[], points: SweepPoint[], sources: SourceSizes | null): Promise<RunResult> {
   for (const size of sizes) {
-    const { points: p, runs } = await measureAt(plan, io, result, size, pgSize(size));
+    const { points: p, runs } = await measureAt(plan, io, result, size, pgSize(size), sources);
     points.push(...p);
     result.strategies.push(...runs);
     for (const r of runs) for (const w of r.warnings) result.warnings.push(`${r.name}: ${w}`);
@@ -197,7 +279,7 @@ export async function runSweep(plan: SweepPlan, io: RunIO, result: RunResult): P
   if (plan.projectBytes) {
     result.projections = projectionsOf(models, plan.strategies, plan.projectBytes);
     if (plan.checkProjection && !io.signal.aborted) {
-      const { points: measured, runs } = await measureAt(plan, io, result, plan.projectBytes, `${pgSize(plan.projectBytes)} (projection check)`);
+      const { points: measured, runs } = await measureAt(plan, io, result, plan.projectBytes, `${pgSize(plan.projectBytes)} (projection check)`, sources);
       result.strategies.push(...runs);
       const checks: ProjectionCheck[] = [];
       for (const m of measured) {

@@ -1,0 +1,98 @@
+/**
+ * A small sweep end to end: each strategy at three sizes, fits, a
+ * projection with its band, a projection check measured at a fourth size,
+ * and the report. (The figures are small and noisy here; the honesty check
+ * of the projection at realistic sizes is in the README, with its command.)
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunResult } from '../../harness/result/run-result.ts';
+import { validateResult } from '../../harness/result/validate-result.ts';
+import { fitGrowth, project } from '../../harness/sweep/fit.ts';
+
+const execFileP = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+let work: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'owui-sweep-test-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('fitting growth', () => {
+  it('recovers a linear law and a super-linear one, with bands that widen away from the data', () => {
+    const xs = [1, 2, 4, 8];
+    const lin = fitGrowth(xs, xs.map((x) => 3 * x));
+    expect(lin.slope).toBeCloseTo(1, 6);
+    expect(lin.r2).toBeCloseTo(1, 6);
+    expect(project(lin, 16).value).toBeCloseTo(48, 6);
+    const sq = fitGrowth(xs, xs.map((x) => x * x));
+    expect(sq.slope).toBeCloseTo(2, 6);
+    const noisy = fitGrowth(xs, [3.3, 5.7, 12.6, 23.1]);
+    const near = project(noisy, 8);
+    const far = project(noisy, 64);
+    expect(near.low).toBeLessThan(near.value);
+    expect(near.high).toBeGreaterThan(near.value);
+    expect((far.high - far.low) / far.value).toBeGreaterThan((near.high - near.low) / near.value);
+  });
+});
+
+describe('sweep', () => {
+  it('runs each strategy at each size, fits, projects and checks the projection', async () => {
+    const out = path.join(work, 'sweep');
+    const { stdout } = await execFileP(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(ROOT, 'harness/cli.ts'),
+        'sweep',
+        '--sizes',
+        '4MB,8MB,16MB',
+        '--strategies',
+        'chunked,setbased',
+        '--project',
+        '32MB',
+        '--check-projection',
+        '--provider',
+        'embedded',
+        '--cache-dir',
+        path.join(work, 'cache'),
+        '--no-probe',
+        '--out',
+        out,
+        '-q',
+      ],
+      { cwd: ROOT, env: { ...process.env, CI: 'true' }, maxBuffer: 64 * 1024 * 1024 },
+    );
+    expect(stdout).toMatch(/report: /);
+    const result = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as RunResult;
+    expect(validateResult(result).ok).toBe(true);
+    expect(result.kind).toBe('sweep');
+    const sweep = result.extra!.sweep as { points: { strategy: string; sizeBytes: number }[]; fits: { strategy: string; metric: string }[]; projectionCheck: unknown[] };
+    expect(sweep.points).toHaveLength(6);
+    expect(new Set(sweep.fits.map((f) => `${f.strategy}:${f.metric}`)).size).toBe(6);
+    expect(result.projections!.map((p) => p.strategy).sort()).toEqual(['chunked', 'setbased']);
+    for (const p of result.projections!) {
+      expect(p.size).toBe(32 * 1024 * 1024);
+      expect(p.durationMsLow).toBeLessThanOrEqual(p.durationMs);
+      expect(p.durationMsHigh).toBeGreaterThanOrEqual(p.durationMs);
+      expect(p.walBytesLow).toBeLessThanOrEqual(p.walBytes);
+      expect(p.walBytesHigh).toBeGreaterThanOrEqual(p.walBytes);
+    }
+    expect(sweep.projectionCheck).toHaveLength(2);
+    // 3 sizes plus the projection check, 2 strategies each: every run verified.
+    expect(result.strategies).toHaveLength(8);
+    expect(result.strategies.every((s) => s.verified)).toBe(true);
+    const md = await readFile(path.join(out, 'report.md'), 'utf8');
+    expect(md).toMatch(/projection/i);
+    expect(md).toMatch(/this machine/i);
+  });
+});
