@@ -88,6 +88,14 @@ export const external: Strategy = {
     await counter.query("SET lock_timeout = '200ms'; SET statement_timeout = '30s'");
 
     const child = spawn('/bin/sh', ['-c', command], { detached: true, env: commandEnvironment(ctx), stdio: ['ignore', 'pipe', 'pipe'] });
+    // Listen for the end at once: a quick command can exit while the lines below still await.
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    exited.catch(() => undefined);
+    // 'close' (every pipe drained) can follow 'exit' within the same tick.
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const pgid = child.pid;
     if (pgid === undefined) {
       await closeQuietly(counter);
@@ -135,14 +143,9 @@ export const external: Strategy = {
     if (ctx.signal.aborted) onAbort();
     const timeout = ctx.options.commandTimeoutMs ? setTimeout(() => stop(`it ran longer than ${ctx.options.commandTimeoutMs} ms`), ctx.options.commandTimeoutMs) : undefined;
 
-    // 'close' (every pipe drained) can follow 'exit' within the same tick: listen for both now.
-    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     let exit: { code: number | null; signal: NodeJS.Signals | null };
     try {
-      exit = await new Promise((resolve, reject) => {
-        child.once('error', reject);
-        child.once('exit', (code, signal) => resolve({ code, signal }));
-      });
+      exit = await exited;
       // A straggler still holding the pipes open after the shell exited is ended.
       const grace = setTimeout(() => killGroup(pgid, 'SIGKILL'), KILL_GRACE_MS);
       await closed;

@@ -19,8 +19,9 @@
  *   ON CONFLICT keeps the first: mismatched.
  * - A lone surrogate escape (`\ud800` without its pair) anywhere in a
  *   document: PostgreSQL refuses to de-escape it, so the whole chat fails
- *   (one failure naming the chat), where upstream fails only the messages
- *   holding it in a column: missing rows.
+ *   (one failure naming the chat), where upstream stores the escape as it
+ *   is in the json columns (and fails only a message holding it in a text
+ *   column such as `role`): missing rows.
  * - A document stored as a JSON string whose inner text PostgreSQL does not
  *   accept as json but Python does (NaN, Infinity) yields no rows.
  * - A document holding both `\u0000` and the text `\uDBFF\uDFFF` (the NUL
