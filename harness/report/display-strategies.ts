@@ -32,7 +32,9 @@ export function displayStrategies(result: RunResult): StrategyResult[] {
  */
 export function largestDataset(result: RunResult): { strategies: StrategyResult[]; note: string | null } {
   const shown = displayStrategies(result);
-  if (namesAreUnique(result.strategies)) return { strategies: shown, note: null };
+  const datasets = new Set(result.strategies.map((s) => s.rows.expected)).size;
+  // A sweep names its results `chunked@256MB`: unique names, yet several datasets.
+  if (namesAreUnique(result.strategies) && !(result.kind === 'sweep' && datasets > 1)) return { strategies: shown, note: null };
   const largest = Math.max(...result.strategies.map((s) => s.rows.expected));
   const plain = result.strategies.filter((s) => s.rows.expected === largest);
   return {

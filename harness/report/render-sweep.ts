@@ -4,7 +4,7 @@
  */
 import type { RunResult } from '../result/run-result.ts';
 import { sweepPoints, type SweepPoint } from '../result/sweep-points.ts';
-import { formatBytes, formatDuration, pgSize } from '../units.ts';
+import { formatBytes, formatDuration } from '../units.ts';
 import { markdownTable } from './markdown.ts';
 import { mermaidXyChart } from './mermaid-xychart.ts';
 import { formatCount, niceMax } from './number-format.ts';
@@ -93,7 +93,7 @@ export function renderSweep(result: RunResult): string | null {
   const complete = strategies.filter((s) => sizes.every((size) => points.some((p) => p.strategy === s && p.sizeBytes === size)));
   const left = strategies.filter((s) => !complete.includes(s));
   const at = (s: string, size: number) => points.find((p) => p.strategy === s && p.sizeBytes === size)!;
-  const categories = sizes.map(pgSize);
+  const categories = sizes.map((b) => formatBytes(b));
   const chart = (title: string, yTitle: string, value: (p: SweepPoint) => number) => {
     const lines = complete.map((s) => sizes.map((size) => value(at(s, size))));
     return mermaidXyChart({

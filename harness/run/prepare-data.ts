@@ -16,7 +16,7 @@ import { cloneSource, restoreDump, type CopyMode } from '../byod/clone-source.ts
 import { deriveManifest, type SourceReport } from '../byod/derive-manifest.ts';
 import { describeSourceReport } from '../byod/describe-source-report.ts';
 import { createOwnedDatabase, databaseExists, dropOwnedDatabase, isOwnedDatabase } from '../postgres/databases.ts';
-import { EmbeddedPostgresServer, type StartedEmbeddedPostgres } from '../postgres/embedded-server.ts';
+import { EmbeddedPostgresServer, flushFileSystem, type StartedEmbeddedPostgres } from '../postgres/embedded-server.ts';
 import { closeQuietly, connect } from '../postgres/sql.ts';
 import type { ProviderName, ServerSettings, StartedPostgres } from '../postgres/started-postgres.ts';
 import { TestcontainersPostgresServer } from '../postgres/testcontainers-server.ts';
@@ -266,6 +266,8 @@ export async function prepareData(o: PrepareOptions): Promise<Prepared> {
   const c = await connect(seeding, seeding.maintenanceDatabase, 'admin');
   await c.query('CHECKPOINT');
   await closeQuietly(c);
+  // Loaded without fsync: write it back now rather than during the first measurement.
+  await flushFileSystem(dataDir);
   if (!o.cacheDir) return { server: seeding, template, summary, reused: 'no' };
 
   await seeding.stop();

@@ -274,7 +274,7 @@ describe('the other reports', () => {
     expect(md).toMatch(/\| setbased \| 68\.0 GB \| 2 h 19 min \(2 h 2 min – 2 h 53 min\) \|/);
     const charts = mermaidBlocks(md).map(parseXyChart);
     expect(charts).toHaveLength(3);
-    expect(charts[1].categories).toEqual(['"32MB"', '"64MB"', '"128MB"', '"256MB"']);
+    expect(charts[1].categories).toEqual(['"32.0 MB"', '"64.0 MB"', '"128 MB"', '"256 MB"']);
     expect(charts[1].lines).toHaveLength(3);
     expect(md).toContain('compared: the runs on the largest dataset (87,410 rows); the sweep section has every size');
     expect(md).toContain('### chunked (87,410 rows): ✅ succeeded, verified');
