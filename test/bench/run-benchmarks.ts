@@ -231,8 +231,9 @@ async function benchGenerator(): Promise<GeneratorFigures> {
   const figures: GeneratorTask[] = tasks.map((t) => {
     const r = t.result;
     if (r.state !== 'completed') return { name: t.name, mbPerSecond: NaN, ms: stats([NaN]), error: r.state === 'errored' ? r.error.message : r.state };
-    const samples = r.latency.samples ? Array.from(r.latency.samples) : [r.latency.mean];
-    return { name: t.name, mbPerSecond: mb(documentBytes) / (r.latency.mean / 1000), ms: stats(samples) };
+    const l = r.latency;
+    const ms: Stats = { n: l.samplesCount, mean: l.mean, sd: l.sd, median: l.p50, min: l.min, max: l.max, samples: Array.from(l.samples ?? []) };
+    return { name: t.name, mbPerSecond: mb(documentBytes) / (l.mean / 1000), ms };
   });
   const rate = (prefix: string) => figures.find((t) => t.name.startsWith(prefix))!.mbPerSecond;
   return {
@@ -516,6 +517,7 @@ if (machine.loadAverageAtStart[0] > machine.cpus / 2) warn(`load average ${machi
 
 const started = new Date();
 const report: Record<string, unknown> = { schemaVersion: 1, command, startedAt: started.toISOString(), machine, options: { ...options, out: undefined } };
+let exitCode = 0;
 try {
   if (options.only.includes('generator')) {
     out();
@@ -546,6 +548,10 @@ try {
     out(`${script} (${f1(r.seconds)} s${r.exitCode ? `, exit ${r.exitCode}` : ''}):`);
     for (const l of r.stdout) out(`  ${l}`);
   }
+} catch (err) {
+  exitCode = 1;
+  report.error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
 } finally {
   report.finishedAt = new Date().toISOString();
   report.loadAverageAtEnd = os.loadavg();
@@ -555,3 +561,5 @@ try {
   out();
   out(`written: ${path.relative(process.cwd(), file) || file}`);
 }
+// Exit now: a stopped server leaves a timer of its stop timeout behind (harness/postgres/embedded-server.ts), which would hold the process a minute.
+process.exit(exitCode);
