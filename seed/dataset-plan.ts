@@ -114,8 +114,15 @@ export function planDataset(spec: DatasetSpec): DatasetPlan {
  * planning 100 TB would take hours, refusing it must not.
  */
 export function estimatedDatasetBytes(spec: DatasetSpec): number {
-  return spec.chats === undefined ? (spec.targetBytes ?? 0) : planDataset(spec).estimatedBytes;
+  if (spec.chats === undefined) return spec.targetBytes ?? 0;
+  if (spec.chats <= ESTIMATE_SAMPLE_CHATS) return planDataset(spec).estimatedBytes;
+  // Many chats: the first ones, scaled (chat sizes are drawn independently).
+  const sample = planDataset({ ...spec, chats: ESTIMATE_SAMPLE_CHATS });
+  return TABLE_OVERHEAD_BYTES + ((sample.estimatedBytes - TABLE_OVERHEAD_BYTES) * spec.chats) / ESTIMATE_SAMPLE_CHATS;
 }
+
+/** Chats planned to estimate a larger `--chats` dataset. */
+const ESTIMATE_SAMPLE_CHATS = 100_000;
 
 /** Whether a unit holds large documents (compression off) or small ones (compression on). */
 export type UnitPhase = 'x' | 'c';

@@ -64,6 +64,22 @@ export const duration = () => (v: string) => {
   return r.ms;
 };
 
+/** Beyond these the plan alone would not fit in memory; the report's case is 68 GB and 161k chats. */
+export const MAX_DATASET_BYTES = 16 * 1024 ** 4;
+export const MAX_CHATS = 20_000_000;
+
+const datasetSize = (v: string) => {
+  const bytes = size('--size')(v);
+  if (bytes > MAX_DATASET_BYTES) throw new InvalidArgumentError(`'${v}' is more than the harness seeds; use at most 16TB.`);
+  return bytes;
+};
+
+const chatCount = (v: string) => {
+  const n = positiveInt('a chat count')(v);
+  if (n > MAX_CHATS) throw new InvalidArgumentError(`'${v}' is more chats than the harness seeds; use at most ${MAX_CHATS.toLocaleString('en-US')}.`);
+  return n;
+};
+
 export const positiveInt = (what: string) => (v: string) => {
   if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new InvalidArgumentError(`'${v}' is not ${what}; use a whole number of at least 1.`);
   return Number(v);
@@ -105,8 +121,8 @@ export function addRunFlags(cmd: Command, opts: { strategies?: boolean; faults?:
         .default('auto'),
     )
     .option('--database-url <url>', 'an existing server (implies --provider url); the harness works only in databases it creates there and never prints the password')
-    .option('--size <size>', `target on-disk size of the chat table: ${SIZE_HELP}`, size('--size'))
-    .option('--chats <n>', 'an exact number of chats instead of --size', positiveInt('a chat count'))
+    .option('--size <size>', `target on-disk size of the chat table: ${SIZE_HELP}`, datasetSize)
+    .option('--chats <n>', 'an exact number of chats instead of --size', chatCount)
     .option('--seed <n>', 'dataset seed: the same seed gives the same bytes on any machine', nonNegativeInt('a seed'))
     .option('--edge-case-rate <fraction>', 'share of chats carrying irregular data (timestamps in ms, non-object messages, NUL, ...)', rate)
     .option('--max-wal-size <size>', `PostgreSQL max_wal_size (the scenario's default is 64MB): ${SIZE_HELP}`, size('--max-wal-size'))

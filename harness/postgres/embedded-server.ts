@@ -380,7 +380,13 @@ export class StartedEmbeddedPostgres implements StartedPostgres {
     } catch {
       /* already gone */
     }
-    const timedOut = await Promise.race([this.exited.then(() => false), sleep(60_000).then(() => true)]);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.exited.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), 60_000))),
+    ]);
+    // A pending timer would keep a script alive for a minute after the server stopped.
+    clearTimeout(timer);
     if (timedOut) await this.kill();
     await waitGroupGone(this.pid);
     this.pid = 0;

@@ -8,7 +8,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { datasetKey, planDataset, type DatasetSpec } from '../../seed/dataset-plan.ts';
+import { datasetKey, estimatedDatasetBytes, type DatasetSpec } from '../../seed/dataset-plan.ts';
 import { seedDatabase, type SeedProgress, type SeedSummary } from '../../seed/seeder.ts';
 import { UsageError } from '../errors.ts';
 import { isProcessAlive, processStartTicks, type OwnedRegistry } from '../lifecycle/owned-registry.ts';
@@ -191,7 +191,8 @@ export async function prepareData(o: PrepareOptions): Promise<Prepared> {
   if (o.source) return prepareSource(o);
   const key = datasetKey(o.dataset);
   const template = templateName(key);
-  const plan = planDataset(o.dataset);
+  // Not planDataset: planning a mistaken 900TB would take minutes before refusing it.
+  const estimatedBytes = estimatedDatasetBytes(o.dataset);
 
   if (o.provider === 'url') {
     const server = await new UrlPostgresServer(o.databaseUrl!).start();
@@ -226,7 +227,8 @@ export async function prepareData(o: PrepareOptions): Promise<Prepared> {
     }
   }
 
-  await checkFreeDisk(os.tmpdir(), plan.estimatedBytes * (o.cacheDir ? 3.2 : 2.2), `--size ${formatBytes(plan.estimatedBytes)}`);
+  const asked = o.dataset.chats === undefined ? `--size ${formatBytes(estimatedBytes)}` : `--chats ${o.dataset.chats} (about ${formatBytes(estimatedBytes)})`;
+  await checkFreeDisk(os.tmpdir(), estimatedBytes * (o.cacheDir ? 3.2 : 2.2), asked);
   const { readFile, writeFile, rm, mkdtemp } = await import('node:fs/promises');
   let partial = partialSeedDir(key);
   if (o.fresh) await rm(partial, { recursive: true, force: true });

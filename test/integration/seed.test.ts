@@ -678,20 +678,34 @@ describe('a size larger than the free disk', () => {
     }
   });
 
-  /*
-   * Known bug: harness/run/prepare-data.ts plans the whole dataset
-   * (planDataset, one draw per chat) before it checks the free disk; at
-   * 900 TB that is about two billion chats, and the harness spins for minutes
-   * and then dies with a V8 "invalid size" fatal error instead of refusing.
-   * seed/dataset-plan.ts has estimatedDatasetBytes for this. When it is
-   * fixed this test fails: make it a plain `it`.
-   */
-  it.fails('900TB: refused within 20 s (fails today: the size is planned chat by chat before the check)', async () => {
+  // Refused without planning the dataset chat by chat (two billion chats at 900TB would take minutes and then crash).
+  it('15TB and 20 million chats: refused by the free-disk check within 20 s', async () => {
+    for (const args of [['--size', '15TB'], ['--chats', '20000000']]) {
+      const sandbox = await makeSandbox();
+      try {
+        const out = path.join(sandbox.work, 'out');
+        const r = await runCli(sandbox, ['seed', '--provider', 'embedded', ...args, '--cache-dir', sandbox.cache, '--out', out], { timeoutMs: 20_000 });
+        if (args[0] === '--chats') {
+          expect(r.code, r.stderr).toBe(2);
+          expect(r.stderr).toMatch(/^error: --chats 20000000 \(about .*\): needs about .* of free disk in .*; choose a smaller --size or free some space$/m);
+        } else await expectRefused(r, sandbox, out);
+      } finally {
+        await destroySandbox(sandbox);
+      }
+    }
+  });
+
+  it('beyond what the harness seeds (900TB, 50 million chats): exit 2 at parsing, naming the limit', async () => {
     const sandbox = await makeSandbox();
     try {
-      const out = path.join(sandbox.work, 'out');
-      const r = await runCli(sandbox, ['seed', '--provider', 'embedded', '--size', '900TB', '--cache-dir', sandbox.cache, '--out', out], { timeoutMs: 20_000 });
-      await expectRefused(r, sandbox, out);
+      for (const [args, limit] of [[['--size', '900TB'], /'--size <size>'.*'900TB'.*use at most 16TB/], [['--chats', '50000000'], /'--chats <n>'.*use at most 20,000,000/]] as const) {
+        const r = await runCli(sandbox, ['seed', '--provider', 'embedded', ...args, '--cache-dir', sandbox.cache], { timeoutMs: 20_000 });
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toMatch(limit);
+        expect(r.stderr).not.toMatch(/PostgreSQL provider/);
+      }
+      expect(await waitNoProcesses(sandbox)).toEqual([]);
+      expect(await tmpLeftovers(sandbox)).toEqual([]);
     } finally {
       await destroySandbox(sandbox);
     }
