@@ -55,6 +55,31 @@ type BenchName = (typeof BENCHES)[number];
 
 // ------------------------------------------------------------ arguments
 
+const HELP = `Benchmarks with ratios against a floor measured in the same run (never timed tests).
+
+usage: npm run bench -- [options]
+
+  --only <list>        which to run, comma-separated (default: generator,seed)
+                         generator   the document generator (tinybench) against hex and JSON.stringify floors
+                         seed        seeding on-disk MB/s against one plain COPY of the same rows
+                         accuracy    on-disk size against --size targets (--sizes)
+                         strategies  parallel against chunked (test/bench/parallel-vs-chunked.ts)
+                         overhead    a measured run against a bare one (test/bench/measurement-overhead.ts)
+  --size <size>        dataset for seed (default: 512MB)
+  --repeat <n>         loads of each kind, alternating (default: 2)
+  --baseline <format>  the plain COPY's format: text or binary (default: text)
+  --streams <n>        the seeder's COPY streams (default: the number of cores)
+  --gen-time <dur>     tinybench time per generator task (default: 3s)
+  --sizes <list>       targets for accuracy (default: 16MB,64MB,256MB)
+  --out <dir>          where bench.json goes (default: results/bench)
+  --help               this text
+`;
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
 function usage(message: string): never {
   process.stderr.write(`error: ${message}\nusage: npm run bench -- [--only ${BENCHES.join(',')}] [--size 512MB] [--repeat 2] [--baseline text|binary] [--streams n] [--gen-time 3s] [--sizes 16MB,64MB,256MB] [--out dir]\n`);
   process.exit(2);
