@@ -165,7 +165,8 @@ export function summarizeRun(result: RunResult): RunSummary {
       : `run ${result.status}${result.stoppedAt ? ` at ${result.stoppedAt}` : ''}${result.error ? `: ${result.error}` : ''}`;
   const verdicts = displayStrategies(result).map(verdictOf);
   const compared = largestDataset(result);
-  const group = compared.strategies;
+  // A gate's `<name>:resume` run (killed, then rerun) is a check of that strategy, not a rival to compare it with.
+  const group = compared.strategies.filter((s) => !(s.name.endsWith(':resume') && compared.strategies.some((o) => `${o.name}:resume` === s.name)));
   const base = group.length > 1 ? (group.find((s) => s.name === BASELINE) ?? group[0]) : null;
   const comparisons = base ? group.filter((s) => s !== base).flatMap((s) => compareStrategies(s, base)) : [];
   const checks = result.checks ? { total: result.checks.length, failed: result.checks.filter((c) => !c.passed).length } : null;

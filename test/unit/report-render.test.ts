@@ -158,6 +158,17 @@ describe('report.md of the repro fixture', () => {
     expect(renderMarkdown(r)).toContain('chunked wrote 1.45× more WAL than original');
   });
 
+  it("does not compare a strategy with its gate resume-check run, but still compares strategies", async () => {
+    const r = structuredClone(await fixture('repro'));
+    const [original, chunked] = r.strategies;
+    r.strategies = [chunked, { ...structuredClone(chunked), name: 'chunked:resume' }];
+    expect(renderMarkdown(r)).not.toMatch(/chunked:resume (wrote|ran)|than chunked:resume/);
+    r.strategies = [original, chunked, { ...structuredClone(chunked), name: 'chunked:resume' }];
+    const md = renderMarkdown(r);
+    expect(md).toContain('chunked wrote');
+    expect(md).not.toMatch(/chunked:resume (wrote|ran)|than chunked:resume/);
+  });
+
   it('gives each strategy a verdict line', async () => {
     const md = renderMarkdown(await fixture('repro'));
     expect(md).toContain('original  FAILED after 4 attempts (deadline) · 0 rows kept (no chat_message table) · stamp 374d2f66af06');
