@@ -38,7 +38,7 @@ export function defineCommands(program: Command, ctx: CliContext): void {
     .description(
       "Seed (or reuse) a dataset, then run each strategy on its own copy of it, measuring WAL, checkpoints, pg_wal, " +
         'write stalls and memory, and verifying every row against the seed\'s manifest. Strategies: original (v0.8.12), ' +
-        'v0.8.0, chunked (the fix), setbased, parallel, external (--cmd).',
+        'v0.8.0, chunked (the fix), setbased, parallel, resuming (the fix without its restart tax), external (--cmd).',
     )
     .addHelpText(
       'after',

@@ -18,51 +18,65 @@
  * harness reads the stamp from the database either way.
  */
 import { CHAT_MESSAGE_PK_ONLY_DDL } from '../openwebui/schema.ts';
-import { closeQuietly } from '../postgres/sql.ts';
+import { closeQuietly, type Client } from '../postgres/sql.ts';
 import { insertPageEntries } from './chunked-page-insert.ts';
 import { FailureLog } from './failure-log.ts';
 import { highWaterMark, nextPage, PAGE_CHATS, WALK_START } from './keyset-pages.ts';
 import { messageEntries } from './message-entries.ts';
 import { runPostLoadSteps } from './post-load-steps.ts';
 import { SavepointNames } from './savepoint-names.ts';
-import type { Strategy } from './strategy.ts';
+import type { Strategy, StrategyContext } from './strategy.ts';
 
-export const chunked: Strategy = {
+/** Where an attempt's keyset walk starts. */
+export type WalkStart = (client: Client, ctx: StrategyContext) => Promise<string>;
+
+/**
+ * The fix's plan as a strategy; `startAt` says where each attempt's walk
+ * begins (the fix itself: always at the first chat).
+ */
+export function keysetFix(o: { name: string; summary: string; startAt?: WalkStart }): Strategy {
+  return {
+    name: o.name,
+    summary: o.summary,
+    singleTransaction: false,
+    resumable: true,
+    writesUsage: true,
+    async run(ctx) {
+      const now = Math.floor(Date.now() / 1000);
+      const failures = new FailureLog(ctx.log);
+      const savepoints = new SavepointNames();
+      let inserted = 0;
+      const client = await ctx.connect();
+      try {
+        ctx.phase('schema');
+        await client.query(CHAT_MESSAGE_PK_ONLY_DDL);
+        ctx.phase('load');
+        const high = await highWaterMark(client);
+        let last = o.startAt ? await o.startAt(client, ctx) : WALK_START;
+        while (high !== null) {
+          ctx.signal.throwIfAborted();
+          await client.query('BEGIN');
+          const chats = await nextPage(client, last, high);
+          const entries = chats.flatMap((c) => messageEntries(c.id, c.user_id, c.chat, now));
+          inserted += await insertPageEntries(client, entries, savepoints, failures);
+          await client.query('COMMIT');
+          ctx.progress(inserted, true);
+          if (chats.length < PAGE_CHATS || chats[chats.length - 1].id === high) break;
+          last = chats[chats.length - 1].id;
+        }
+        await runPostLoadSteps(client, ctx);
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        await closeQuietly(client);
+      }
+      return { rowsInserted: inserted, rowsFailed: failures.count, failures: failures.listed };
+    },
+  };
+}
+
+export const chunked: Strategy = keysetFix({
   name: 'chunked',
   summary: 'the fix: PK-only table, keyset pages of 100 chats committed one by one, ON CONFLICT DO NOTHING, indexes and FK after the load',
-  singleTransaction: false,
-  resumable: true,
-  writesUsage: true,
-  async run(ctx) {
-    const now = Math.floor(Date.now() / 1000);
-    const failures = new FailureLog(ctx.log);
-    const savepoints = new SavepointNames();
-    let inserted = 0;
-    const client = await ctx.connect();
-    try {
-      ctx.phase('schema');
-      await client.query(CHAT_MESSAGE_PK_ONLY_DDL);
-      ctx.phase('load');
-      const high = await highWaterMark(client);
-      let last = WALK_START;
-      while (high !== null) {
-        ctx.signal.throwIfAborted();
-        await client.query('BEGIN');
-        const chats = await nextPage(client, last, high);
-        const entries = chats.flatMap((c) => messageEntries(c.id, c.user_id, c.chat, now));
-        inserted += await insertPageEntries(client, entries, savepoints, failures);
-        await client.query('COMMIT');
-        ctx.progress(inserted, true);
-        if (chats.length < PAGE_CHATS || chats[chats.length - 1].id === high) break;
-        last = chats[chats.length - 1].id;
-      }
-      await runPostLoadSteps(client, ctx);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      await closeQuietly(client);
-    }
-    return { rowsInserted: inserted, rowsFailed: failures.count, failures: failures.listed };
-  },
-};
+});

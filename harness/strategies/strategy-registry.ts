@@ -3,11 +3,12 @@ import { chunked } from './chunked.ts';
 import { external } from './external.ts';
 import { original } from './original.ts';
 import { parallel } from './parallel.ts';
+import { resuming } from './resuming.ts';
 import { setbased } from './setbased.ts';
 import type { Strategy } from './strategy.ts';
 import { v080 } from './v080.ts';
 
-export const STRATEGIES: readonly Strategy[] = [original, v080, chunked, setbased, parallel, external];
+export const STRATEGIES: readonly Strategy[] = [original, v080, chunked, setbased, parallel, resuming, external];
 
 /** The strategy named `name`, or undefined. */
 export function strategyByName(name: string): Strategy | undefined {

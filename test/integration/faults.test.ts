@@ -45,7 +45,7 @@ function run(strategy: string, faults: Partial<FaultSpec>, deadlineMs: number | 
   });
 }
 
-describe.each(['chunked', 'setbased', 'parallel'])('%s resumes after faults with nothing lost', (name) => {
+describe.each(['chunked', 'setbased', 'parallel', 'resuming'])('%s resumes after faults with nothing lost', (name) => {
   it.each([
     ['kill-at', 0.1],
     ['kill-at', 0.5],
@@ -85,7 +85,7 @@ describe('original after a fault', () => {
 });
 
 describe('a deadline shorter than any backfill, no restarts', () => {
-  it.each(['original', 'v0.8.0', 'chunked', 'setbased', 'parallel'])('%s fails with a clear outcome, never a hang', async (name) => {
+  it.each(['original', 'v0.8.0', 'chunked', 'setbased', 'parallel', 'resuming'])('%s fails with a clear outcome, never a hang', async (name) => {
     const started = Date.now();
     const r = await run(name, { restarts: 0 }, 150);
     expect(r.outcome).toBe('failed');

@@ -23,6 +23,7 @@ import { directContext, type DirectContextOptions } from '../../harness/strategi
 import { external } from '../../harness/strategies/external.ts';
 import { original, ORIGINAL_BATCH_MESSAGES } from '../../harness/strategies/original.ts';
 import { parallel } from '../../harness/strategies/parallel.ts';
+import { resuming } from '../../harness/strategies/resuming.ts';
 import { setbased } from '../../harness/strategies/setbased.ts';
 import { SETBASED_HELPERS_DDL, setbasedPageSql } from '../../harness/strategies/setbased-sql.ts';
 import { STRATEGIES, strategyByName } from '../../harness/strategies/strategy-registry.ts';
@@ -105,7 +106,7 @@ async function rowVersions(database: string): Promise<{ n: number; versions: str
 
 describe('the registry', () => {
   it('lists the strategies in report order and finds them by name', () => {
-    expect(STRATEGIES.map((s) => s.name)).toEqual(['original', 'v0.8.0', 'chunked', 'setbased', 'parallel', 'external']);
+    expect(STRATEGIES.map((s) => s.name)).toEqual(['original', 'v0.8.0', 'chunked', 'setbased', 'parallel', 'resuming', 'external']);
     expect(strategyByName('v0.8.0')).toBe(v080);
     expect(strategyByName('nope')).toBeUndefined();
   });
@@ -201,6 +202,7 @@ describe('every strategy writes the rows upstream writes', () => {
     [chunked, ['schema', 'load', 'indexes', 'constraint', 'stamp']],
     [setbased, ['schema', 'load', 'indexes', 'constraint', 'stamp']],
     [parallel, ['schema', 'load', 'indexes', 'constraint', 'stamp']],
+    [resuming, ['schema', 'load', 'indexes', 'constraint', 'stamp']],
   ] as const)('$name writes the manifest rows', async (strategy, phases) => {
     const r = await run(strategy, `st_${strategy.name.replace(/\W/g, '')}`);
     expectVerified(r);
@@ -254,6 +256,44 @@ describe('the fix is idempotent and resumable', () => {
 
     const r = await run(chunked, db, { reuse: true, fromSec });
     expect(r.report.rowsInserted).toBe(seeded.expectedRows - kept.rows);
+    expectVerified(r);
+  });
+
+  it('resuming, ended after two pages, continues after the last migrated chat instead of the first', async () => {
+    const db = 'st_resuming_killed';
+    await cloneDatabase(server, TEMPLATE, db);
+    const fromSec = nowSec();
+    let pages = 0;
+    let killing: Promise<number> | undefined;
+    await expect(
+      resuming.run(
+        directContext(server, db, {
+          onProgress: (_rows, committed) => {
+            if (committed && ++pages === 2) killing = terminateMigration(db);
+          },
+        }),
+      ),
+    ).rejects.toThrow();
+    expect(await killing).toBe(1);
+    const kept = await withClient(server, db, async (c) => (await c.query<{ n: number; last: string }>('SELECT count(*)::int AS n, max(chat_id) AS last FROM chat_message')).rows[0]);
+    expect(kept.n).toBeGreaterThan(0);
+
+    // Which pages the second attempt reads: the first starts after the last chat already migrated.
+    const pageStarts: string[] = [];
+    const r = await run(resuming, db, {
+      reuse: true,
+      fromSec,
+      onConnect: (client) => {
+        const query = client.query.bind(client) as (...a: unknown[]) => Promise<unknown>;
+        client.query = ((...args: unknown[]) => {
+          if (typeof args[0] === 'string' && args[0].startsWith('SELECT id, user_id, chat FROM chat WHERE id > $1')) pageStarts.push((args[1] as string[])[0]);
+          return query(...args);
+        }) as unknown as Client['query'];
+      },
+    });
+    // chunked would start at '' and read the first pages again.
+    expect(pageStarts[0]).toBe(kept.last);
+    expect(r.report.rowsInserted).toBe(seeded.expectedRows - kept.n);
     expectVerified(r);
   });
 
@@ -346,7 +386,7 @@ describe('external', () => {
 
 describe('the same rows from every strategy', () => {
   it('gives one checksum, the manifest\u2019s', () => {
-    expect([...checksums.keys()].sort()).toEqual(['chunked', 'external', 'original', 'parallel', 'setbased', 'v0.8.0']);
+    expect([...checksums.keys()].sort()).toEqual(['chunked', 'external', 'original', 'parallel', 'resuming', 'setbased', 'v0.8.0']);
     expect(new Set(checksums.values())).toEqual(new Set([seeded.checksum]));
   });
 });
