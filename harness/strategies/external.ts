@@ -88,7 +88,12 @@ export const external: Strategy = {
     await counter.query("SET lock_timeout = '200ms'; SET statement_timeout = '30s'");
 
     const child = spawn('/bin/sh', ['-c', command], { detached: true, env: commandEnvironment(ctx), stdio: ['ignore', 'pipe', 'pipe'] });
-    // Listen for the end at once: a quick command can exit while the lines below still await.
+    // Read its output and listen for its end at once, before any await: a quick command can
+    // exit meanwhile, and Node drains (discards) the output nobody reads when a child exits.
+    const stdout = new TailBuffer();
+    const stderr = new TailBuffer();
+    child.stdout.on('data', (d: Buffer) => stdout.push(d));
+    child.stderr.on('data', (d: Buffer) => stderr.push(d));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -104,10 +109,6 @@ export const external: Strategy = {
     const unregister = onCleanup(`external command (process group ${pgid})`, () => killGroup(pgid, 'SIGKILL'));
     // A harness killed with kill -9 cannot clean up: the next run finds the group in the registry.
     const release = ctx.own ? await ctx.own(pgid, command).catch(() => undefined) : undefined;
-    const stdout = new TailBuffer();
-    const stderr = new TailBuffer();
-    child.stdout.on('data', (d: Buffer) => stdout.push(d));
-    child.stderr.on('data', (d: Buffer) => stderr.push(d));
 
     let peakRss = 0;
     let sampling = false;

@@ -72,7 +72,7 @@ const CASES: Case[] = [
   { name: '--pg-setting without =', args: run('--pg-setting', 'fsync'), names: '--pg-setting', allowed: /name=value/ },
   // Unknown names.
   { name: '--provider docker', args: (o) => ['run', '--provider', 'docker', '--out', o.out], names: '--provider', allowed: /auto, testcontainers, embedded, url/ },
-  { name: '--strategies chunky', args: run('--strategies', 'chunky'), names: '--strategies', allowed: /original, v0\.8\.0, chunked, setbased, parallel, external/ },
+  { name: '--strategies chunky', args: run('--strategies', 'chunky'), names: '--strategies', allowed: /original, v0\.8\.0, chunked, setbased, parallel, resuming, external/ },
   { name: '--strategies external without --cmd', args: run('--strategies', 'external'), names: '--cmd', allowed: /needs --cmd/ },
   { name: '--scenario nope', args: run('--scenario', 'nope'), names: '--scenario', allowed: /ci-gate, issue-23273, small or a path to a \.json file/ },
   { name: '--copy-mode x', args: run('--copy-mode', 'x'), names: '--copy-mode', allowed: /template, dump/ },

@@ -368,6 +368,25 @@ describe('external', () => {
     expect(err.report).toMatchObject({ exitCode: 3, stdout: 'st_external_fails\n', rowsInserted: 0 });
   });
 
+  it('sees the end and keeps the output of a command that exits while the harness is still registering it', async () => {
+    await cloneDatabase(server, TEMPLATE, 'st_external_quick');
+    const ctx = directContext(server, 'st_external_quick', { options: { command: 'echo "quick $PGDATABASE"; echo "gone" >&2; exit 4' } });
+    // The registry (kill -9 safety) is written after spawning: make that slow enough for the command to be gone by then.
+    ctx.own = async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      return async () => undefined;
+    };
+    const err = (await Promise.race([
+      external.run(ctx).then(
+        () => new Error('the command did not fail'),
+        (e: unknown) => e,
+      ),
+      new Promise((r) => setTimeout(() => r(new Error('hung: the exit was missed')), 15_000)),
+    ])) as Error & { report?: AttemptReport };
+    expect(err.message).toMatch(/exited with status 4; last stderr lines: gone/);
+    expect(err.report).toMatchObject({ exitCode: 4, stdout: 'quick st_external_quick\n', stderr: 'gone\n' });
+  });
+
   it('kills the whole process group when the attempt is aborted', async () => {
     await cloneDatabase(server, TEMPLATE, 'st_external_aborted');
     const ac = new AbortController();
