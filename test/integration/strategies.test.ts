@@ -230,57 +230,33 @@ describe('the fix is idempotent and resumable', () => {
     expectVerified(r);
   });
 
-  it('chunked ended after two pages, then run again, completes the job', async () => {
-    const db = 'st_chunked_killed';
+  /** Run `strategy` on a fresh copy and end its connection after two committed pages; what it kept. */
+  async function endAfterTwoPages(strategy: Strategy, db: string): Promise<{ fromSec: number; rows: number; last: string; stamp: string }> {
     await cloneDatabase(server, TEMPLATE, db);
     const fromSec = nowSec();
     let pages = 0;
     let killing: Promise<number> | undefined;
-    await expect(
-      chunked.run(
-        directContext(server, db, {
-          onProgress: (_rows, committed) => {
-            if (committed && ++pages === 2) killing = terminateMigration(db);
-          },
-        }),
-      ),
-    ).rejects.toThrow();
+    const ctx = directContext(server, db, {
+      onProgress: (_rows, committed) => {
+        if (committed && ++pages === 2) killing = terminateMigration(db);
+      },
+    });
+    await expect(strategy.run(ctx)).rejects.toThrow();
     expect(await killing).toBe(1);
     const kept = await withClient(server, db, async (c) => ({
-      rows: (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM chat_message')).rows[0].n,
+      ...(await c.query<{ rows: number; last: string }>('SELECT count(*)::int AS rows, max(chat_id) AS last FROM chat_message')).rows[0],
       stamp: (await c.query<{ v: string }>('SELECT version_num AS v FROM alembic_version')).rows[0].v,
     }));
     expect(kept.rows).toBeGreaterThan(0);
     expect(kept.rows).toBeLessThan(seeded.expectedRows);
     expect(kept.stamp).toBe(REVISION_BEFORE);
+    return { fromSec, ...kept };
+  }
 
-    const r = await run(chunked, db, { reuse: true, fromSec });
-    expect(r.report.rowsInserted).toBe(seeded.expectedRows - kept.rows);
-    expectVerified(r);
-  });
-
-  it('resuming, ended after two pages, continues after the last migrated chat instead of the first', async () => {
-    const db = 'st_resuming_killed';
-    await cloneDatabase(server, TEMPLATE, db);
-    const fromSec = nowSec();
-    let pages = 0;
-    let killing: Promise<number> | undefined;
-    await expect(
-      resuming.run(
-        directContext(server, db, {
-          onProgress: (_rows, committed) => {
-            if (committed && ++pages === 2) killing = terminateMigration(db);
-          },
-        }),
-      ),
-    ).rejects.toThrow();
-    expect(await killing).toBe(1);
-    const kept = await withClient(server, db, async (c) => (await c.query<{ n: number; last: string }>('SELECT count(*)::int AS n, max(chat_id) AS last FROM chat_message')).rows[0]);
-    expect(kept.n).toBeGreaterThan(0);
-
-    // Which pages the second attempt reads: the first starts after the last chat already migrated.
+  /** Run `strategy` again on `db`, noting where each keyset page it reads starts. */
+  async function rerunNotingPages(strategy: Strategy, db: string, fromSec: number): Promise<{ r: Run; pageStarts: string[] }> {
     const pageStarts: string[] = [];
-    const r = await run(resuming, db, {
+    const r = await run(strategy, db, {
       reuse: true,
       fromSec,
       onConnect: (client) => {
@@ -291,9 +267,23 @@ describe('the fix is idempotent and resumable', () => {
         }) as unknown as Client['query'];
       },
     });
-    // chunked would start at '' and read the first pages again.
+    return { r, pageStarts };
+  }
+
+  it('chunked ended after two pages, then run again, completes the job, reading again from the first chat', async () => {
+    const kept = await endAfterTwoPages(chunked, 'st_chunked_killed');
+    const { r, pageStarts } = await rerunNotingPages(chunked, 'st_chunked_killed', kept.fromSec);
+    // The restart tax: the walk starts over ('' sorts before every id).
+    expect(pageStarts[0]).toBe('');
+    expect(r.report.rowsInserted).toBe(seeded.expectedRows - kept.rows);
+    expectVerified(r);
+  });
+
+  it('resuming, ended after two pages, continues after the last migrated chat instead of the first', async () => {
+    const kept = await endAfterTwoPages(resuming, 'st_resuming_killed');
+    const { r, pageStarts } = await rerunNotingPages(resuming, 'st_resuming_killed', kept.fromSec);
     expect(pageStarts[0]).toBe(kept.last);
-    expect(r.report.rowsInserted).toBe(seeded.expectedRows - kept.n);
+    expect(r.report.rowsInserted).toBe(seeded.expectedRows - kept.rows);
     expectVerified(r);
   });
 
