@@ -17,7 +17,7 @@ import { closeQuietly, connect } from './postgres/sql.ts';
 import type { ServerSettings, StartedPostgres } from './postgres/started-postgres.ts';
 import type { RunResult, Sample } from './result/run-result.ts';
 import { SCHEMA_VERSION } from './result/run-result.ts';
-import { prepareData, type Prepared } from './run/prepare-data.ts';
+import { datasetResult, prepareData, type Prepared } from './run/prepare-data.ts';
 import { runStrategy, type MeasureOptions } from './run/run-strategy.ts';
 import { runInChildProcess } from './run/strategy-process.ts';
 import type { Scenario } from './scenario/scenario-schema.ts';
@@ -191,23 +191,7 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
         result.warnings.push(`${k} is ${result.postgres.settings[k]} on this server, not the scenario's ${v} (the harness does not change a server it does not own)`);
     }
   }
-  result.dataset = {
-    source: prepared.source ? 'database' : 'seed',
-    sourceDatabase: prepared.source?.name ?? null,
-    seed: prepared.source ? null : summary.seed,
-    key: summary.key,
-    chats: summary.chats,
-    migratedChats: summary.migratedChats,
-    messages: summary.messages,
-    expectedRows: summary.expectedRows,
-    expectedFailures: summary.expectedFailures,
-    nowRows: summary.nowRows,
-    chatTableBytes: summary.chatTableBytes,
-    generatedBytes: summary.generatedBytes,
-    seedSeconds: summary.seedSeconds,
-    reused: prepared.reused,
-    edgeCases: summary.edgeCases,
-  };
+  result.dataset = datasetResult(summary, prepared.reused, prepared.source?.name ?? null);
   if (prepared.source) result.extra = { ...(result.extra ?? {}), source: prepared.source.report };
   io.log(
     `dataset ${summary.key}: ${summary.chats} chats, ${summary.expectedRows} expected rows, chat table ${(summary.chatTableBytes / 1048576).toFixed(0)} MB` +

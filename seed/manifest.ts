@@ -10,6 +10,7 @@
 import { chatToRows } from '../harness/openwebui/chat-to-rows.ts';
 import { bodyDigest, checksumTerm, CHECKSUM_MODULUS, usageDigest } from '../harness/openwebui/row-digest.ts';
 import type { PyValue } from '../harness/openwebui/python-json.ts';
+import type { Client } from '../harness/postgres/sql.ts';
 import { copyLine } from './copy-text.ts';
 
 /**
@@ -113,3 +114,33 @@ export const MANIFEST_TOTALS_SQL = `SELECT
   count(chat_checksum)::int AS units_with_chat_checksum,
   count(*)::int AS units
 FROM harness.load_units`;
+
+/** The manifest's totals over every loaded unit, in a seed summary's terms. */
+export interface ManifestTotals {
+  /** Rows in `chat`. */
+  chats: number;
+  migratedChats: number;
+  messages: number;
+  expectedRows: number;
+  expectedFailures: number;
+  nowRows: number;
+  checksum: string;
+  generatedBytes: number;
+  /** The chats' checksum as generated, when every unit recorded it (older seeds did not). */
+  generatedChatChecksum: string | null;
+}
+
+export async function readManifestTotals(client: Client): Promise<ManifestTotals> {
+  const t = (await client.query(MANIFEST_TOTALS_SQL)).rows[0];
+  return {
+    chats: Number(t.chat_rows),
+    migratedChats: Number(t.migrated_chats),
+    messages: Number(t.messages),
+    expectedRows: Number(t.expected_rows),
+    expectedFailures: Number(t.failures),
+    nowRows: Number(t.now_rows),
+    checksum: t.checksum as string,
+    generatedBytes: Number(t.bytes),
+    generatedChatChecksum: Number(t.units_with_chat_checksum) === Number(t.units) ? (t.chat_checksum as string) : null,
+  };
+}

@@ -23,7 +23,7 @@ import { closeQuietly, connect, type Client } from '../harness/postgres/sql.ts';
 import type { StartedPostgres } from '../harness/postgres/started-postgres.ts';
 import { GENERATOR_VERSION } from './chat-generator.ts';
 import { datasetKey, planDataset, planUnits, type DatasetSpec, type LoadUnit, type UnitPhase } from './dataset-plan.ts';
-import { MANIFEST_DDL, MANIFEST_TOTALS_SQL } from './manifest.ts';
+import { MANIFEST_DDL, readManifestTotals } from './manifest.ts';
 import type { GeneratedUnit } from './unit-generator.ts';
 import { UnitPipeline } from './unit-pipeline.ts';
 
@@ -316,7 +316,7 @@ export async function chatChecksumOf(client: Client): Promise<string> {
 }
 
 async function summarize(admin: Client, spec: DatasetSpec, key: string, seconds: number, reused: boolean, loaded: number, resumed: number): Promise<SeedSummary> {
-  const t = (await admin.query(MANIFEST_TOTALS_SQL)).rows[0];
+  const { generatedChatChecksum, ...totals } = await readManifestTotals(admin);
   const edges: Record<string, number> = {};
   for (const r of (await admin.query<{ edge_cases: string }>('SELECT edge_cases FROM harness.load_units')).rows) {
     for (const [k, v] of Object.entries(JSON.parse(r.edge_cases) as Record<string, number>)) edges[k] = (edges[k] ?? 0) + v;
@@ -324,23 +324,14 @@ async function summarize(admin: Client, spec: DatasetSpec, key: string, seconds:
   const size = await admin.query<{ s: string }>("SELECT pg_total_relation_size('chat') AS s");
   const stored = reused ? (await admin.query<{ summary: string }>('SELECT summary FROM harness.dataset')).rows[0]?.summary : null;
   const prior = stored ? (JSON.parse(stored) as SeedSummary) : null;
-  // Every unit recorded its chats' checksum as it was generated; older seeds did not.
-  const generatedChecksum = Number(t.units_with_chat_checksum) === Number(t.units) ? (t.chat_checksum as string) : null;
   return {
     key,
     generatorVersion: GENERATOR_VERSION,
     seed: spec.seed,
     edgeCaseRate: spec.edgeCaseRate,
     sharedRate: spec.sharedRate,
-    chats: Number(t.chat_rows),
-    migratedChats: Number(t.migrated_chats),
-    messages: Number(t.messages),
-    expectedRows: Number(t.expected_rows),
-    expectedFailures: Number(t.failures),
-    nowRows: Number(t.now_rows),
-    checksum: t.checksum as string,
-    chatChecksum: prior?.chatChecksum ?? generatedChecksum ?? (await chatChecksumOf(admin)),
-    generatedBytes: Number(t.bytes),
+    ...totals,
+    chatChecksum: prior?.chatChecksum ?? generatedChatChecksum ?? (await chatChecksumOf(admin)),
     chatTableBytes: Number(size.rows[0].s),
     edgeCases: edges,
     seedSeconds: reused ? (prior?.seedSeconds ?? 0) : seconds,

@@ -9,12 +9,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { chatToRows, isMigratedChat, parseChatColumn } from '../openwebui/chat-to-rows.ts';
-import { chatChecksumSql } from '../openwebui/row-digest.ts';
 import { isDict, loads, truthy, type PyValue } from '../openwebui/python-json.ts';
 import { closeQuietly, connect, type Client } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
-import { emptyUnitManifest, expectChatRow, MANIFEST_DDL, MANIFEST_TOTALS_SQL } from '../../seed/manifest.ts';
-import type { SeedSummary } from '../../seed/seeder.ts';
+import { emptyUnitManifest, expectChatRow, MANIFEST_DDL, readManifestTotals } from '../../seed/manifest.ts';
+import { chatChecksumOf, type SeedSummary } from '../../seed/seeder.ts';
 
 /** What was found in a tester's database, reported before any strategy runs. */
 export interface SourceReport {
@@ -172,23 +171,16 @@ export async function deriveManifest(server: StartedPostgres, database: string, 
     });
     await writer.query('VACUUM (FREEZE, ANALYZE) chat');
     await writer.query('VACUUM (FREEZE, ANALYZE) harness.expected_rows');
-    const t = (await writer.query(MANIFEST_TOTALS_SQL)).rows[0];
+    const { generatedChatChecksum: _none, ...totals } = await readManifestTotals(writer);
     const size = Number((await writer.query("SELECT pg_total_relation_size('chat') AS s")).rows[0].s);
-    const chatChecksum = (await writer.query<{ s: string }>(`SELECT ${chatChecksumSql('c')} AS s FROM chat c`)).rows[0].s;
+    const chatChecksum = await chatChecksumOf(writer);
     const summary: SeedSummary = {
       key: `db_${sourceName}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 40),
       generatorVersion: 0,
       seed: -1,
       edgeCaseRate: 0,
       sharedRate: 0,
-      chats: Number(t.chat_rows),
-      migratedChats: Number(t.migrated_chats),
-      messages: Number(t.messages),
-      expectedRows: Number(t.expected_rows),
-      expectedFailures: Number(t.failures),
-      nowRows: Number(t.now_rows),
-      checksum: t.checksum as string,
-      generatedBytes: Number(t.bytes),
+      ...totals,
       chatTableBytes: size,
       edgeCases: {},
       seedSeconds: (performance.now() - started) / 1000,

@@ -3,7 +3,7 @@
  * as a table and as mermaid charts, from `result.extra.sweep`.
  */
 import type { RunResult } from '../result/run-result.ts';
-import { sweepPoints, type SweepPoint } from '../result/sweep-points.ts';
+import { sweepPoints, type ProjectionCheck, type SweepPoint } from '../result/sweep-points.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 import { markdownTable } from './markdown.ts';
 import { mermaidXyChart } from './mermaid-xychart.ts';
@@ -13,18 +13,6 @@ const GiB = 1024 ** 3;
 
 function perGb(value: number, p: SweepPoint): number {
   return value / (p.sizeBytes / GiB);
-}
-
-/** A measurement at the projected size, kept by a sweep run with a projection check. */
-interface ProjectionCheck {
-  strategy: string;
-  sizeBytes: number;
-  projectedDurationMs: number;
-  measuredDurationMs: number;
-  durationErrorPct: number;
-  projectedWalBytes: number;
-  measuredWalBytes: number;
-  walErrorPct: number;
 }
 
 function isProjectionCheck(value: unknown): value is ProjectionCheck {

@@ -16,6 +16,18 @@ export interface SweepPoint {
   outcome: Outcome;
 }
 
+/** A measurement at the projected size (`extra.sweep.projectionCheck[]`), kept by `sweep --check-projection`. */
+export interface ProjectionCheck {
+  strategy: string;
+  sizeBytes: number;
+  projectedDurationMs: number;
+  measuredDurationMs: number;
+  durationErrorPct: number;
+  projectedWalBytes: number;
+  measuredWalBytes: number;
+  walErrorPct: number;
+}
+
 /** `result.extra.sweep`: the points, plus whatever else the sweep keeps (fits, a projection check). */
 export interface SweepExtra {
   points: SweepPoint[];

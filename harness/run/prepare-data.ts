@@ -21,6 +21,7 @@ import { closeQuietly, connect } from '../postgres/sql.ts';
 import type { ProviderName, ServerSettings, StartedPostgres } from '../postgres/started-postgres.ts';
 import { TestcontainersPostgresServer } from '../postgres/testcontainers-server.ts';
 import { UrlPostgresServer } from '../postgres/url-server.ts';
+import type { RunResult } from '../result/run-result.ts';
 import { formatBytes } from '../units.ts';
 import { partialSeedDir, readCacheEntry, storeCacheEntry } from './seed-cache.ts';
 
@@ -71,6 +72,27 @@ export interface Prepared {
   source?: { name: string; report: SourceReport };
   /** Remove what only this run needs (a copied source) unless --keep. */
   dispose?: () => Promise<void>;
+}
+
+/** What `result.json` says of the data a run used: a seed, or the database it was copied from. */
+export function datasetResult(summary: SeedSummary, reused: Prepared['reused'], sourceName: string | null): NonNullable<RunResult['dataset']> {
+  return {
+    source: sourceName ? 'database' : 'seed',
+    sourceDatabase: sourceName,
+    seed: sourceName ? null : summary.seed,
+    key: summary.key,
+    chats: summary.chats,
+    migratedChats: summary.migratedChats,
+    messages: summary.messages,
+    expectedRows: summary.expectedRows,
+    expectedFailures: summary.expectedFailures,
+    nowRows: summary.nowRows,
+    chatTableBytes: summary.chatTableBytes,
+    generatedBytes: summary.generatedBytes,
+    seedSeconds: summary.seedSeconds,
+    reused,
+    edgeCases: summary.edgeCases,
+  };
 }
 
 /**

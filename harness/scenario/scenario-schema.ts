@@ -58,6 +58,20 @@ export const ScenarioSchema = z
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
 export type Scenario = z.output<typeof ScenarioSchema>;
 
+/**
+ * The server the built-in scenarios share: a small managed server's WAL
+ * budget (`max_wal_size=64MB`), so checkpoints, and the full-page images
+ * after each, come as often per byte as on the report's server.
+ */
+export const REDUCED_WAL_SERVER = {
+  max_wal_size: '64MB',
+  min_wal_size: '32MB',
+  wal_level: 'replica',
+  shared_buffers: '128MB',
+  checkpoint_timeout: '5min',
+  log_checkpoints: 'on',
+} as const;
+
 /** Type-checked authoring helper for scenario files. */
 export function defineScenario(s: ScenarioInput): ScenarioInput {
   return s;

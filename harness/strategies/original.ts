@@ -15,7 +15,7 @@
  * Nothing is committed before the end: a failure anywhere leaves the
  * database exactly as it was.
  */
-import { COMPOSITE_INDEXES, createIndexSql, CHAT_MESSAGE_WITH_FK_DDL, MIGRATED_CHATS_WHERE, SINGLE_COLUMN_INDEXES, STAMP_AFTER_SQL } from '../openwebui/schema.ts';
+import { MIGRATED_CHATS_WHERE, STAMP_AFTER_SQL } from '../openwebui/schema.ts';
 import { closeQuietly } from '../postgres/sql.ts';
 import { FailureLog } from './failure-log.ts';
 import { insertBatch, type BatchStatements } from './insert-batch.ts';
@@ -23,6 +23,7 @@ import { LITERAL_PAGE_ROWS, literalInsertSql } from './literal-insert.ts';
 import { messageEntries, type MessageEntry } from './message-entries.ts';
 import { SavepointNames } from './savepoint-names.ts';
 import type { Strategy } from './strategy.ts';
+import { createSchemaUpFront } from './upfront-schema.ts';
 
 /** Upstream's BATCH_SIZE: messages per savepoint. */
 export const ORIGINAL_BATCH_MESSAGES = 5000;
@@ -51,11 +52,7 @@ export const original: Strategy = {
     const client = await ctx.connect();
     try {
       await client.query('BEGIN');
-      ctx.phase('schema');
-      await client.query(CHAT_MESSAGE_WITH_FK_DDL);
-      for (const ix of SINGLE_COLUMN_INDEXES) await client.query(createIndexSql(ix));
-      ctx.phase('indexes');
-      for (const ix of COMPOSITE_INDEXES) await client.query(createIndexSql(ix));
+      await createSchemaUpFront(client, ctx);
 
       ctx.phase('load');
       await client.query(`DECLARE ${CURSOR} CURSOR WITHOUT HOLD FOR SELECT id, user_id, chat FROM chat WHERE ${MIGRATED_CHATS_WHERE}`);

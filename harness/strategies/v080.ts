@@ -12,7 +12,7 @@
  * no document PostgreSQL accepted as `json` produces such a value.
  */
 import { MESSAGE_COLUMNS } from '../openwebui/chat-to-rows.ts';
-import { COMPOSITE_INDEXES, createIndexSql, CHAT_MESSAGE_WITH_FK_DDL, MIGRATED_CHATS_WHERE, SINGLE_COLUMN_INDEXES, STAMP_AFTER_SQL } from '../openwebui/schema.ts';
+import { MIGRATED_CHATS_WHERE, STAMP_AFTER_SQL } from '../openwebui/schema.ts';
 import { closeQuietly } from '../postgres/sql.ts';
 import { FailureLog } from './failure-log.ts';
 import { literalInsertSql } from './literal-insert.ts';
@@ -20,6 +20,7 @@ import { messageEntries } from './message-entries.ts';
 import { isRowLevelError } from './row-level-error.ts';
 import { SavepointNames } from './savepoint-names.ts';
 import type { Strategy } from './strategy.ts';
+import { createSchemaUpFront } from './upfront-schema.ts';
 
 /** v0.8.0 inserts every column but `usage`. */
 export const V080_COLUMNS = MESSAGE_COLUMNS.filter((c) => c !== 'usage');
@@ -38,11 +39,7 @@ export const v080: Strategy = {
     const client = await ctx.connect();
     try {
       await client.query('BEGIN');
-      ctx.phase('schema');
-      await client.query(CHAT_MESSAGE_WITH_FK_DDL);
-      for (const ix of SINGLE_COLUMN_INDEXES) await client.query(createIndexSql(ix));
-      ctx.phase('indexes');
-      for (const ix of COMPOSITE_INDEXES) await client.query(createIndexSql(ix));
+      await createSchemaUpFront(client, ctx);
 
       ctx.phase('load');
       // fetchall(): the whole result, every document, held by the client before the first insert.

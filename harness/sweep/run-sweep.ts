@@ -5,9 +5,9 @@
  * measuring at the projected size too.
  */
 import type { Projection, RunResult, StrategyResult } from '../result/run-result.ts';
-import type { SweepPoint } from '../result/sweep-points.ts';
+import type { ProjectionCheck, SweepPoint } from '../result/sweep-points.ts';
 import { REPORTED_SETTINGS, readSettings, type RunIO, type RunPlan } from '../run.ts';
-import { copySource, prepareData, type PrepareOptions } from '../run/prepare-data.ts';
+import { copySource, datasetResult, prepareData, type PrepareOptions } from '../run/prepare-data.ts';
 import { deriveManifest } from '../byod/derive-manifest.ts';
 import { subsetCopy } from '../byod/subset-copy.ts';
 import { dropOwnedDatabase } from '../postgres/databases.ts';
@@ -36,17 +36,6 @@ export interface FitSummary {
   perGbSmallest: number;
   perGbLargest: number;
   superLinear: boolean;
-}
-
-export interface ProjectionCheck {
-  strategy: string;
-  sizeBytes: number;
-  projectedDurationMs: number;
-  measuredDurationMs: number;
-  durationErrorPct: number;
-  projectedWalBytes: number;
-  measuredWalBytes: number;
-  walErrorPct: number;
 }
 
 const METRICS = ['durationMs', 'walBytes', 'fpi'] as const;
@@ -149,23 +138,7 @@ async function measureAt(
         requested: plan.settings,
       };
     }
-    result.dataset = {
-      source: prepared.sourceName ? 'database' : 'seed',
-      sourceDatabase: prepared.sourceName,
-      seed: prepared.sourceName ? null : summary.seed,
-      key: summary.key,
-      chats: summary.chats,
-      migratedChats: summary.migratedChats,
-      messages: summary.messages,
-      expectedRows: summary.expectedRows,
-      expectedFailures: summary.expectedFailures,
-      nowRows: summary.nowRows,
-      chatTableBytes: summary.chatTableBytes,
-      generatedBytes: summary.generatedBytes,
-      seedSeconds: summary.seedSeconds,
-      reused: prepared.reused,
-      edgeCases: summary.edgeCases,
-    };
+    result.dataset = datasetResult(summary, prepared.reused, prepared.sourceName);
     const points: SweepPoint[] = [];
     const runs: StrategyResult[] = [];
     for (const name of plan.strategies) {

@@ -8,17 +8,10 @@ import { closeQuietly, connect, type Client } from '../../harness/postgres/sql.t
 import { seedDatabase, type SeedSummary } from '../../seed/seeder.ts';
 import type { DatasetSpec } from '../../seed/dataset-plan.ts';
 import type { ServerSettings } from '../../harness/postgres/started-postgres.ts';
+import { REDUCED_WAL_SERVER } from '../../harness/scenario/scenario-schema.ts';
 
 /** Settings close to the headline scenario, small enough for tests. */
-export const TEST_SETTINGS: ServerSettings = {
-  max_wal_size: '64MB',
-  min_wal_size: '32MB',
-  wal_level: 'replica',
-  shared_buffers: '128MB',
-  checkpoint_timeout: '5min',
-  log_checkpoints: 'on',
-  autovacuum: 'off',
-};
+export const TEST_SETTINGS: ServerSettings = { ...REDUCED_WAL_SERVER, autovacuum: 'off' };
 
 export async function startTestServer(settings: ServerSettings = TEST_SETTINGS): Promise<StartedEmbeddedPostgres> {
   return new EmbeddedPostgresServer({ settings }).start();
