@@ -1,0 +1,94 @@
+/**
+ * "Is the port faithful?": a port and upstream's own code for the same path,
+ * run on clones of one template in the same Alembic environment, compared.
+ * Rows byte-identical; WAL bytes and full-page images within a tolerance;
+ * the same locks on `chat`; the same outcome and stamp. Time and memory are
+ * where a port can never be upstream (TypeScript against Python): they are
+ * reported as ratios, not judged.
+ */
+import type { Check, StrategyResult } from '../result/run-result.ts';
+import { formatBytes } from '../units.ts';
+import type { RowComparison } from './row-differences.ts';
+
+/** WAL bytes and full-page images may differ by this share. */
+export const WAL_TOLERANCE = 0.1;
+
+export interface FidelityFigures {
+  port: string;
+  /** Why this port stands for the checkout's file. */
+  why: string;
+  rows: RowComparison;
+  /** port / upstream. */
+  durationRatio: number | null;
+  clientMemoryRatio: number | null;
+  walBytesRatio: number | null;
+  fpiRatio: number | null;
+}
+
+function ratio(a: number | null, b: number | null): number | null {
+  return a === null || b === null || b === 0 ? null : a / b;
+}
+
+function within(r: number | null, a: number, b: number): boolean {
+  // Both nothing is the same; one nothing is not.
+  if (a === 0 && b === 0) return true;
+  return r !== null && Math.abs(r - 1) <= WAL_TOLERANCE;
+}
+
+const pct = (r: number | null) => (r === null ? 'n/a' : `${r >= 1 ? '+' : '−'}${Math.abs((r - 1) * 100).toFixed(1)} %`);
+
+function stampOf(s: StrategyResult): string {
+  return s.stamp ? `${s.stamp.verdict} (${s.stamp.raw ?? 'none'})` : (s.alembicVersion ?? 'none');
+}
+
+export function fidelityChecks(port: StrategyResult, upstream: StrategyResult, rows: RowComparison, why: string): { checks: Check[]; figures: FidelityFigures } {
+  const name = `${port.name} vs upstream`;
+  const figures: FidelityFigures = {
+    port: port.name,
+    why,
+    rows,
+    durationRatio: ratio(port.durationMs, upstream.durationMs),
+    clientMemoryRatio: ratio(port.clientPeakRssBytes, upstream.clientPeakRssBytes),
+    walBytesRatio: ratio(port.wal.bytes, upstream.wal.bytes),
+    fpiRatio: ratio(port.wal.fpi, upstream.wal.fpi),
+  };
+  const sameLocks = port.locksOnChat.join(',') === upstream.locksOnChat.join(',');
+  const checks: Check[] = [
+    {
+      name: 'rows byte-identical',
+      strategy: name,
+      passed: rows.differing === 0 && rows.portRows === rows.upstreamRows,
+      measured: `${rows.identical} identical, ${rows.differing} differing (port ${rows.portRows} rows, upstream ${rows.upstreamRows})`,
+      limit: 'every row identical in every column',
+    },
+    {
+      name: 'WAL bytes',
+      strategy: name,
+      passed: within(figures.walBytesRatio, port.wal.bytes, upstream.wal.bytes),
+      measured: `port ${formatBytes(port.wal.bytes)}, upstream ${formatBytes(upstream.wal.bytes)} (${pct(figures.walBytesRatio)})`,
+      limit: `within ±${WAL_TOLERANCE * 100} %`,
+    },
+    {
+      name: 'full-page images',
+      strategy: name,
+      passed: within(figures.fpiRatio, port.wal.fpi, upstream.wal.fpi),
+      measured: `port ${port.wal.fpi}, upstream ${upstream.wal.fpi} (${pct(figures.fpiRatio)})`,
+      limit: `within ±${WAL_TOLERANCE * 100} %`,
+    },
+    {
+      name: 'locks on chat',
+      strategy: name,
+      passed: sameLocks,
+      measured: `port ${port.locksOnChat.join(', ') || 'none'}; upstream ${upstream.locksOnChat.join(', ') || 'none'}`,
+      limit: 'the same lock modes',
+    },
+    {
+      name: 'outcome and stamp',
+      strategy: name,
+      passed: port.outcome === upstream.outcome && stampOf(port) === stampOf(upstream) && port.attempts.length === upstream.attempts.length,
+      measured: `port ${port.outcome} in ${port.attempts.length} attempt(s), ${stampOf(port)}; upstream ${upstream.outcome} in ${upstream.attempts.length} attempt(s), ${stampOf(upstream)}`,
+      limit: 'the same outcome, attempts and stamp',
+    },
+  ];
+  return { checks, figures };
+}
