@@ -17,13 +17,13 @@
  */
 import { MIGRATED_CHATS_WHERE, STAMP_AFTER_SQL } from '../openwebui/schema.ts';
 import { closeQuietly } from '../postgres/sql.ts';
-import { FailureLog } from './failure-log.ts';
-import { insertBatch, type BatchStatements } from './insert-batch.ts';
-import { LITERAL_PAGE_ROWS, literalInsertSql } from './literal-insert.ts';
-import { messageEntries, type MessageEntry } from './message-entries.ts';
-import { SavepointNames } from './savepoint-names.ts';
+import { FailureLog } from './ported/failure-log.ts';
+import { insertBatch, type BatchStatements } from './ported/insert-batch.ts';
+import { LITERAL_PAGE_ROWS, literalInsertSql } from './ported/literal-insert.ts';
+import { messageEntries, type MessageEntry } from './ported/message-entries.ts';
+import { SavepointNames } from './ported/savepoint-names.ts';
+import { createSchemaUpFront } from './ported/upfront-schema.ts';
 import type { Strategy } from './strategy.ts';
-import { createSchemaUpFront } from './upfront-schema.ts';
 
 /** Upstream's BATCH_SIZE: messages per savepoint. */
 export const ORIGINAL_BATCH_MESSAGES = 5000;

@@ -25,12 +25,12 @@
 import os from 'node:os';
 import { CHAT_MESSAGE_PK_ONLY_DDL } from '../openwebui/schema.ts';
 import { closeQuietly, type Client } from '../postgres/sql.ts';
-import { insertPageEntries } from './chunked-page-insert.ts';
-import { FailureLog } from './failure-log.ts';
-import { byteBalancedRanges, highWaterMark, nextPage, PAGE_CHATS } from './keyset-pages.ts';
-import { messageEntries } from './message-entries.ts';
-import { runPostLoadSteps } from './post-load-steps.ts';
-import { SavepointNames } from './savepoint-names.ts';
+import { insertPageEntries } from './ported/chunked-page-insert.ts';
+import { FailureLog } from './ported/failure-log.ts';
+import { byteBalancedRanges, highWaterMark, nextPage, PAGE_CHATS } from './ported/keyset-pages.ts';
+import { messageEntries } from './ported/message-entries.ts';
+import { runPostLoadSteps } from './ported/post-load-steps.ts';
+import { SavepointNames } from './ported/savepoint-names.ts';
 import type { Strategy, StrategyContext } from './strategy.ts';
 
 /** Most workers `parallel` accepts (each holds a connection and a page of documents in memory). */

@@ -14,13 +14,13 @@
 import { MESSAGE_COLUMNS } from '../openwebui/chat-to-rows.ts';
 import { MIGRATED_CHATS_WHERE, STAMP_AFTER_SQL } from '../openwebui/schema.ts';
 import { closeQuietly } from '../postgres/sql.ts';
-import { FailureLog } from './failure-log.ts';
-import { literalInsertSql } from './literal-insert.ts';
-import { messageEntries } from './message-entries.ts';
-import { isRowLevelError } from './row-level-error.ts';
-import { SavepointNames } from './savepoint-names.ts';
+import { FailureLog } from './ported/failure-log.ts';
+import { literalInsertSql } from './ported/literal-insert.ts';
+import { messageEntries } from './ported/message-entries.ts';
+import { isRowLevelError } from './ported/row-level-error.ts';
+import { SavepointNames } from './ported/savepoint-names.ts';
+import { createSchemaUpFront } from './ported/upfront-schema.ts';
 import type { Strategy } from './strategy.ts';
-import { createSchemaUpFront } from './upfront-schema.ts';
 
 /** v0.8.0 inserts every column but `usage`. */
 export const V080_COLUMNS = MESSAGE_COLUMNS.filter((c) => c !== 'usage');

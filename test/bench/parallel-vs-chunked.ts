@@ -16,15 +16,15 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { EmbeddedPostgresServer } from '../../harness/postgres/embedded-server.ts';
 import { createOwnedDatabase, dropOwnedDatabase } from '../../harness/postgres/databases.ts';
+import { EmbeddedPostgresServer } from '../../harness/postgres/embedded-server.ts';
 import { closeQuietly, connect } from '../../harness/postgres/sql.ts';
 import { chunked } from '../../harness/strategies/chunked.ts';
-import { directContext } from '../../harness/strategies/direct-context.ts';
 import { parallel } from '../../harness/strategies/parallel.ts';
 import type { Strategy, StrategyOptions } from '../../harness/strategies/strategy.ts';
 import { verifyMigration } from '../../harness/verify/verify-migration.ts';
 import { seedDatabase } from '../../seed/seeder.ts';
+import { directContext } from '../support/direct-context.ts';
 
 /** The headline scenario's server settings. */
 const SETTINGS = { max_wal_size: '64MB', wal_level: 'replica', shared_buffers: '128MB', autovacuum: 'off' };

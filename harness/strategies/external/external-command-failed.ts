@@ -3,7 +3,7 @@
  * error carries the attempt's report (captured output, peak RSS, rows
  * counted afterwards) so the runner keeps them for a failed attempt too.
  */
-import type { AttemptReport } from './strategy.ts';
+import type { AttemptReport } from '../strategy.ts';
 
 export class ExternalCommandFailed extends Error {
   override name = 'ExternalCommandFailed';

@@ -5,9 +5,9 @@
  * recorded, and a test can wrap each client (to pause a statement, or to
  * end a backend at a chosen moment).
  */
-import { connect, type Client } from '../postgres/sql.ts';
-import type { StartedPostgres } from '../postgres/started-postgres.ts';
-import type { PhaseName, StrategyContext, StrategyOptions } from './strategy.ts';
+import { connect, type Client } from '../../harness/postgres/sql.ts';
+import type { StartedPostgres } from '../../harness/postgres/started-postgres.ts';
+import type { PhaseName, StrategyContext, StrategyOptions } from '../../harness/strategies/strategy.ts';
 
 export interface DirectContextOptions {
   options?: StrategyOptions;

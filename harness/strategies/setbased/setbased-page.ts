@@ -5,12 +5,12 @@
  * savepoint, a chat that still fails counted as one failure. Row failures
  * arrive as NOTICEs while a statement runs and count only if it succeeds.
  */
-import type { RowFailure } from '../openwebui/chat-to-rows.ts';
-import type { Client } from '../postgres/sql.ts';
-import type { FailureLog } from './failure-log.ts';
-import { chatIdsBetween } from './keyset-pages.ts';
-import { isRowLevelError } from './row-level-error.ts';
-import type { SavepointNames } from './savepoint-names.ts';
+import type { RowFailure } from '../../openwebui/chat-to-rows.ts';
+import type { Client } from '../../postgres/sql.ts';
+import type { FailureLog } from '../ported/failure-log.ts';
+import { chatIdsBetween } from '../ported/keyset-pages.ts';
+import { isRowLevelError } from '../ported/row-level-error.ts';
+import type { SavepointNames } from '../ported/savepoint-names.ts';
 import { ROW_FAILURE_NOTICE, setbasedPageSql } from './setbased-sql.ts';
 
 const FAST = setbasedPageSql('fast');

@@ -22,11 +22,11 @@
  * command: it is not assumed to be resumable nor a single transaction.
  */
 import { spawn } from 'node:child_process';
-import { onCleanup } from '../lifecycle/cleanup.ts';
-import { closeQuietly, type Client } from '../postgres/sql.ts';
+import { onCleanup } from '../../lifecycle/cleanup.ts';
+import { closeQuietly, type Client } from '../../postgres/sql.ts';
+import type { AttemptReport, Strategy, StrategyContext } from '../strategy.ts';
 import { ExternalCommandFailed } from './external-command-failed.ts';
 import { processGroupRssBytes } from './process-group-rss.ts';
-import type { AttemptReport, Strategy, StrategyContext } from './strategy.ts';
 import { TailBuffer } from './tail-buffer.ts';
 
 /** How often the group's RSS is sampled. */

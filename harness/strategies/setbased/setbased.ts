@@ -34,15 +34,15 @@
  * The helper functions live in schema `owui_harness`, created at the start
  * (again on a rerun) and dropped just before the stamp.
  */
-import { CHAT_MESSAGE_PK_ONLY_DDL } from '../openwebui/schema.ts';
-import { closeQuietly } from '../postgres/sql.ts';
-import { FailureLog } from './failure-log.ts';
-import { highWaterMark, nextPageEnd, PAGE_CHATS, WALK_START } from './keyset-pages.ts';
-import { runPostLoadSteps } from './post-load-steps.ts';
-import { SavepointNames } from './savepoint-names.ts';
+import { CHAT_MESSAGE_PK_ONLY_DDL } from '../../openwebui/schema.ts';
+import { closeQuietly } from '../../postgres/sql.ts';
+import { FailureLog } from '../ported/failure-log.ts';
+import { highWaterMark, nextPageEnd, PAGE_CHATS, WALK_START } from '../ported/keyset-pages.ts';
+import { runPostLoadSteps } from '../ported/post-load-steps.ts';
+import { SavepointNames } from '../ported/savepoint-names.ts';
+import type { Strategy } from '../strategy.ts';
 import { FailureNotices, insertSetbasedPage } from './setbased-page.ts';
 import { DROP_SETBASED_HELPERS_SQL, SETBASED_HELPERS_DDL } from './setbased-sql.ts';
-import type { Strategy } from './strategy.ts';
 
 export const setbased: Strategy = {
   name: 'setbased',
