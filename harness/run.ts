@@ -13,8 +13,9 @@ import { describeFaults, type FaultSpec } from './faults/fault-spec.ts';
 import type { OwnedRegistry } from './lifecycle/owned-registry.ts';
 import { chooseProvider, type ProviderChoice } from './postgres/choose-provider.ts';
 import { createOwnedDatabase, dropOwnedDatabase } from './postgres/databases.ts';
-import { closeQuietly, connect } from './postgres/sql.ts';
+import { connect } from './postgres/sql.ts';
 import type { ServerSettings, StartedPostgres } from './postgres/started-postgres.ts';
+import { withClient } from './postgres/with-client.ts';
 import type { RunResult, Sample } from './result/run-result.ts';
 import { SCHEMA_VERSION } from './result/run-result.ts';
 import { datasetResult, prepareData, type Prepared } from './run/prepare-data.ts';
@@ -122,17 +123,11 @@ export function newResult(plan: RunPlan): RunResult {
 }
 
 export async function readSettings(server: StartedPostgres, extra: string[]): Promise<Record<string, string>> {
-  const c = await connect(server, server.maintenanceDatabase, 'settings');
-  try {
-    const names = [...new Set([...REPORTED_SETTINGS, ...extra])];
-    const r = await c.query<{ name: string; v: string }>(
-      "SELECT name, current_setting(name) AS v FROM pg_settings WHERE name = ANY($1) ORDER BY name",
-      [names],
-    );
-    return Object.fromEntries(r.rows.map((x) => [x.name, x.v]));
-  } finally {
-    await closeQuietly(c);
-  }
+  const names = [...new Set([...REPORTED_SETTINGS, ...extra])];
+  const r = await withClient(server, server.maintenanceDatabase, 'settings', (c) =>
+    c.query<{ name: string; v: string }>("SELECT name, current_setting(name) AS v FROM pg_settings WHERE name = ANY($1) ORDER BY name", [names]),
+  );
+  return Object.fromEntries(r.rows.map((x) => [x.name, x.v]));
 }
 
 function cloneName(runId: string, strategy: string): string {
@@ -291,12 +286,7 @@ async function calibrate(server: StartedPostgres, template: string, plan: RunPla
   const strategy = strategyByName(plan.calibrationStrategy)!;
   const sample = plan.calibrationSample ?? 1;
   const db = cloneName(plan.runId, `calibrate_${strategy.name}`);
-  const admin = await connect(server, server.maintenanceDatabase, 'admin');
-  try {
-    await createOwnedDatabase(admin, db, { template, note: 'calibration' });
-  } finally {
-    await closeQuietly(admin);
-  }
+  await withClient(server, server.maintenanceDatabase, 'admin', (admin) => createOwnedDatabase(admin, db, { template, note: 'calibration' }));
   const ac = new AbortController();
   const onAbort = () => ac.abort();
   io.signal.addEventListener('abort', onAbort, { once: true });
@@ -328,14 +318,11 @@ async function calibrate(server: StartedPostgres, template: string, plan: RunPla
   }
   const s = sampled as { ms: number; rows: number } | null;
   const durationMs = Math.round(s ? (s.ms * expectedRows) / s.rows : performance.now() - t0);
-  const admin2 = await connect(server, server.maintenanceDatabase, 'admin');
-  try {
-    await dropOwnedDatabase(admin2, db);
+  await withClient(server, server.maintenanceDatabase, 'admin', async (admin) => {
+    await dropOwnedDatabase(admin, db);
     // Start the measured runs from the same place: nothing dirty in shared buffers.
-    await admin2.query('CHECKPOINT');
-  } finally {
-    await closeQuietly(admin2);
-  }
+    await admin.query('CHECKPOINT');
+  });
   return { strategy: strategy.name, durationMs };
 }
 

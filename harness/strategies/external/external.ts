@@ -23,7 +23,8 @@
  */
 import { spawn } from 'node:child_process';
 import { onCleanup } from '../../lifecycle/cleanup.ts';
-import { closeQuietly, type Client } from '../../postgres/sql.ts';
+import type { Client } from '../../postgres/sql.ts';
+import { withClient } from '../../postgres/with-client.ts';
 import type { AttemptReport, Strategy, StrategyContext } from '../strategy.ts';
 import { ExternalCommandFailed } from './external-command-failed.ts';
 import { processGroupRssBytes } from './process-group-rss.ts';
@@ -84,112 +85,108 @@ export const external: Strategy = {
       throw new Error("external: no command to run (options.command is empty); give the shell command, e.g. 'cd open-webui/backend && alembic upgrade 8452d01d26d7'");
     ctx.phase('command');
     // A harness connection (never ended by faults aimed at the command's own connections).
-    const counter: Client = await ctx.connect('external-progress');
-    await counter.query("SET lock_timeout = '200ms'; SET statement_timeout = '30s'");
-
-    const child = spawn('/bin/sh', ['-c', command], { detached: true, env: commandEnvironment(ctx), stdio: ['ignore', 'pipe', 'pipe'] });
-    // Read its output and listen for its end at once, before any await: a quick command can
-    // exit meanwhile, and Node drains (discards) the output nobody reads when a child exits.
-    const stdout = new TailBuffer();
-    const stderr = new TailBuffer();
-    child.stdout.on('data', (d: Buffer) => stdout.push(d));
-    child.stderr.on('data', (d: Buffer) => stderr.push(d));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-    });
-    exited.catch(() => undefined);
-    // 'close' (every pipe drained) can follow 'exit' within the same tick.
-    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    const pgid = child.pid;
-    if (pgid === undefined) {
-      await closeQuietly(counter);
-      throw new Error(`external: could not start /bin/sh to run the command`);
-    }
-    const unregister = onCleanup(`external command (process group ${pgid})`, () => killGroup(pgid, 'SIGKILL'));
-    // A harness killed with kill -9 cannot clean up: the next run finds the group in the registry.
-    const release = ctx.own ? await ctx.own(pgid, command).catch(() => undefined) : undefined;
-
-    let peakRss = 0;
-    let sampling = false;
-    const sampleRss = () => {
-      if (sampling) return;
-      sampling = true;
-      void processGroupRssBytes(pgid)
-        .then((b) => (peakRss = Math.max(peakRss, b)))
-        .finally(() => (sampling = false));
-    };
-    sampleRss();
-    const rssTimer = setInterval(sampleRss, RSS_INTERVAL_MS);
-    let polling = false;
-    const progressTimer = setInterval(() => {
-      if (polling) return;
-      polling = true;
-      void countRows(counter, false)
-        .then((n) => n !== null && ctx.progress(n, true))
-        .catch(() => undefined)
-        .finally(() => (polling = false));
-    }, ctx.options.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
-
-    let killTimer: NodeJS.Timeout | undefined;
-    let stoppedBy: string | undefined;
-    const stop = (why: string) => {
-      if (stoppedBy) return;
-      stoppedBy = why;
-      killGroup(pgid, 'SIGTERM');
-      killTimer = setTimeout(() => killGroup(pgid, 'SIGKILL'), KILL_GRACE_MS);
-    };
-    const onAbort = () => stop('the attempt was aborted');
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    if (ctx.signal.aborted) onAbort();
-    const timeout = ctx.options.commandTimeoutMs ? setTimeout(() => stop(`it ran longer than ${ctx.options.commandTimeoutMs} ms`), ctx.options.commandTimeoutMs) : undefined;
-
-    let exit: { code: number | null; signal: NodeJS.Signals | null };
-    try {
-      exit = await exited;
-      // A straggler still holding the pipes open after the shell exited is ended.
-      const grace = setTimeout(() => killGroup(pgid, 'SIGKILL'), KILL_GRACE_MS);
-      await closed;
-      clearTimeout(grace);
-    } catch (err) {
-      await closeQuietly(counter);
-      throw err;
-    } finally {
-      clearInterval(rssTimer);
-      clearInterval(progressTimer);
-      clearTimeout(killTimer);
-      clearTimeout(timeout);
-      ctx.signal.removeEventListener('abort', onAbort);
-      unregister();
-      await release?.().catch(() => undefined);
-    }
-    peakRss = Math.max(peakRss, await processGroupRssBytes(pgid));
-
-    let rows = 0;
-    try {
-      // Queued behind a poll still running, if any; an exact count may take a while on a large table.
-      await counter.query('SET statement_timeout = 0');
-      rows = (await countRows(counter, true)) ?? 0;
-    } catch (err) {
-      ctx.log(`external: could not count chat_message rows after the command: ${(err as Error).message}`);
-    } finally {
-      await closeQuietly(counter);
-    }
-
-    const report: AttemptReport = {
-      rowsInserted: rows,
-      rowsFailed: 0,
-      failures: [],
-      childPeakRssBytes: peakRss,
-      stdout: stdout.text(),
-      stderr: stderr.text(),
-      exitCode: exit.code,
-    };
-    if (stoppedBy) throw new ExternalCommandFailed(`external command was stopped because ${stoppedBy} (${exit.signal ?? `exit status ${exit.code}`})`, report);
-    if (exit.code !== 0) {
-      const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`;
-      throw new ExternalCommandFailed(`external command ${how}; last stderr lines: ${lastLines(report.stderr ?? '', 5)}`, report);
-    }
-    return report;
+    return withClient(() => ctx.connect('external-progress'), (counter) => runCommand(ctx, command, counter));
   },
 };
+
+/** Run `command` to its end while `counter` polls the rows it has committed. */
+async function runCommand(ctx: StrategyContext, command: string, counter: Client): Promise<AttemptReport> {
+  await counter.query("SET lock_timeout = '200ms'; SET statement_timeout = '30s'");
+
+  const child = spawn('/bin/sh', ['-c', command], { detached: true, env: commandEnvironment(ctx), stdio: ['ignore', 'pipe', 'pipe'] });
+  // Read its output and listen for its end at once, before any await: a quick command can
+  // exit meanwhile, and Node drains (discards) the output nobody reads when a child exits.
+  const stdout = new TailBuffer();
+  const stderr = new TailBuffer();
+  child.stdout.on('data', (d: Buffer) => stdout.push(d));
+  child.stderr.on('data', (d: Buffer) => stderr.push(d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  exited.catch(() => undefined);
+  // 'close' (every pipe drained) can follow 'exit' within the same tick.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const pgid = child.pid;
+  if (pgid === undefined) throw new Error(`external: could not start /bin/sh to run the command`);
+  const unregister = onCleanup(`external command (process group ${pgid})`, () => killGroup(pgid, 'SIGKILL'));
+  // A harness killed with kill -9 cannot clean up: the next run finds the group in the registry.
+  const release = ctx.own ? await ctx.own(pgid, command).catch(() => undefined) : undefined;
+
+  let peakRss = 0;
+  let sampling = false;
+  const sampleRss = () => {
+    if (sampling) return;
+    sampling = true;
+    void processGroupRssBytes(pgid)
+      .then((b) => (peakRss = Math.max(peakRss, b)))
+      .finally(() => (sampling = false));
+  };
+  sampleRss();
+  const rssTimer = setInterval(sampleRss, RSS_INTERVAL_MS);
+  let polling = false;
+  const progressTimer = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    void countRows(counter, false)
+      .then((n) => n !== null && ctx.progress(n, true))
+      .catch(() => undefined)
+      .finally(() => (polling = false));
+  }, ctx.options.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
+
+  let killTimer: NodeJS.Timeout | undefined;
+  let stoppedBy: string | undefined;
+  const stop = (why: string) => {
+    if (stoppedBy) return;
+    stoppedBy = why;
+    killGroup(pgid, 'SIGTERM');
+    killTimer = setTimeout(() => killGroup(pgid, 'SIGKILL'), KILL_GRACE_MS);
+  };
+  const onAbort = () => stop('the attempt was aborted');
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  if (ctx.signal.aborted) onAbort();
+  const timeout = ctx.options.commandTimeoutMs ? setTimeout(() => stop(`it ran longer than ${ctx.options.commandTimeoutMs} ms`), ctx.options.commandTimeoutMs) : undefined;
+
+  let exit: { code: number | null; signal: NodeJS.Signals | null };
+  try {
+    exit = await exited;
+    // A straggler still holding the pipes open after the shell exited is ended.
+    const grace = setTimeout(() => killGroup(pgid, 'SIGKILL'), KILL_GRACE_MS);
+    await closed;
+    clearTimeout(grace);
+  } finally {
+    clearInterval(rssTimer);
+    clearInterval(progressTimer);
+    clearTimeout(killTimer);
+    clearTimeout(timeout);
+    ctx.signal.removeEventListener('abort', onAbort);
+    unregister();
+    await release?.().catch(() => undefined);
+  }
+  peakRss = Math.max(peakRss, await processGroupRssBytes(pgid));
+
+  let rows = 0;
+  try {
+    // Queued behind a poll still running, if any; an exact count may take a while on a large table.
+    await counter.query('SET statement_timeout = 0');
+    rows = (await countRows(counter, true)) ?? 0;
+  } catch (err) {
+    ctx.log(`external: could not count chat_message rows after the command: ${(err as Error).message}`);
+  }
+
+  const report: AttemptReport = {
+    rowsInserted: rows,
+    rowsFailed: 0,
+    failures: [],
+    childPeakRssBytes: peakRss,
+    stdout: stdout.text(),
+    stderr: stderr.text(),
+    exitCode: exit.code,
+  };
+  if (stoppedBy) throw new ExternalCommandFailed(`external command was stopped because ${stoppedBy} (${exit.signal ?? `exit status ${exit.code}`})`, report);
+  if (exit.code !== 0) {
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`;
+    throw new ExternalCommandFailed(`external command ${how}; last stderr lines: ${lastLines(report.stderr ?? '', 5)}`, report);
+  }
+  return report;
+}
