@@ -7,18 +7,19 @@
 import { errorMessage } from '../errors.ts';
 import type { FaultSpec } from '../faults/fault-spec.ts';
 import type { OwnedRegistry } from '../lifecycle/owned-registry.ts';
-import { migrationBackendsWhere, MIGRATION_ROLE } from '../measure/harness-roles.ts';
+import { migrationBackendsWhere } from '../measure/harness-roles.ts';
 import { lsnDiff, ServerSampler, type ServerSample } from '../measure/server-sampler.ts';
 import { summarizeProbe, WriteProbe } from '../measure/write-probe.ts';
 import { createOwnedDatabase, dropOwnedDatabase } from '../postgres/databases.ts';
 import { sleep } from '../postgres/embedded-server.ts';
-import { connect, type Client } from '../postgres/sql.ts';
+import type { Client } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { withClient } from '../postgres/with-client.ts';
 import type { Attempt, AttemptEnd, Sample, StrategyResult } from '../result/run-result.ts';
 import type { AttemptReport, PhaseName, Strategy, StrategyOptions } from '../strategies/strategy.ts';
 import { verifyMigration } from '../verify/verify-migration.ts';
 import { scrub, scrubReport, secretsOf } from './scrub-secrets.ts';
+import { strategyContext } from './strategy-context.ts';
 import { runInChildProcess, StrategyProcessError } from './strategy-process.ts';
 
 export interface MeasureOptions {
@@ -199,26 +200,25 @@ export async function runStrategy(o: StrategyRunOptions): Promise<StrategyResult
     let ended: AttemptEnd;
     let error: string | null = null;
     try {
-      const ctx = {
+      const ctx = strategyContext({
         server,
         database: o.database,
-        connect: (role?: string) => connect(server, o.database, role ? `${MIGRATION_ROLE}:${role}` : MIGRATION_ROLE),
-        progress: (rows: number) => {
+        progress: (rows) => {
           rowsNow = rows;
           checkFractions();
         },
         phase: notePhase,
-        log: (line: string) => o.debug?.(`${strategy.name}: ${line}`),
+        log: (line) => o.debug?.(`${strategy.name}: ${line}`),
         signal: ac.signal,
         // The command cannot report progress: count its rows as often as the server is sampled.
         options: { progressIntervalMs: o.measure.sampleIntervalMs, ...o.strategyOptions },
         own: o.registry
-          ? async (pgid: number, command: string) => {
+          ? async (pgid, command) => {
               const id = await o.registry!.record({ kind: 'child-process', pid: pgid, command });
               return () => o.registry!.release(id);
             }
           : undefined,
-      };
+      });
       if (external) lastReport = scrubReport(await strategy.run(ctx), secretsOf(server, o.database));
       else {
         const r = await runInChildProcess(strategy.name, ctx);
