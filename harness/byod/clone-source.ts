@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { access, constants } from 'node:fs/promises';
-import { EnvironmentError, UsageError } from '../errors.ts';
+import { EnvironmentError, errorMessage, UsageError } from '../errors.ts';
 import { REVISION_AFTER, REVISION_BEFORE } from '../openwebui/schema.ts';
 import { createOwnedDatabase, databaseExists, dropOwnedDatabase, otherSessions } from '../postgres/databases.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
@@ -86,7 +86,7 @@ export async function cloneSource(server: StartedPostgres, source: string, mode:
         const code = (err as { code?: string }).code;
         if (code === '55006') throw new UsageError(`--from-database ${source}: another session connected while copying; stop it, or pass --copy-mode dump`);
         if (code === '42501')
-          throw new UsageError(`--from-database ${source}: the --database-url user may not use it as a template (${(err as Error).message}); connect as its owner or a superuser, or pass --copy-mode dump`);
+          throw new UsageError(`--from-database ${source}: the --database-url user may not use it as a template (${errorMessage(err)}); connect as its owner or a superuser, or pass --copy-mode dump`);
         throw err;
       }
       log(`copied database ${source} into ${target} (file copy; the source was only read)`);
@@ -105,7 +105,7 @@ export async function cloneSource(server: StartedPostgres, source: string, mode:
       } catch (err) {
         await dropCopy(server, target).catch(() => undefined);
         if (err instanceof EnvironmentError) throw err;
-        throw new EnvironmentError(`--from-database ${source} --copy-mode dump: copying failed (${(err as Error).message})`);
+        throw new EnvironmentError(`--from-database ${source} --copy-mode dump: copying failed (${errorMessage(err)})`);
       }
       log(`copied database ${source} into ${target} with pg_dump/pg_restore (the source was only read)`);
     }
@@ -123,7 +123,7 @@ export async function restoreDump(server: StartedPostgres, file: string, log: (l
     await fh.read(head, 0, 5, 0);
     await fh.close();
   } catch (err) {
-    throw new UsageError(`--from-dump ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UsageError(`--from-dump ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`);
   }
   const target = copyName(file, 'dump');
   await withClient(server, server.maintenanceDatabase, 'admin', (admin) => createOwnedDatabase(admin, target, { note: `restored from ${file}` }));
@@ -133,7 +133,7 @@ export async function restoreDump(server: StartedPostgres, file: string, log: (l
   } catch (err) {
     await dropCopy(server, target).catch(() => undefined);
     if (err instanceof EnvironmentError) throw err;
-    throw new UsageError(`--from-dump ${file}: restoring it failed (${(err as Error).message}); is it a pg_dump of an Open WebUI database (custom format or plain SQL)?`);
+    throw new UsageError(`--from-dump ${file}: restoring it failed (${errorMessage(err)}); is it a pg_dump of an Open WebUI database (custom format or plain SQL)?`);
   }
   log(`restored ${file} into ${target}`);
   await checkShape(server, target, `--from-dump ${file}`);

@@ -4,7 +4,7 @@
  * as the platform would), stop measuring, verify the rows, and return the
  * figures as data.
  */
-import { errorMessage } from '../errors.ts';
+import { AttemptFailed, errorMessage } from '../errors.ts';
 import type { FaultSpec } from '../faults/fault-spec.ts';
 import type { OwnedRegistry } from '../lifecycle/owned-registry.ts';
 import { migrationBackendsWhere } from '../measure/harness-roles.ts';
@@ -20,7 +20,7 @@ import type { AttemptReport, PhaseName, Strategy, StrategyOptions } from '../str
 import { verifyMigration } from '../verify/verify-migration.ts';
 import { scrub, scrubReport, secretsOf } from './scrub-secrets.ts';
 import { strategyContext } from './strategy-context.ts';
-import { runInChildProcess, StrategyProcessError } from './strategy-process.ts';
+import { runInChildProcess } from './strategy-process.ts';
 
 export interface MeasureOptions {
   sampleIntervalMs: number;
@@ -231,9 +231,10 @@ export async function runStrategy(o: StrategyRunOptions): Promise<StrategyResult
       ended = faultEnd ?? (o.signal.aborted ? 'interrupted' : 'error');
       error = faultEnd ? `${describeEnd(faultEnd)} (the migration saw: ${errorMessage(err)})` : errorMessage(err);
       if (external) error = scrub(error, secretsOf(server, o.database));
-      const report = (err as { report?: AttemptReport }).report;
-      if (report) lastReport = external ? scrubReport(report, secretsOf(server, o.database)) : report;
-      if (err instanceof StrategyProcessError && err.maxRssBytes) clientPeak = Math.max(clientPeak ?? 0, err.maxRssBytes);
+      if (err instanceof AttemptFailed) {
+        if (err.report) lastReport = external ? scrubReport(err.report, secretsOf(server, o.database)) : err.report;
+        if (err.maxRssBytes) clientPeak = Math.max(clientPeak ?? 0, err.maxRssBytes);
+      }
     }
     notePhase(null);
     for (const t of timers) clearTimeout(t), clearInterval(t);

@@ -5,6 +5,7 @@
  * disturb the harness. Talks to the parent over IPC.
  */
 import type { ClientConfig } from 'pg';
+import { AttemptFailed, errorMessage } from '../errors.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { strategyByName } from '../strategies/strategy-registry.ts';
 import type { AttemptReport, PhaseName, StrategyOptions } from '../strategies/strategy.ts';
@@ -77,7 +78,7 @@ process.on('message', async (m: ChildInit | { type: 'abort' }) => {
     send({ type: 'progress', rows: report.rowsInserted, committed: true });
     send({ type: 'done', report, maxRssBytes: maxRss() });
   } catch (err) {
-    send({ type: 'failed', error: err instanceof Error ? err.message : String(err), report: (err as { report?: AttemptReport }).report, maxRssBytes: maxRss() });
+    send({ type: 'failed', error: errorMessage(err), report: err instanceof AttemptFailed ? err.report : undefined, maxRssBytes: maxRss() });
   }
 });
 

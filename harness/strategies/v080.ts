@@ -11,6 +11,7 @@
  * PostgreSQL could not store fails here although v0.8.0 never writes it;
  * no document PostgreSQL accepted as `json` produces such a value.
  */
+import { errorMessage } from '../errors.ts';
 import { MESSAGE_COLUMNS } from '../openwebui/chat-to-rows.ts';
 import { MIGRATED_CHATS_WHERE, STAMP_AFTER_SQL } from '../openwebui/schema.ts';
 import { FailureLog } from './ported/failure-log.ts';
@@ -61,7 +62,7 @@ export const v080: Strategy = {
           } catch (err) {
             if (!isRowLevelError(err)) throw err;
             await client.query(`ROLLBACK TO SAVEPOINT ${sp}`);
-            failures.add({ id: entry.row.id, chatId: entry.row.chat_id, reason: (err as Error).message });
+            failures.add({ id: entry.row.id, chatId: entry.row.chat_id, reason: errorMessage(err) });
           }
         }
         ctx.progress(inserted, false);

@@ -33,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Bench } from 'tinybench';
+import { errorMessage } from '../../harness/errors.ts';
 import { refuseNewResources, runCleanup } from '../../harness/lifecycle/cleanup.ts';
 import { CHAT_COPY_COLUMNS, CHAT_TABLE_DDL } from '../../harness/openwebui/schema.ts';
 import { createOwnedDatabase, dropOwnedDatabase } from '../../harness/postgres/databases.ts';
@@ -114,7 +115,7 @@ const { values: flags } = (() => {
       },
     });
   } catch (err) {
-    usage((err as Error).message);
+    usage(errorMessage(err));
   }
 })();
 const only = flags.only.split(',').map((s) => s.trim()) as BenchName[];
@@ -567,7 +568,7 @@ try {
 } catch (err) {
   exitCode = 1;
   report.error = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`error: ${errorMessage(err)}\n`);
 } finally {
   report.finishedAt = new Date().toISOString();
   report.loadAverageAtEnd = os.loadavg();

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AttemptFailed } from '../../harness/errors.ts';
 import { dumps } from '../../harness/openwebui/python-json.ts';
 import { ALEMBIC_VERSION_DDL, CHAT_TABLE_DDL, REVISION_AFTER, REVISION_BEFORE } from '../../harness/openwebui/schema.ts';
 import { createOwnedDatabase } from '../../harness/postgres/databases.ts';
@@ -350,7 +351,7 @@ describe('external', () => {
       .then(
         () => new Error('the command did not fail'),
         (e: unknown) => e,
-      )) as Error & { report?: AttemptReport };
+      )) as AttemptFailed;
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(/exited with status 3; last stderr lines: no such revision/);
     expect(err.report).toMatchObject({ exitCode: 3, stdout: 'st_external_fails\n', rowsInserted: 0 });
@@ -370,7 +371,7 @@ describe('external', () => {
         (e: unknown) => e,
       ),
       new Promise((r) => setTimeout(() => r(new Error('hung: the exit was missed')), 15_000)),
-    ])) as Error & { report?: AttemptReport };
+    ])) as AttemptFailed;
     expect(err.message).toMatch(/exited with status 4; last stderr lines: gone/);
     expect(err.report).toMatchObject({ exitCode: 4, stdout: 'quick st_external_quick\n', stderr: 'gone\n' });
   });

@@ -22,11 +22,11 @@
  * command: it is not assumed to be resumable nor a single transaction.
  */
 import { spawn } from 'node:child_process';
+import { AttemptFailed, errorMessage } from '../../errors.ts';
 import { onCleanup } from '../../lifecycle/cleanup.ts';
 import type { Client } from '../../postgres/sql.ts';
 import { withClient } from '../../postgres/with-client.ts';
 import type { AttemptReport, Strategy, StrategyContext } from '../strategy.ts';
-import { ExternalCommandFailed } from './external-command-failed.ts';
 import { processGroupRssBytes } from './process-group-rss.ts';
 import { TailBuffer } from './tail-buffer.ts';
 
@@ -171,7 +171,7 @@ async function runCommand(ctx: StrategyContext, command: string, counter: Client
     await counter.query('SET statement_timeout = 0');
     rows = (await countRows(counter, true)) ?? 0;
   } catch (err) {
-    ctx.log(`external: could not count chat_message rows after the command: ${(err as Error).message}`);
+    ctx.log(`external: could not count chat_message rows after the command: ${errorMessage(err)}`);
   }
 
   const report: AttemptReport = {
@@ -183,10 +183,10 @@ async function runCommand(ctx: StrategyContext, command: string, counter: Client
     stderr: stderr.text(),
     exitCode: exit.code,
   };
-  if (stoppedBy) throw new ExternalCommandFailed(`external command was stopped because ${stoppedBy} (${exit.signal ?? `exit status ${exit.code}`})`, report);
+  if (stoppedBy) throw new AttemptFailed(`external command was stopped because ${stoppedBy} (${exit.signal ?? `exit status ${exit.code}`})`, { report });
   if (exit.code !== 0) {
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`;
-    throw new ExternalCommandFailed(`external command ${how}; last stderr lines: ${lastLines(report.stderr ?? '', 5)}`, report);
+    throw new AttemptFailed(`external command ${how}; last stderr lines: ${lastLines(report.stderr ?? '', 5)}`, { report });
   }
   return report;
 }

@@ -5,6 +5,7 @@
  * rolls back to its savepoint and is retried row by row, each row in its own
  * savepoint, so a bad row fails alone (logged, counted) and the others stay.
  */
+import { errorMessage } from '../../errors.ts';
 import type { MessageRow } from '../../openwebui/chat-to-rows.ts';
 import type { Client } from '../../postgres/sql.ts';
 import type { FailureLog } from './failure-log.ts';
@@ -72,7 +73,7 @@ export async function insertBatch(
     } catch (err) {
       if (!isRowLevelError(err)) throw err;
       await client.query(`ROLLBACK TO SAVEPOINT ${one}`);
-      failures.add({ id: e.row.id, chatId: e.row.chat_id, reason: (err as Error).message });
+      failures.add({ id: e.row.id, chatId: e.row.chat_id, reason: errorMessage(err) });
     }
   }
   return inserted;
