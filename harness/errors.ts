@@ -1,8 +1,11 @@
 /**
- * The error classes the command line maps to exit codes (see DESIGN.md):
- * 2 bad input, 3 the environment could not provide PostgreSQL. Anything
- * else that escapes is a harness bug and exits 1 with its stack.
+ * The harness's errors. The command line maps three of them to exit codes
+ * (the README's "Commands" section): 2 bad input, 3 the environment could
+ * not provide PostgreSQL, 1 a check that failed; anything else that escapes
+ * is a harness bug and exits 1 with its stack. A strategy's failed attempt
+ * is one more, read by the runner.
  */
+import type { AttemptReport } from './strategies/strategy.ts';
 
 /** Bad input: names the flag or field and what is allowed. Exit code 2. */
 export class UsageError extends Error {
@@ -27,6 +30,27 @@ export class InterruptedError extends Error {
   }
 }
 
+/**
+ * One attempt of a strategy failed, carrying what it measured up to then:
+ * the attempt's report (an external command's captured output, the rows
+ * counted afterwards) and the peak RSS of the strategy's process. The runner
+ * keeps both for the failed attempt. It crosses the strategy process's
+ * boundary as plain data (harness/run/strategy-child.ts) and is rebuilt on
+ * the other side.
+ */
+export class AttemptFailed extends Error {
+  override name = 'AttemptFailed';
+  readonly report?: AttemptReport;
+  readonly maxRssBytes?: number;
+
+  constructor(message: string, partial: { report?: AttemptReport; maxRssBytes?: number } = {}) {
+    super(message);
+    this.report = partial.report;
+    this.maxRssBytes = partial.maxRssBytes;
+  }
+}
+
+/** The message of anything thrown (an Error's message, or the value as text). */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

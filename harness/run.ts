@@ -13,16 +13,17 @@ import { describeFaults, type FaultSpec } from './faults/fault-spec.ts';
 import type { OwnedRegistry } from './lifecycle/owned-registry.ts';
 import { chooseProvider, type ProviderChoice } from './postgres/choose-provider.ts';
 import { createOwnedDatabase, dropOwnedDatabase } from './postgres/databases.ts';
-import { closeQuietly, connect } from './postgres/sql.ts';
 import type { ServerSettings, StartedPostgres } from './postgres/started-postgres.ts';
+import { withClient } from './postgres/with-client.ts';
 import type { RunResult, Sample } from './result/run-result.ts';
 import { SCHEMA_VERSION } from './result/run-result.ts';
 import { datasetResult, prepareData, type Prepared } from './run/prepare-data.ts';
-import { runStrategy, type MeasureOptions } from './run/run-strategy.ts';
+import { runStrategy, type MeasureOptions, type StrategyRunOptions } from './run/run-strategy.ts';
+import { strategyContext } from './run/strategy-context.ts';
 import { runInChildProcess } from './run/strategy-process.ts';
 import type { Scenario } from './scenario/scenario-schema.ts';
 import { strategyByName } from './strategies/strategy-registry.ts';
-import type { StrategyOptions } from './strategies/strategy.ts';
+import type { Strategy, StrategyOptions } from './strategies/strategy.ts';
 import { formatDuration } from './units.ts';
 import { HARNESS_VERSION } from './version.ts';
 
@@ -122,21 +123,15 @@ export function newResult(plan: RunPlan): RunResult {
 }
 
 export async function readSettings(server: StartedPostgres, extra: string[]): Promise<Record<string, string>> {
-  const c = await connect(server, server.maintenanceDatabase, 'settings');
-  try {
-    const names = [...new Set([...REPORTED_SETTINGS, ...extra])];
-    const r = await c.query<{ name: string; v: string }>(
-      "SELECT name, current_setting(name) AS v FROM pg_settings WHERE name = ANY($1) ORDER BY name",
-      [names],
-    );
-    return Object.fromEntries(r.rows.map((x) => [x.name, x.v]));
-  } finally {
-    await closeQuietly(c);
-  }
+  const names = [...new Set([...REPORTED_SETTINGS, ...extra])];
+  const r = await withClient(server, server.maintenanceDatabase, 'settings', (c) =>
+    c.query<{ name: string; v: string }>("SELECT name, current_setting(name) AS v FROM pg_settings WHERE name = ANY($1) ORDER BY name", [names]),
+  );
+  return Object.fromEntries(r.rows.map((x) => [x.name, x.v]));
 }
 
-function cloneName(runId: string, strategy: string): string {
-  return `owui_run_${runId}_${strategy}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
+function cloneName(runId: string, label: string): string {
+  return `owui_run_${runId}_${label}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
 }
 
 export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = newResult(plan)): Promise<RunResult> {
@@ -219,15 +214,12 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
   }
   result.faults = { description: describeFaults(plan.faults, deadlineMs), deadlineMs, restarts: plan.faults.restarts, calibration };
 
-  // 3. Each strategy on its own copy of the template.
-  for (const name of plan.strategies) {
-    stage(`strategy ${name}`);
-    const strategy = strategyByName(name)!;
-    io.log(`${name}: ${strategy.summary}`);
-    const r = await runStrategy({
+  // 3. Each strategy on its own copy of the template (named after `label` in the results).
+  const runOnClone = (strategy: Strategy, label: string, change: Partial<StrategyRunOptions> = {}) =>
+    runStrategy({
       server,
       template,
-      database: cloneName(plan.runId, name),
+      database: cloneName(plan.runId, label),
       strategy,
       strategyOptions: plan.strategyOptions,
       faults: plan.faults,
@@ -239,8 +231,14 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
       log: io.log,
       debug: io.debug,
       registry: io.registry,
-      onSample: (s) => io.onSample?.(name, s),
+      onSample: (s) => io.onSample?.(label, s),
+      ...change,
     });
+  for (const name of plan.strategies) {
+    stage(`strategy ${name}`);
+    const strategy = strategyByName(name)!;
+    io.log(`${name}: ${strategy.summary}`);
+    const r = await runOnClone(strategy, name);
     result.strategies.push(r);
     for (const w of r.warnings) result.warnings.push(`${name}: ${w}`);
     if (io.signal.aborted) break;
@@ -248,26 +246,16 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
   // 4. The gate's resumability check: killed half-way, then rerun.
   if (plan.resumeCheckAt !== undefined && !io.signal.aborted) {
     for (const name of plan.resumeCheckStrategies ?? plan.strategies) {
-      stage(`strategy ${name}:resume`);
+      const label = `${name}:resume`;
+      stage(`strategy ${label}`);
       const strategy = strategyByName(name)!;
-      const r = await runStrategy({
-        server,
-        template,
-        database: cloneName(plan.runId, `${name}_resume`),
-        strategy,
-        strategyOptions: plan.strategyOptions,
+      const r = await runOnClone(strategy, label, {
         faults: { ...plan.faults, deadline: undefined, killAt: plan.resumeCheckAt, crashAt: undefined, restarts: Math.max(1, plan.faults.restarts) },
         deadlineMs: null,
-        expectedRows: summary.expectedRows,
         measure: { ...plan.measure, probe: false },
         keep: false,
-        signal: io.signal,
-        log: io.log,
-        debug: io.debug,
-        registry: io.registry,
-        onSample: (s) => io.onSample?.(`${name}:resume`, s),
       });
-      r.name = `${name}:resume`;
+      r.name = label;
       r.summary = `${strategy.name} killed at ${plan.resumeCheckAt} of the rows, then rerun`;
       result.strategies.push(r);
       if (io.signal.aborted) break;
@@ -291,33 +279,25 @@ async function calibrate(server: StartedPostgres, template: string, plan: RunPla
   const strategy = strategyByName(plan.calibrationStrategy)!;
   const sample = plan.calibrationSample ?? 1;
   const db = cloneName(plan.runId, `calibrate_${strategy.name}`);
-  const admin = await connect(server, server.maintenanceDatabase, 'admin');
-  try {
-    await createOwnedDatabase(admin, db, { template, note: 'calibration' });
-  } finally {
-    await closeQuietly(admin);
-  }
+  await withClient(server, server.maintenanceDatabase, 'admin', (admin) => createOwnedDatabase(admin, db, { template, note: 'calibration' }));
   const ac = new AbortController();
   const onAbort = () => ac.abort();
   io.signal.addEventListener('abort', onAbort, { once: true });
   const t0 = performance.now();
   let sampled: { ms: number; rows: number } | null = null;
   try {
-    const ctx = {
+    const ctx = strategyContext({
       server,
       database: db,
-      connect: (role?: string) => connect(server, db, role ? `migration:${role}` : 'migration'),
-      progress: (rows: number) => {
+      progress: (rows) => {
         if (sample < 1 && !sampled && expectedRows > 0 && rows >= sample * expectedRows) {
           sampled = { ms: performance.now() - t0, rows };
           ac.abort(new Error('calibration sample reached'));
         }
       },
-      phase: () => undefined,
-      log: () => undefined,
       signal: ac.signal,
       options: plan.strategyOptions,
-    };
+    });
     // Timed the way measured attempts run: in a process of its own (external runs its command).
     if (strategy.name === 'external') await strategy.run(ctx);
     else await runInChildProcess(strategy.name, ctx);
@@ -328,14 +308,11 @@ async function calibrate(server: StartedPostgres, template: string, plan: RunPla
   }
   const s = sampled as { ms: number; rows: number } | null;
   const durationMs = Math.round(s ? (s.ms * expectedRows) / s.rows : performance.now() - t0);
-  const admin2 = await connect(server, server.maintenanceDatabase, 'admin');
-  try {
-    await dropOwnedDatabase(admin2, db);
+  await withClient(server, server.maintenanceDatabase, 'admin', async (admin) => {
+    await dropOwnedDatabase(admin, db);
     // Start the measured runs from the same place: nothing dirty in shared buffers.
-    await admin2.query('CHECKPOINT');
-  } finally {
-    await closeQuietly(admin2);
-  }
+    await admin.query('CHECKPOINT');
+  });
   return { strategy: strategy.name, durationMs };
 }
 

@@ -21,6 +21,7 @@ import { chatChecksumSql } from '../harness/openwebui/row-digest.ts';
 import { ALEMBIC_VERSION_DDL, CHAT_CONSTRAINT_DDL, CHAT_COPY_COLUMNS, CHAT_INDEX_DDL, CHAT_TABLE_DDL } from '../harness/openwebui/schema.ts';
 import { closeQuietly, connect, type Client } from '../harness/postgres/sql.ts';
 import type { StartedPostgres } from '../harness/postgres/started-postgres.ts';
+import { withClient } from '../harness/postgres/with-client.ts';
 import { GENERATOR_VERSION } from './chat-generator.ts';
 import { datasetKey, planDataset, planUnits, type DatasetSpec, type LoadUnit, type UnitPhase } from './dataset-plan.ts';
 import { MANIFEST_DDL, readManifestTotals } from './manifest.ts';
@@ -190,8 +191,7 @@ export async function seedDatabase(opts: SeedOptions): Promise<SeedSummary> {
   const spec = opts.dataset;
   const key = datasetKey(spec);
   const started = performance.now();
-  const admin = await connect(opts.server, opts.database, 'seed');
-  try {
+  return withClient(opts.server, opts.database, 'seed', async (admin) => {
     await admin.query("SET maintenance_work_mem = '256MB'");
     for (const ddl of MANIFEST_DDL) await admin.query(ddl);
     const existing = await admin.query<{ key: string; state: string }>('SELECT key, state FROM harness.dataset');
@@ -305,9 +305,7 @@ export async function seedDatabase(opts: SeedOptions): Promise<SeedSummary> {
     await admin.query("UPDATE harness.dataset SET state = 'complete', summary = $1", [JSON.stringify(summary)]);
     opts.onProgress?.({ phase: 'done', bytesDone, bytesTotal, unitsDone, unitsTotal: units.length });
     return summary;
-  } finally {
-    await closeQuietly(admin);
-  }
+  });
 }
 
 /** The checksum of every chat row, read back from the server (see chat-digest.ts for the one computed while generating). */

@@ -6,14 +6,14 @@
  * the copy is an Open WebUI database at 374d2f66af06.
  */
 import { spawn } from 'node:child_process';
-import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { access, constants } from 'node:fs/promises';
-import { EnvironmentError, UsageError } from '../errors.ts';
+import { EnvironmentError, errorMessage, UsageError } from '../errors.ts';
 import { REVISION_AFTER, REVISION_BEFORE } from '../openwebui/schema.ts';
 import { createOwnedDatabase, databaseExists, dropOwnedDatabase, otherSessions } from '../postgres/databases.ts';
-import { closeQuietly, connect } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
+import { withClient } from '../postgres/with-client.ts';
 
 export type CopyMode = 'template' | 'dump';
 
@@ -56,12 +56,7 @@ function pgEnv(server: StartedPostgres, database: string): NodeJS.ProcessEnv {
 }
 
 async function dropCopy(server: StartedPostgres, database: string): Promise<void> {
-  const admin = await connect(server, server.maintenanceDatabase, 'admin');
-  try {
-    await dropOwnedDatabase(admin, database);
-  } finally {
-    await closeQuietly(admin);
-  }
+  await withClient(server, server.maintenanceDatabase, 'admin', (admin) => dropOwnedDatabase(admin, database));
 }
 
 function describeSessions(others: { application_name: string; usename: string }[]): string {
@@ -71,9 +66,8 @@ function describeSessions(others: { application_name: string; usename: string }[
 
 /** Copy `source` into a new harness database; returns its name. */
 export async function cloneSource(server: StartedPostgres, source: string, mode: CopyMode, log: (l: string) => void): Promise<string> {
-  const admin = await connect(server, server.maintenanceDatabase, 'admin');
   const target = copyName(source, 'src');
-  try {
+  await withClient(server, server.maintenanceDatabase, 'admin', async (admin) => {
     if (!(await databaseExists(admin, source))) throw new UsageError(`--from-database ${source}: there is no such database on this server`);
     if (mode === 'template') {
       if (source === server.maintenanceDatabase)
@@ -92,7 +86,7 @@ export async function cloneSource(server: StartedPostgres, source: string, mode:
         const code = (err as { code?: string }).code;
         if (code === '55006') throw new UsageError(`--from-database ${source}: another session connected while copying; stop it, or pass --copy-mode dump`);
         if (code === '42501')
-          throw new UsageError(`--from-database ${source}: the --database-url user may not use it as a template (${(err as Error).message}); connect as its owner or a superuser, or pass --copy-mode dump`);
+          throw new UsageError(`--from-database ${source}: the --database-url user may not use it as a template (${errorMessage(err)}); connect as its owner or a superuser, or pass --copy-mode dump`);
         throw err;
       }
       log(`copied database ${source} into ${target} (file copy; the source was only read)`);
@@ -111,13 +105,11 @@ export async function cloneSource(server: StartedPostgres, source: string, mode:
       } catch (err) {
         await dropCopy(server, target).catch(() => undefined);
         if (err instanceof EnvironmentError) throw err;
-        throw new EnvironmentError(`--from-database ${source} --copy-mode dump: copying failed (${(err as Error).message})`);
+        throw new EnvironmentError(`--from-database ${source} --copy-mode dump: copying failed (${errorMessage(err)})`);
       }
       log(`copied database ${source} into ${target} with pg_dump/pg_restore (the source was only read)`);
     }
-  } finally {
-    await closeQuietly(admin);
-  }
+  });
   await checkShape(server, target, `--from-database ${source}`);
   return target;
 }
@@ -131,22 +123,17 @@ export async function restoreDump(server: StartedPostgres, file: string, log: (l
     await fh.read(head, 0, 5, 0);
     await fh.close();
   } catch (err) {
-    throw new UsageError(`--from-dump ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UsageError(`--from-dump ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`);
   }
   const target = copyName(file, 'dump');
-  const admin = await connect(server, server.maintenanceDatabase, 'admin');
-  try {
-    await createOwnedDatabase(admin, target, { note: `restored from ${file}` });
-  } finally {
-    await closeQuietly(admin);
-  }
+  await withClient(server, server.maintenanceDatabase, 'admin', (admin) => createOwnedDatabase(admin, target, { note: `restored from ${file}` }));
   try {
     if (head.toString('latin1') === 'PGDMP') await run(await clientBinary('pg_restore'), ['--no-owner', '--no-privileges', '--exit-on-error', '--dbname', target, file], pgEnv(server, target));
     else await run(await clientBinary('psql'), ['--quiet', '--no-psqlrc', '--set', 'ON_ERROR_STOP=1', '--file', file], pgEnv(server, target));
   } catch (err) {
     await dropCopy(server, target).catch(() => undefined);
     if (err instanceof EnvironmentError) throw err;
-    throw new UsageError(`--from-dump ${file}: restoring it failed (${(err as Error).message}); is it a pg_dump of an Open WebUI database (custom format or plain SQL)?`);
+    throw new UsageError(`--from-dump ${file}: restoring it failed (${errorMessage(err)}); is it a pg_dump of an Open WebUI database (custom format or plain SQL)?`);
   }
   log(`restored ${file} into ${target}`);
   await checkShape(server, target, `--from-dump ${file}`);
@@ -155,9 +142,7 @@ export async function restoreDump(server: StartedPostgres, file: string, log: (l
 
 /** The copy must look like an Open WebUI database at 374d2f66af06; otherwise say what is missing (and drop the copy). */
 async function checkShape(server: StartedPostgres, database: string, what: string): Promise<void> {
-  const c = await connect(server, database, 'check');
-  let problem: string | null = null;
-  try {
+  const problem = await withClient(server, database, 'check', async (c): Promise<string | null> => {
     const chat = (await c.query("SELECT to_regclass('public.chat') IS NOT NULL AS t")).rows[0].t as boolean;
     const columns = chat
       ? new Set((await c.query<{ n: string }>("SELECT column_name AS n FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'chat'")).rows.map((r) => r.n))
@@ -166,17 +151,16 @@ async function checkShape(server: StartedPostgres, database: string, what: strin
     const alembic = (await c.query("SELECT to_regclass('public.alembic_version') IS NOT NULL AS t")).rows[0].t as boolean;
     const stamp = alembic ? ((await c.query<{ v: string }>('SELECT version_num AS v FROM alembic_version')).rows[0]?.v ?? null) : null;
     const migrated = (await c.query("SELECT to_regclass('public.chat_message') IS NOT NULL AS t")).rows[0].t as boolean;
-    if (!chat) problem = 'it has no chat table (public.chat): is this an Open WebUI database?';
-    else if (!columns.has('chat')) problem = 'its chat table has no chat column (the JSON document the migration reads)';
-    else if (missing.length) problem = `its chat table has no ${missing.join(' or ')} column`;
-    else if (!alembic) problem = 'it has no alembic_version table (Open WebUI databases are stamped by Alembic)';
-    else if (stamp === REVISION_AFTER) problem = `it is already migrated (revision ${REVISION_AFTER}); use a copy taken before the upgrade`;
-    else if (migrated)
-      problem = `it already has a chat_message table at revision ${stamp ?? '(none)'} (an earlier migration that ran but was not stamped?); use a copy taken before any upgrade was attempted`;
-    else if (stamp !== REVISION_BEFORE) problem = `it is at revision ${stamp ?? '(none)'}, not ${REVISION_BEFORE} (the parent of ${REVISION_AFTER}); upgrade it to ${REVISION_BEFORE} first`;
-  } finally {
-    await closeQuietly(c);
-  }
+    if (!chat) return 'it has no chat table (public.chat): is this an Open WebUI database?';
+    if (!columns.has('chat')) return 'its chat table has no chat column (the JSON document the migration reads)';
+    if (missing.length) return `its chat table has no ${missing.join(' or ')} column`;
+    if (!alembic) return 'it has no alembic_version table (Open WebUI databases are stamped by Alembic)';
+    if (stamp === REVISION_AFTER) return `it is already migrated (revision ${REVISION_AFTER}); use a copy taken before the upgrade`;
+    if (migrated)
+      return `it already has a chat_message table at revision ${stamp ?? '(none)'} (an earlier migration that ran but was not stamped?); use a copy taken before any upgrade was attempted`;
+    if (stamp !== REVISION_BEFORE) return `it is at revision ${stamp ?? '(none)'}, not ${REVISION_BEFORE} (the parent of ${REVISION_AFTER}); upgrade it to ${REVISION_BEFORE} first`;
+    return null;
+  });
   if (problem) {
     await dropCopy(server, database);
     throw new UsageError(`${what}: ${problem}`);

@@ -8,12 +8,13 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import { chatToRows, isMigratedChat, parseChatColumn } from '../openwebui/chat-to-rows.ts';
-import { isDict, loads, truthy, type PyValue } from '../openwebui/python-json.ts';
-import { closeQuietly, connect, type Client } from '../postgres/sql.ts';
-import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { emptyUnitManifest, expectChatRow, MANIFEST_DDL, readManifestTotals } from '../../seed/manifest.ts';
 import { chatChecksumOf, type SeedSummary } from '../../seed/seeder.ts';
+import { chatToRows, isMigratedChat, parseChatColumn } from '../openwebui/chat-to-rows.ts';
+import { isDict, loads, truthy, type PyValue } from '../openwebui/python-json.ts';
+import type { Client } from '../postgres/sql.ts';
+import type { StartedPostgres } from '../postgres/started-postgres.ts';
+import { withClient } from '../postgres/with-client.ts';
 
 /** What was found in a tester's database, reported before any strategy runs. */
 export interface SourceReport {
@@ -87,8 +88,13 @@ export function failureKind(reason: string): string {
  */
 export async function deriveManifest(server: StartedPostgres, database: string, sourceName: string, now = Math.floor(Date.now() / 1000)): Promise<{ summary: SeedSummary; report: SourceReport }> {
   const started = performance.now();
-  const reader = await connect(server, database, 'manifest-read');
-  const writer = await connect(server, database, 'manifest-write');
+  return withClient(server, database, 'manifest-read', (reader) =>
+    withClient(server, database, 'manifest-write', (writer) => deriveWith(reader, writer, sourceName, now, started)),
+  );
+}
+
+/** `reader` walks every chat in one snapshot while `writer` stores what a correct migration must write. */
+async function deriveWith(reader: Client, writer: Client, sourceName: string, now: number, started: number): Promise<{ summary: SeedSummary; report: SourceReport }> {
   const report: SourceReport = {
     chats: 0,
     sharedChatsSkipped: 0,
@@ -101,104 +107,99 @@ export async function deriveManifest(server: StartedPostgres, database: string, 
     expectedFailures: 0,
     failureReasons: {},
   };
-  try {
-    // The copy is ours: a `harness` schema it brought along (a copy of a seeded database, say) is replaced.
-    await writer.query('DROP SCHEMA IF EXISTS harness CASCADE');
-    for (const ddl of MANIFEST_DDL) await writer.query(ddl);
-    await writer.query('BEGIN');
-    await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await reader.query('DECLARE manifest_chats NO SCROLL CURSOR FOR SELECT id, user_id, chat::text AS chat FROM chat');
-    const m = emptyUnitManifest();
-    for (;;) {
-      const rows = (await reader.query<{ id: string; user_id: string | null; chat: string | null }>(`FETCH FORWARD ${FETCH} FROM manifest_chats`)).rows;
-      if (!rows.length) break;
-      let rowLines = '';
-      let failureLines = '';
-      for (const r of rows) {
-        report.chats++;
-        m.chats++;
-        m.chatRows++;
-        const bytes = r.chat === null ? 0 : Buffer.byteLength(r.chat, 'utf8');
-        report.bytes += bytes;
-        m.bytes += bytes;
-        if (!isMigratedChat(r.user_id)) {
-          if (r.user_id === null) report.nullOwnerSkipped++;
-          else report.sharedChatsSkipped++;
-          continue;
-        }
-        m.migratedChats++;
-        let doc: PyValue;
-        try {
-          doc = parseChatColumn(r.chat);
-        } catch {
-          // The server stores valid JSON; only a document the driver cannot read lands here.
-          report.unparseableDocuments++;
-          report.chatsWithoutRows++;
-          continue;
-        }
-        const rowsBefore = m.expectedRows;
-        const e = expectChatRow(m, { id: r.id, userId: r.user_id, doc }, now);
-        rowLines += e.rowLines;
-        failureLines += e.failureLines;
-        const messages = historyEntries(doc);
-        m.messages += messages;
-        report.messages += messages;
-        if (m.expectedRows === rowsBefore) report.chatsWithoutRows++;
-        if (e.failureLines) {
-          for (const f of chatToRows(r.id, r.user_id, doc, now).failures) {
-            const kind = failureKind(f.reason);
-            report.failureReasons[kind] = (report.failureReasons[kind] ?? 0) + 1;
-          }
+  // The copy is ours: a `harness` schema it brought along (a copy of a seeded database, say) is replaced.
+  await writer.query('DROP SCHEMA IF EXISTS harness CASCADE');
+  for (const ddl of MANIFEST_DDL) await writer.query(ddl);
+  await writer.query('BEGIN');
+  await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  await reader.query('DECLARE manifest_chats NO SCROLL CURSOR FOR SELECT id, user_id, chat::text AS chat FROM chat');
+  const m = emptyUnitManifest();
+  for (;;) {
+    const rows = (await reader.query<{ id: string; user_id: string | null; chat: string | null }>(`FETCH FORWARD ${FETCH} FROM manifest_chats`)).rows;
+    if (!rows.length) break;
+    let rowLines = '';
+    let failureLines = '';
+    for (const r of rows) {
+      report.chats++;
+      m.chats++;
+      m.chatRows++;
+      const bytes = r.chat === null ? 0 : Buffer.byteLength(r.chat, 'utf8');
+      report.bytes += bytes;
+      m.bytes += bytes;
+      if (!isMigratedChat(r.user_id)) {
+        if (r.user_id === null) report.nullOwnerSkipped++;
+        else report.sharedChatsSkipped++;
+        continue;
+      }
+      m.migratedChats++;
+      let doc: PyValue;
+      try {
+        doc = parseChatColumn(r.chat);
+      } catch {
+        // The server stores valid JSON; only a document the driver cannot read lands here.
+        report.unparseableDocuments++;
+        report.chatsWithoutRows++;
+        continue;
+      }
+      const rowsBefore = m.expectedRows;
+      const e = expectChatRow(m, { id: r.id, userId: r.user_id, doc }, now);
+      rowLines += e.rowLines;
+      failureLines += e.failureLines;
+      const messages = historyEntries(doc);
+      m.messages += messages;
+      report.messages += messages;
+      if (m.expectedRows === rowsBefore) report.chatsWithoutRows++;
+      if (e.failureLines) {
+        for (const f of chatToRows(r.id, r.user_id, doc, now).failures) {
+          const kind = failureKind(f.reason);
+          report.failureReasons[kind] = (report.failureReasons[kind] ?? 0) + 1;
         }
       }
-      await copyLines(writer, 'COPY harness.expected_rows (id, chat_id, body, usage, created_at) FROM STDIN', rowLines);
-      await copyLines(writer, 'COPY harness.expected_failures (id, chat_id, reason) FROM STDIN', withoutNul(failureLines));
     }
-    await reader.query('COMMIT');
-    report.expectedRows = m.expectedRows;
-    report.expectedFailures = m.failures;
-    await writer.query(
-      `INSERT INTO harness.load_units (unit, chats, chat_rows, migrated_chats, messages, expected_rows, now_rows, failures, bytes, checksum, edge_cases)
-       VALUES ('source', $1, $2, $3, $4, $5, $6, $7, $8, $9, '{}')`,
-      [m.chats, m.chatRows, m.migratedChats, m.messages, m.expectedRows, m.nowRows, m.failures, m.bytes, m.checksum.toString()],
-    );
-    await writer.query('COMMIT');
-    await writer.query('ALTER TABLE harness.expected_rows ADD CONSTRAINT expected_rows_pkey PRIMARY KEY (id)').catch(async (err: Error & { code?: string }) => {
-      // Two messages mapping to the same row id (upstream would fail the second insert).
-      if (err.code !== '23505') throw err;
-      await writer.query('DELETE FROM harness.expected_rows a USING harness.expected_rows b WHERE a.id = b.id AND a.ctid > b.ctid');
-      await writer.query('ALTER TABLE harness.expected_rows ADD CONSTRAINT expected_rows_pkey PRIMARY KEY (id)');
-    });
-    await writer.query('VACUUM (FREEZE, ANALYZE) chat');
-    await writer.query('VACUUM (FREEZE, ANALYZE) harness.expected_rows');
-    const { generatedChatChecksum: _none, ...totals } = await readManifestTotals(writer);
-    const size = Number((await writer.query("SELECT pg_total_relation_size('chat') AS s")).rows[0].s);
-    const chatChecksum = await chatChecksumOf(writer);
-    const summary: SeedSummary = {
-      key: `db_${sourceName}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 40),
-      generatorVersion: 0,
-      seed: -1,
-      edgeCaseRate: 0,
-      sharedRate: 0,
-      ...totals,
-      chatTableBytes: size,
-      edgeCases: {},
-      seedSeconds: (performance.now() - started) / 1000,
-      reused: false,
-      unitsLoaded: 1,
-      unitsResumed: 0,
-      chatChecksum,
-    };
-    await writer.query("INSERT INTO harness.dataset (key, params, planned_chats, state, summary) VALUES ($1, $2, $3, 'complete', $4)", [
-      summary.key,
-      JSON.stringify({ sourceDatabase: sourceName, now }),
-      summary.chats,
-      JSON.stringify(summary),
-    ]);
-    await writer.query('CHECKPOINT');
-    return { summary, report };
-  } finally {
-    await closeQuietly(reader);
-    await closeQuietly(writer);
+    await copyLines(writer, 'COPY harness.expected_rows (id, chat_id, body, usage, created_at) FROM STDIN', rowLines);
+    await copyLines(writer, 'COPY harness.expected_failures (id, chat_id, reason) FROM STDIN', withoutNul(failureLines));
   }
+  await reader.query('COMMIT');
+  report.expectedRows = m.expectedRows;
+  report.expectedFailures = m.failures;
+  await writer.query(
+    `INSERT INTO harness.load_units (unit, chats, chat_rows, migrated_chats, messages, expected_rows, now_rows, failures, bytes, checksum, edge_cases)
+     VALUES ('source', $1, $2, $3, $4, $5, $6, $7, $8, $9, '{}')`,
+    [m.chats, m.chatRows, m.migratedChats, m.messages, m.expectedRows, m.nowRows, m.failures, m.bytes, m.checksum.toString()],
+  );
+  await writer.query('COMMIT');
+  await writer.query('ALTER TABLE harness.expected_rows ADD CONSTRAINT expected_rows_pkey PRIMARY KEY (id)').catch(async (err: Error & { code?: string }) => {
+    // Two messages mapping to the same row id (upstream would fail the second insert).
+    if (err.code !== '23505') throw err;
+    await writer.query('DELETE FROM harness.expected_rows a USING harness.expected_rows b WHERE a.id = b.id AND a.ctid > b.ctid');
+    await writer.query('ALTER TABLE harness.expected_rows ADD CONSTRAINT expected_rows_pkey PRIMARY KEY (id)');
+  });
+  await writer.query('VACUUM (FREEZE, ANALYZE) chat');
+  await writer.query('VACUUM (FREEZE, ANALYZE) harness.expected_rows');
+  const { generatedChatChecksum: _none, ...totals } = await readManifestTotals(writer);
+  const size = Number((await writer.query("SELECT pg_total_relation_size('chat') AS s")).rows[0].s);
+  const chatChecksum = await chatChecksumOf(writer);
+  const summary: SeedSummary = {
+    key: `db_${sourceName}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 40),
+    generatorVersion: 0,
+    seed: -1,
+    edgeCaseRate: 0,
+    sharedRate: 0,
+    ...totals,
+    chatTableBytes: size,
+    edgeCases: {},
+    seedSeconds: (performance.now() - started) / 1000,
+    reused: false,
+    unitsLoaded: 1,
+    unitsResumed: 0,
+    chatChecksum,
+  };
+  await writer.query("INSERT INTO harness.dataset (key, params, planned_chats, state, summary) VALUES ($1, $2, $3, 'complete', $4)", [
+    summary.key,
+    JSON.stringify({ sourceDatabase: sourceName, now }),
+    summary.chats,
+    JSON.stringify(summary),
+  ]);
+  await writer.query('CHECKPOINT');
+  return { summary, report };
 }

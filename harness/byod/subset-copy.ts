@@ -4,20 +4,16 @@
  * would be, so each size is a realistic smaller database of the same kind.
  */
 import { createOwnedDatabase } from '../postgres/databases.ts';
-import { closeQuietly, connect } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
+import { withClient } from '../postgres/with-client.ts';
 import { pgSize } from '../units.ts';
 
 export async function subsetCopy(server: StartedPostgres, source: string, bytes: number): Promise<{ database: string; chats: number; wholeSource: boolean }> {
   const database = `${source}_${pgSize(bytes)}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
-  const admin = await connect(server, server.maintenanceDatabase, 'admin');
-  try {
-    await createOwnedDatabase(admin, database, { template: source, note: `first ${pgSize(bytes)} of chats of ${source}` });
-  } finally {
-    await closeQuietly(admin);
-  }
-  const c = await connect(server, database, 'subset');
-  try {
+  await withClient(server, server.maintenanceDatabase, 'admin', (admin) =>
+    createOwnedDatabase(admin, database, { template: source, note: `first ${pgSize(bytes)} of chats of ${source}` }),
+  );
+  return withClient(server, database, 'subset', async (c) => {
     // Keep the chats whose running size (documents plus a row's overhead) stays within `bytes`.
     const cut = await c.query<{ last: string | null; kept: string; total: string }>(
       `WITH sized AS (SELECT id, sum(coalesce(pg_column_size(chat), 0) + 200) OVER (ORDER BY id) AS running FROM chat)
@@ -31,7 +27,5 @@ export async function subsetCopy(server: StartedPostgres, source: string, bytes:
     }
     await c.query('VACUUM (FREEZE, ANALYZE) chat');
     return { database, chats: Number(kept), wholeSource: Number(kept) === Number(total) };
-  } finally {
-    await closeQuietly(c);
-  }
+  });
 }

@@ -5,7 +5,7 @@
  */
 import { access, constants, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UsageError } from '../errors.ts';
+import { errorMessage, UsageError } from '../errors.ts';
 import { runCleanup } from '../lifecycle/cleanup.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { renderTerminal } from '../report/render-terminal.ts';
@@ -24,7 +24,7 @@ export async function ensureWritableDir(dir: string, flag = '--out'): Promise<vo
     await rm(probe, { force: true });
     await access(dir, constants.W_OK);
   } catch (err) {
-    throw new UsageError(`${flag} ${dir}: not a writable directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); choose another --out`);
+    throw new UsageError(`${flag} ${dir}: not a writable directory (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}); choose another --out`);
   }
 }
 
@@ -75,7 +75,7 @@ export async function executeRun(ctx: CliContext, o: ExecuteOptions): Promise<{ 
       const { files } = await writeReports(result, o.outDir);
       ctx.stderr(`interrupted during ${result.stoppedAt ?? 'the run'}; partial results: ${files.find((f) => f.endsWith('result.json'))}`);
     } catch (err) {
-      ctx.stderr(`interrupted; could not write partial results: ${(err as Error).message}`);
+      ctx.stderr(`interrupted; could not write partial results: ${errorMessage(err)}`);
     }
   });
   try {
@@ -108,7 +108,7 @@ export async function executeRun(ctx: CliContext, o: ExecuteOptions): Promise<{ 
     // interrupt hook writes says where the run was.
     if (ctx.signal.aborted) throw err;
     result.status = 'error';
-    result.error = (err as Error).message;
+    result.error = errorMessage(err);
     result.finishedAt = new Date().toISOString();
     await writeReports(result, o.outDir).catch(() => undefined);
     throw err;

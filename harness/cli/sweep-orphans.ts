@@ -4,6 +4,7 @@
  * containers, its child processes and its temp directories. Says what it did.
  */
 import { readFile, rm } from 'node:fs/promises';
+import { errorMessage } from '../errors.ts';
 import type { OwnedResource } from '../lifecycle/owned-registry.ts';
 import type { CliContext } from './cli-context.ts';
 
@@ -50,7 +51,7 @@ async function undo(r: OwnedResource): Promise<string | null> {
         await client.container.dockerode.getContainer(r.containerId).remove({ force: true, v: true });
         return `container ${r.containerId.slice(0, 12)} removed`;
       } catch (err) {
-        const msg = (err as Error).message;
+        const msg = errorMessage(err);
         return /no such container|404/i.test(msg) ? null : `container ${r.containerId.slice(0, 12)} could not be removed (${msg.split('\n')[0]})`;
       }
     }
@@ -62,13 +63,13 @@ export async function sweepOrphans(ctx: CliContext): Promise<void> {
   for (const o of orphans) {
     // Servers first: a temp dir may hold a server's data.
     if (o.resource.kind !== 'embedded-server' && o.resource.kind !== 'child-process') continue;
-    const what = await undo(o.resource).catch((e: Error) => `could not clean up: ${e.message}`);
+    const what = await undo(o.resource).catch((e: unknown) => `could not clean up: ${errorMessage(e)}`);
     if (what) ctx.stderr(`cleaned up after an earlier run (pid ${o.harnessPid}, ${o.createdAt}) that was killed: ${what}`);
     await ctx.registry.release(o.id);
   }
   for (const o of orphans) {
     if (o.resource.kind === 'embedded-server' || o.resource.kind === 'child-process') continue;
-    const what = await undo(o.resource).catch((e: Error) => `could not clean up: ${e.message}`);
+    const what = await undo(o.resource).catch((e: unknown) => `could not clean up: ${errorMessage(e)}`);
     if (what) ctx.stderr(`cleaned up after an earlier run (pid ${o.harnessPid}, ${o.createdAt}) that was killed: ${what}`);
     await ctx.registry.release(o.id);
   }

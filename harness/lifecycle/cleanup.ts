@@ -3,7 +3,7 @@
  * directory the harness creates registers how to undo itself here, so that
  * success, failure, SIGINT and SIGTERM all leave nothing behind.
  */
-import { InterruptedError } from '../errors.ts';
+import { errorMessage, InterruptedError } from '../errors.ts';
 
 type CleanupFn = () => Promise<void> | void;
 
@@ -48,7 +48,7 @@ export async function runCleanup(log: (line: string) => void = () => {}): Promis
     try {
       await entry.fn();
     } catch (err) {
-      log(`cleanup of ${entry.label} failed: ${err instanceof Error ? err.message : String(err)}`);
+      log(`cleanup of ${entry.label} failed: ${errorMessage(err)}`);
     }
   }
   await Promise.all(immediate);

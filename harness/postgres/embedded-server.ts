@@ -9,14 +9,14 @@
  * a server with its children.
  */
 import { spawn, execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, mkdtemp, open, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { EnvironmentError } from '../errors.ts';
+import { EnvironmentError, errorMessage } from '../errors.ts';
 import { onCleanup } from '../lifecycle/cleanup.ts';
 import type { OwnedRegistry } from '../lifecycle/owned-registry.ts';
 import { postgresUrl, type ServerSettings, type StartedPostgres } from './started-postgres.ts';
@@ -36,7 +36,7 @@ export async function embeddedBinaries(): Promise<EmbeddedBinaries> {
     return { postgres: mod.postgres, initdb: mod.initdb };
   } catch (err) {
     throw new EnvironmentError(
-      `embedded PostgreSQL is not available for ${os.platform()}-${os.arch()} (${pkg} did not load: ${(err as Error).message}); run 'npm ci' again, or use --provider testcontainers or --provider url`,
+      `embedded PostgreSQL is not available for ${os.platform()}-${os.arch()} (${pkg} did not load: ${errorMessage(err)}); run 'npm ci' again, or use --provider testcontainers or --provider url`,
     );
   }
 }
@@ -62,7 +62,7 @@ async function runAs(): Promise<RunAs> {
       return await ids();
     } catch (err) {
       throw new EnvironmentError(
-        `running as root, and no 'postgres' system user exists to run the embedded server as (creating one failed: ${(err as Error).message}); create it (useradd --system postgres) or run as another user`,
+        `running as root, and no 'postgres' system user exists to run the embedded server as (creating one failed: ${errorMessage(err)}); create it (useradd --system postgres) or run as another user`,
       );
     }
   }

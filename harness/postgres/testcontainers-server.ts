@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { EnvironmentError } from '../errors.ts';
+import { EnvironmentError, errorMessage } from '../errors.ts';
 import { onCleanup } from '../lifecycle/cleanup.ts';
 import type { OwnedRegistry } from '../lifecycle/owned-registry.ts';
 import { sleep } from './embedded-server.ts';
@@ -66,7 +66,7 @@ export class TestcontainersPostgresServer {
       started = await container.start();
     } catch (err) {
       throw new EnvironmentError(
-        `could not start container ${this.options.image ?? DEFAULT_IMAGE}: ${(err as Error).message.split('\n')[0]}; without a registry, build the image locally with harness/postgres/docker/build-postgres-image.sh, or use --provider embedded`,
+        `could not start container ${this.options.image ?? DEFAULT_IMAGE}: ${errorMessage(err).split('\n')[0]}; without a registry, build the image locally with harness/postgres/docker/build-postgres-image.sh, or use --provider embedded`,
       );
     }
     const id = started.getId();
@@ -199,7 +199,7 @@ export async function containerRuntimeAnswers(timeoutMs = 8000): Promise<{ ok: t
     ]);
     return { ok: true, detail: `container runtime at ${client.info.containerRuntime.host}` };
   } catch (err) {
-    return { ok: false, detail: (err as Error).message.split('\n')[0] };
+    return { ok: false, detail: errorMessage(err).split('\n')[0] };
   }
 }
 

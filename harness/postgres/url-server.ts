@@ -5,7 +5,7 @@
  * and never prints the password.
  */
 import pg from 'pg';
-import { EnvironmentError, UsageError } from '../errors.ts';
+import { EnvironmentError, errorMessage, UsageError } from '../errors.ts';
 import { postgresUrl, type StartedPostgres } from './started-postgres.ts';
 
 export interface ParsedUrl {
@@ -53,7 +53,7 @@ export class UrlPostgresServer {
       await c.connect();
       s.version = (await c.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
     } catch (err) {
-      const e = err as Error & { code?: string };
+      const e = err as { code?: string };
       const why =
         e.code === '28P01' || e.code === '28000'
           ? 'authentication failed (check the user and password)'
@@ -63,7 +63,7 @@ export class UrlPostgresServer {
               ? 'connection refused (is the server running and listening there?)'
               : e.code === 'ENOTFOUND'
                 ? 'host not found'
-                : e.message;
+                : errorMessage(err);
       throw new EnvironmentError(`--database-url: could not connect to ${s.redactedUrl(parsed.database)}: ${why}`);
     } finally {
       await c.end().catch(() => undefined);

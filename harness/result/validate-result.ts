@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { errorMessage, UsageError } from '../errors.ts';
 import schema from './result.schema.json' with { type: 'json' };
-import { UsageError } from '../errors.ts';
 import type { RunResult } from './run-result.ts';
 
 /** The JSON Schema of `result.json` (schemaVersion 1). */
@@ -85,7 +85,7 @@ export async function readResult(path: string): Promise<RunResult> {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`${path} is not JSON (${(err as Error).message})`);
+    throw new UsageError(`${path} is not JSON (${errorMessage(err)})`);
   }
   const checked = validateResult(value);
   if (!checked.ok) {

@@ -10,17 +10,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { datasetKey, estimatedDatasetBytes, type DatasetSpec } from '../../seed/dataset-plan.ts';
 import { seedDatabase, type SeedProgress, type SeedSummary } from '../../seed/seeder.ts';
-import { UsageError } from '../errors.ts';
-import { isProcessAlive, processStartTicks, type OwnedRegistry } from '../lifecycle/owned-registry.ts';
 import { cloneSource, restoreDump, type CopyMode } from '../byod/clone-source.ts';
 import { deriveManifest, type SourceReport } from '../byod/derive-manifest.ts';
 import { describeSourceReport } from '../byod/describe-source-report.ts';
+import { UsageError } from '../errors.ts';
+import { isProcessAlive, processStartTicks, type OwnedRegistry } from '../lifecycle/owned-registry.ts';
 import { createOwnedDatabase, databaseExists, dropOwnedDatabase, isOwnedDatabase } from '../postgres/databases.ts';
 import { EmbeddedPostgresServer, flushFileSystem, type StartedEmbeddedPostgres } from '../postgres/embedded-server.ts';
-import { closeQuietly, connect } from '../postgres/sql.ts';
 import type { ProviderName, ServerSettings, StartedPostgres } from '../postgres/started-postgres.ts';
 import { TestcontainersPostgresServer } from '../postgres/testcontainers-server.ts';
 import { UrlPostgresServer } from '../postgres/url-server.ts';
+import { withClient } from '../postgres/with-client.ts';
 import type { RunResult } from '../result/run-result.ts';
 import { formatBytes } from '../units.ts';
 import { partialSeedDir, readCacheEntry, storeCacheEntry } from './seed-cache.ts';
@@ -101,8 +101,7 @@ export function datasetResult(summary: SeedSummary, reused: Prepared['reused'], 
  * even then work only in databases of the harness's own.
  */
 async function refuseForeignChatTable(server: StartedPostgres, force: boolean): Promise<void> {
-  const c = await connect(server, server.maintenanceDatabase, 'admin');
-  try {
+  await withClient(server, server.maintenanceDatabase, 'admin', async (c) => {
     const hasChat = (await c.query("SELECT to_regclass('public.chat') IS NOT NULL AS e")).rows[0].e as boolean;
     if (!hasChat || (await isOwnedDatabase(c, server.maintenanceDatabase))) return;
     if (!force)
@@ -110,9 +109,7 @@ async function refuseForeignChatTable(server: StartedPostgres, force: boolean): 
         `--database-url: database ${server.maintenanceDatabase} already holds a chat table the harness did not create; the harness will not work there. ` +
           `To migrate a copy of it use --from-database ${server.maintenanceDatabase}; to seed next to it anyway pass --force (the harness then works only in databases of its own and never touches that table)`,
       );
-  } finally {
-    await closeQuietly(c);
-  }
+  });
 }
 
 /**
@@ -151,17 +148,14 @@ async function checkFreeDisk(dir: string, needBytes: number, what: string): Prom
 }
 
 async function ensureTemplate(server: StartedPostgres, template: string, fresh: boolean): Promise<void> {
-  const admin = await connect(server, server.maintenanceDatabase, 'admin');
-  try {
+  await withClient(server, server.maintenanceDatabase, 'admin', async (admin) => {
     if (await databaseExists(admin, template)) {
       if (!(await isOwnedDatabase(admin, template))) throw new UsageError(`database ${template} exists and was not created by the harness; it will not be touched`);
       if (fresh) await createOwnedDatabase(admin, template, { note: 'seeded template' });
       return;
     }
     await createOwnedDatabase(admin, template, { note: 'seeded template' });
-  } finally {
-    await closeQuietly(admin);
-  }
+  });
 }
 
 async function seedInto(server: StartedPostgres, template: string, o: PrepareOptions): Promise<SeedSummary> {
@@ -182,14 +176,7 @@ export async function copySource(o: PrepareOptions): Promise<{ server: StartedPo
   o.onServer?.(server);
   const template = src.dump ? await restoreDump(server, src.dump, o.log) : await cloneSource(server, src.database!, src.copyMode, o.log);
   const name = src.dump ? src.dump : src.database!;
-  const dispose = async () => {
-    const admin = await connect(server, server.maintenanceDatabase, 'admin');
-    try {
-      await dropOwnedDatabase(admin, template);
-    } finally {
-      await closeQuietly(admin);
-    }
-  };
+  const dispose = () => withClient(server, server.maintenanceDatabase, 'admin', (admin) => dropOwnedDatabase(admin, template));
   return { server, copy: template, name, dispose };
 }
 
@@ -287,9 +274,7 @@ export async function prepareData(o: PrepareOptions): Promise<Prepared> {
   const summary = await seedInto(seeding, template, o);
   // Measured work must not run under the loading settings; this restart also trims pg_wal.
   await seeding.restart(o.settings);
-  const c = await connect(seeding, seeding.maintenanceDatabase, 'admin');
-  await c.query('CHECKPOINT');
-  await closeQuietly(c);
+  await withClient(seeding, seeding.maintenanceDatabase, 'admin', (c) => c.query('CHECKPOINT'));
   // Loaded without fsync: write it back now rather than during the first measurement.
   await flushFileSystem(dataDir);
   if (!o.cacheDir) return { server: seeding, template, summary, reused: 'no' };

@@ -4,21 +4,23 @@
  * as the platform would), stop measuring, verify the rows, and return the
  * figures as data.
  */
-import { errorMessage } from '../errors.ts';
+import { AttemptFailed, errorMessage } from '../errors.ts';
 import type { FaultSpec } from '../faults/fault-spec.ts';
-import { migrationBackendsWhere, MIGRATION_ROLE } from '../measure/harness-roles.ts';
+import type { OwnedRegistry } from '../lifecycle/owned-registry.ts';
+import { migrationBackendsWhere } from '../measure/harness-roles.ts';
 import { lsnDiff, ServerSampler, type ServerSample } from '../measure/server-sampler.ts';
 import { summarizeProbe, WriteProbe } from '../measure/write-probe.ts';
 import { createOwnedDatabase, dropOwnedDatabase } from '../postgres/databases.ts';
 import { sleep } from '../postgres/embedded-server.ts';
-import { closeQuietly, connect, type Client } from '../postgres/sql.ts';
+import type { Client } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
+import { withClient } from '../postgres/with-client.ts';
 import type { Attempt, AttemptEnd, Sample, StrategyResult } from '../result/run-result.ts';
 import type { AttemptReport, PhaseName, Strategy, StrategyOptions } from '../strategies/strategy.ts';
 import { verifyMigration } from '../verify/verify-migration.ts';
-import { runInChildProcess, StrategyProcessError } from './strategy-process.ts';
 import { scrub, scrubReport, secretsOf } from './scrub-secrets.ts';
-import type { OwnedRegistry } from '../lifecycle/owned-registry.ts';
+import { strategyContext } from './strategy-context.ts';
+import { runInChildProcess } from './strategy-process.ts';
 
 export interface MeasureOptions {
   sampleIntervalMs: number;
@@ -56,42 +58,33 @@ async function tableExists(c: Client, name: string): Promise<boolean> {
 }
 
 async function dbState(server: StartedPostgres, database: string): Promise<{ rows: number | null; stamp: string | null }> {
-  const c = await connect(server, database, 'verify');
-  try {
+  return withClient(server, database, 'verify', async (c) => {
     const rows = (await tableExists(c, 'public.chat_message')) ? Number((await c.query('SELECT count(*) AS n FROM chat_message')).rows[0].n) : null;
     const stamp = (await c.query<{ v: string }>('SELECT version_num AS v FROM alembic_version')).rows[0]?.v ?? null;
     return { rows, stamp };
-  } finally {
-    await closeQuietly(c);
-  }
+  });
 }
 
 /** End the migration's connections (a platform deadline, a killed client). */
 async function terminateMigration(server: StartedPostgres, database: string, external: boolean): Promise<number> {
-  const admin = await connect(server, server.maintenanceDatabase, 'fault');
-  try {
-    const r = await admin.query(`SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a WHERE ${migrationBackendsWhere(external)}`, [database]);
-    return r.rowCount ?? 0;
-  } finally {
-    await closeQuietly(admin);
-  }
+  const r = await withClient(server, server.maintenanceDatabase, 'fault', (admin) =>
+    admin.query(`SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a WHERE ${migrationBackendsWhere(external)}`, [database]),
+  );
+  return r.rowCount ?? 0;
 }
 
 export async function runStrategy(o: StrategyRunOptions): Promise<StrategyResult> {
   const { server, strategy, faults } = o;
   const external = strategy.name === 'external';
   const warnings: string[] = [];
-  const admin = await connect(server, server.maintenanceDatabase, 'admin');
   const slot = `${REPLICATION_SLOT_PREFIX}${o.database}`.slice(0, 63);
-  try {
+  await withClient(server, server.maintenanceDatabase, 'admin', async (admin) => {
     await createOwnedDatabase(admin, o.database, { template: o.template, note: `strategy ${strategy.name}` });
     if (faults.walRetention) {
       await admin.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot]);
       await admin.query('SELECT pg_create_physical_replication_slot($1, true)', [slot]);
     }
-  } finally {
-    await closeQuietly(admin);
-  }
+  });
 
   const t0 = performance.now();
   const clock = () => performance.now() - t0;
@@ -207,26 +200,25 @@ export async function runStrategy(o: StrategyRunOptions): Promise<StrategyResult
     let ended: AttemptEnd;
     let error: string | null = null;
     try {
-      const ctx = {
+      const ctx = strategyContext({
         server,
         database: o.database,
-        connect: (role?: string) => connect(server, o.database, role ? `${MIGRATION_ROLE}:${role}` : MIGRATION_ROLE),
-        progress: (rows: number) => {
+        progress: (rows) => {
           rowsNow = rows;
           checkFractions();
         },
         phase: notePhase,
-        log: (line: string) => o.debug?.(`${strategy.name}: ${line}`),
+        log: (line) => o.debug?.(`${strategy.name}: ${line}`),
         signal: ac.signal,
         // The command cannot report progress: count its rows as often as the server is sampled.
         options: { progressIntervalMs: o.measure.sampleIntervalMs, ...o.strategyOptions },
         own: o.registry
-          ? async (pgid: number, command: string) => {
+          ? async (pgid, command) => {
               const id = await o.registry!.record({ kind: 'child-process', pid: pgid, command });
               return () => o.registry!.release(id);
             }
           : undefined,
-      };
+      });
       if (external) lastReport = scrubReport(await strategy.run(ctx), secretsOf(server, o.database));
       else {
         const r = await runInChildProcess(strategy.name, ctx);
@@ -239,9 +231,10 @@ export async function runStrategy(o: StrategyRunOptions): Promise<StrategyResult
       ended = faultEnd ?? (o.signal.aborted ? 'interrupted' : 'error');
       error = faultEnd ? `${describeEnd(faultEnd)} (the migration saw: ${errorMessage(err)})` : errorMessage(err);
       if (external) error = scrub(error, secretsOf(server, o.database));
-      const report = (err as { report?: AttemptReport }).report;
-      if (report) lastReport = external ? scrubReport(report, secretsOf(server, o.database)) : report;
-      if (err instanceof StrategyProcessError && err.maxRssBytes) clientPeak = Math.max(clientPeak ?? 0, err.maxRssBytes);
+      if (err instanceof AttemptFailed) {
+        if (err.report) lastReport = external ? scrubReport(err.report, secretsOf(server, o.database)) : err.report;
+        if (err.maxRssBytes) clientPeak = Math.max(clientPeak ?? 0, err.maxRssBytes);
+      }
     }
     notePhase(null);
     for (const t of timers) clearTimeout(t), clearInterval(t);
@@ -301,28 +294,21 @@ export async function runStrategy(o: StrategyRunOptions): Promise<StrategyResult
 
   const last = attempts[attempts.length - 1];
   const outcome = last?.ended === 'completed' ? 'succeeded' : 'failed';
-  let verification: Awaited<ReturnType<typeof verifyMigration>> | undefined;
-  const vc = await connect(server, o.database, 'verify');
-  try {
-    verification = await verifyMigration(vc, {
+  const verification = await withClient(server, o.database, 'verify', (vc) =>
+    verifyMigration(vc, {
       writesUsage: strategy.writesUsage,
       window: { fromSec: Math.floor(Math.min(...wallStart) / 1000), toSec: Math.ceil(Math.max(...wallEnd) / 1000) },
-    });
-  } finally {
-    await closeQuietly(vc);
-  }
+    }),
+  );
   // A failed single transaction is expected to leave no table and the old stamp; say so only when it matters.
   if (outcome === 'succeeded' || verification.schema.untouched === false) for (const note of verification.notes) warnings.push(note);
 
-  let kept: StrategyResult['kept'];
-  const admin2 = await connect(server, server.maintenanceDatabase, 'admin');
-  try {
-    if (faults.walRetention) await admin2.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-    if (o.keep) kept = { database: o.database, url: server.redactedUrl(o.database) };
-    else await dropOwnedDatabase(admin2, o.database);
-  } finally {
-    await closeQuietly(admin2);
-  }
+  const kept = await withClient(server, server.maintenanceDatabase, 'admin', async (admin): Promise<StrategyResult['kept']> => {
+    if (faults.walRetention) await admin.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    if (o.keep) return { database: o.database, url: server.redactedUrl(o.database) };
+    await dropOwnedDatabase(admin, o.database);
+    return undefined;
+  });
 
   const walBytes = Math.max(0, lsnBytes - probeWal.bytes);
   const chatMessageBytes = verification.chatMessageBytes;

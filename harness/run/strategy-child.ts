@@ -5,10 +5,11 @@
  * disturb the harness. Talks to the parent over IPC.
  */
 import type { ClientConfig } from 'pg';
-import { connect } from '../postgres/sql.ts';
+import { AttemptFailed, errorMessage } from '../errors.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { strategyByName } from '../strategies/strategy-registry.ts';
 import type { AttemptReport, PhaseName, StrategyOptions } from '../strategies/strategy.ts';
+import { strategyContext } from './strategy-context.ts';
 
 export interface ChildInit {
   type: 'init';
@@ -57,26 +58,27 @@ process.on('message', async (m: ChildInit | { type: 'abort' }) => {
   };
   let lastProgress = 0;
   try {
-    const report = await strategy.run({
-      server,
-      database: m.database,
-      connect: (role) => connect(server, m.database, role ? `migration:${role}` : 'migration'),
-      progress: (rows, committed) => {
-        // Batches can be small: do not flood the parent.
-        const now = Date.now();
-        if (now - lastProgress < 50) return;
-        lastProgress = now;
-        send({ type: 'progress', rows, committed });
-      },
-      phase: (name) => send({ type: 'phase', name }),
-      log: (line) => send({ type: 'log', line }),
-      signal: controller.signal,
-      options: m.options,
-    });
+    const report = await strategy.run(
+      strategyContext({
+        server,
+        database: m.database,
+        progress: (rows, committed) => {
+          // Batches can be small: do not flood the parent.
+          const now = Date.now();
+          if (now - lastProgress < 50) return;
+          lastProgress = now;
+          send({ type: 'progress', rows, committed });
+        },
+        phase: (name) => send({ type: 'phase', name }),
+        log: (line) => send({ type: 'log', line }),
+        signal: controller.signal,
+        options: m.options,
+      }),
+    );
     send({ type: 'progress', rows: report.rowsInserted, committed: true });
     send({ type: 'done', report, maxRssBytes: maxRss() });
   } catch (err) {
-    send({ type: 'failed', error: err instanceof Error ? err.message : String(err), report: (err as { report?: AttemptReport }).report, maxRssBytes: maxRss() });
+    send({ type: 'failed', error: errorMessage(err), report: err instanceof AttemptFailed ? err.report : undefined, maxRssBytes: maxRss() });
   }
 });
 

@@ -4,21 +4,12 @@
  * memory alone, as upstream's migration is a process of its own.
  */
 import { fork } from 'node:child_process';
+import { AttemptFailed } from '../errors.ts';
 import { onCleanup } from '../lifecycle/cleanup.ts';
 import type { AttemptReport, StrategyContext } from '../strategies/strategy.ts';
 import type { ChildInit, ChildMessage } from './strategy-child.ts';
 
 const ENTRY = new URL('./strategy-child-entry.mjs', import.meta.url);
-
-export class StrategyProcessError extends Error {
-  constructor(
-    message: string,
-    readonly report: AttemptReport | undefined,
-    readonly maxRssBytes: number | null,
-  ) {
-    super(message);
-  }
-}
 
 export async function runInChildProcess(strategy: string, ctx: StrategyContext): Promise<{ report: AttemptReport; maxRssBytes: number }> {
   const child = fork(ENTRY, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
@@ -52,15 +43,15 @@ export async function runInChildProcess(strategy: string, ctx: StrategyContext):
             break;
           case 'failed':
             settled = true;
-            reject(new StrategyProcessError(m.error, m.report, m.maxRssBytes));
+            reject(new AttemptFailed(m.error, { report: m.report, maxRssBytes: m.maxRssBytes }));
             break;
         }
       });
       child.on('exit', (code, signal) => {
-        if (!settled) reject(new StrategyProcessError(`the strategy process exited (${signal ?? `code ${code}`}) before reporting`, undefined, null));
+        if (!settled) reject(new AttemptFailed(`the strategy process exited (${signal ?? `code ${code}`}) before reporting`));
       });
       child.on('error', (err) => {
-        if (!settled) reject(new StrategyProcessError(err.message, undefined, null));
+        if (!settled) reject(new AttemptFailed(err.message));
       });
       const init: ChildInit = { type: 'init', strategy, database: ctx.database, connection: ctx.server.connection(ctx.database), options: ctx.options };
       child.send(init);

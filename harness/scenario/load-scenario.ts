@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
-import { UsageError } from '../errors.ts';
+import { errorMessage, UsageError } from '../errors.ts';
 import { ScenarioSchema, type Scenario } from './scenario-schema.ts';
 
 export const SCENARIO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
@@ -39,13 +39,13 @@ export async function loadScenario(nameOrPath: string): Promise<Scenario> {
   try {
     text = await readFile(nameOrPath, 'utf8');
   } catch (err) {
-    throw new UsageError(`--scenario ${nameOrPath}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UsageError(`--scenario ${nameOrPath}: cannot read it (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`--scenario ${nameOrPath}: not valid JSON (${(err as Error).message})`);
+    throw new UsageError(`--scenario ${nameOrPath}: not valid JSON (${errorMessage(err)})`);
   }
   return parseScenario(`--scenario ${nameOrPath}`, value);
 }

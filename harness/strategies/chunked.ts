@@ -18,13 +18,14 @@
  * harness reads the stamp from the database either way.
  */
 import { CHAT_MESSAGE_PK_ONLY_DDL } from '../openwebui/schema.ts';
-import { closeQuietly, type Client } from '../postgres/sql.ts';
-import { insertPageEntries } from './chunked-page-insert.ts';
-import { FailureLog } from './failure-log.ts';
-import { highWaterMark, nextPage, PAGE_CHATS, WALK_START } from './keyset-pages.ts';
-import { messageEntries } from './message-entries.ts';
-import { runPostLoadSteps } from './post-load-steps.ts';
-import { SavepointNames } from './savepoint-names.ts';
+import type { Client } from '../postgres/sql.ts';
+import { insertPageEntries } from './ported/chunked-page-insert.ts';
+import { FailureLog } from './ported/failure-log.ts';
+import { highWaterMark, nextPage, PAGE_CHATS, WALK_START } from './ported/keyset-pages.ts';
+import { messageEntries } from './ported/message-entries.ts';
+import { runPostLoadSteps } from './ported/post-load-steps.ts';
+import { SavepointNames } from './ported/savepoint-names.ts';
+import { withMigrationClient } from './ported/with-migration-client.ts';
 import type { Strategy, StrategyContext } from './strategy.ts';
 
 /** Where an attempt's keyset walk starts. */
@@ -46,8 +47,7 @@ export function keysetFix(o: { name: string; summary: string; startAt?: WalkStar
       const failures = new FailureLog(ctx.log);
       const savepoints = new SavepointNames();
       let inserted = 0;
-      const client = await ctx.connect();
-      try {
+      await withMigrationClient(ctx, async (client) => {
         ctx.phase('schema');
         await client.query(CHAT_MESSAGE_PK_ONLY_DDL);
         ctx.phase('load');
@@ -65,12 +65,7 @@ export function keysetFix(o: { name: string; summary: string; startAt?: WalkStar
           last = chats[chats.length - 1].id;
         }
         await runPostLoadSteps(client, ctx);
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        await closeQuietly(client);
-      }
+      });
       return { rowsInserted: inserted, rowsFailed: failures.count, failures: failures.listed };
     },
   };

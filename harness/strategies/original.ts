@@ -16,14 +16,14 @@
  * database exactly as it was.
  */
 import { MIGRATED_CHATS_WHERE, STAMP_AFTER_SQL } from '../openwebui/schema.ts';
-import { closeQuietly } from '../postgres/sql.ts';
-import { FailureLog } from './failure-log.ts';
-import { insertBatch, type BatchStatements } from './insert-batch.ts';
-import { LITERAL_PAGE_ROWS, literalInsertSql } from './literal-insert.ts';
-import { messageEntries, type MessageEntry } from './message-entries.ts';
-import { SavepointNames } from './savepoint-names.ts';
+import { FailureLog } from './ported/failure-log.ts';
+import { insertBatch, type BatchStatements } from './ported/insert-batch.ts';
+import { LITERAL_PAGE_ROWS, literalInsertSql } from './ported/literal-insert.ts';
+import { messageEntries, type MessageEntry } from './ported/message-entries.ts';
+import { SavepointNames } from './ported/savepoint-names.ts';
+import { createSchemaUpFront } from './ported/upfront-schema.ts';
+import { withMigrationClient } from './ported/with-migration-client.ts';
 import type { Strategy } from './strategy.ts';
-import { createSchemaUpFront } from './upfront-schema.ts';
 
 /** Upstream's BATCH_SIZE: messages per savepoint. */
 export const ORIGINAL_BATCH_MESSAGES = 5000;
@@ -49,8 +49,7 @@ export const original: Strategy = {
     const failures = new FailureLog(ctx.log);
     const savepoints = new SavepointNames();
     let inserted = 0;
-    const client = await ctx.connect();
-    try {
+    await withMigrationClient(ctx, async (client) => {
       await client.query('BEGIN');
       await createSchemaUpFront(client, ctx);
 
@@ -80,12 +79,7 @@ export const original: Strategy = {
       await client.query(STAMP_AFTER_SQL);
       await client.query('COMMIT');
       ctx.progress(inserted, true);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      await closeQuietly(client);
-    }
+    });
     return { rowsInserted: inserted, rowsFailed: failures.count, failures: failures.listed };
   },
 };

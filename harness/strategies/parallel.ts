@@ -24,13 +24,14 @@
  */
 import os from 'node:os';
 import { CHAT_MESSAGE_PK_ONLY_DDL } from '../openwebui/schema.ts';
-import { closeQuietly, type Client } from '../postgres/sql.ts';
-import { insertPageEntries } from './chunked-page-insert.ts';
-import { FailureLog } from './failure-log.ts';
-import { byteBalancedRanges, highWaterMark, nextPage, PAGE_CHATS } from './keyset-pages.ts';
-import { messageEntries } from './message-entries.ts';
-import { runPostLoadSteps } from './post-load-steps.ts';
-import { SavepointNames } from './savepoint-names.ts';
+import type { Client } from '../postgres/sql.ts';
+import { withClient } from '../postgres/with-client.ts';
+import { insertPageEntries } from './ported/chunked-page-insert.ts';
+import { FailureLog } from './ported/failure-log.ts';
+import { byteBalancedRanges, highWaterMark, nextPage, PAGE_CHATS } from './ported/keyset-pages.ts';
+import { messageEntries } from './ported/message-entries.ts';
+import { runPostLoadSteps } from './ported/post-load-steps.ts';
+import { SavepointNames } from './ported/savepoint-names.ts';
 import type { Strategy, StrategyContext } from './strategy.ts';
 
 /** Most workers `parallel` accepts (each holds a connection and a page of documents in memory). */
@@ -56,8 +57,7 @@ export const parallel: Strategy = {
     const now = Math.floor(Date.now() / 1000);
     const failures = new FailureLog(ctx.log);
     let inserted = 0;
-    const main = await ctx.connect();
-    try {
+    await withClient(() => ctx.connect(), async (main) => {
       ctx.phase('schema');
       await main.query(CHAT_MESSAGE_PK_ONLY_DDL);
       ctx.phase('load');
@@ -68,43 +68,41 @@ export const parallel: Strategy = {
       ctx.log(`parallel: ${workers} workers on ${ranges.length} byte-balanced id ranges`);
       let next = 0;
       let stop = false;
-      const worker = async (n: number) => {
-        let client: Client | undefined;
+      // Each worker walks whichever range is next on a connection of its own.
+      const walkRanges = async (client: Client) => {
         const savepoints = new SavepointNames();
-        try {
-          client = await ctx.connect(`worker-${n}`);
-          for (let r = next++; r < ranges.length; r = next++) {
-            const { upTo } = ranges[r];
-            let last = ranges[r].after;
-            for (;;) {
-              if (stop) return;
-              ctx.signal.throwIfAborted();
-              await client.query('BEGIN');
-              const chats = await nextPage(client, last, upTo);
-              const entries = chats.flatMap((c) => messageEntries(c.id, c.user_id, c.chat, now));
-              const rows = await insertPageEntries(client, entries, savepoints, failures);
-              await client.query('COMMIT');
-              inserted += rows;
-              ctx.progress(inserted, true);
-              if (chats.length < PAGE_CHATS || chats[chats.length - 1].id === upTo) break;
-              last = chats[chats.length - 1].id;
-            }
+        for (let r = next++; r < ranges.length; r = next++) {
+          const { upTo } = ranges[r];
+          let last = ranges[r].after;
+          for (;;) {
+            if (stop) return;
+            ctx.signal.throwIfAborted();
+            await client.query('BEGIN');
+            const chats = await nextPage(client, last, upTo);
+            const entries = chats.flatMap((c) => messageEntries(c.id, c.user_id, c.chat, now));
+            const rows = await insertPageEntries(client, entries, savepoints, failures);
+            await client.query('COMMIT');
+            inserted += rows;
+            ctx.progress(inserted, true);
+            if (chats.length < PAGE_CHATS || chats[chats.length - 1].id === upTo) break;
+            last = chats[chats.length - 1].id;
           }
+        }
+      };
+      const worker = async (n: number) => {
+        try {
+          await withClient(() => ctx.connect(`worker-${n}`), walkRanges);
         } catch (err) {
           // The other workers commit the page they hold and stop; a rerun does the rest.
           stop = true;
           throw err;
-        } finally {
-          await closeQuietly(client);
         }
       };
       const results = await Promise.allSettled(Array.from({ length: Math.min(workers, ranges.length) }, (_, n) => worker(n)));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
       await runPostLoadSteps(main, ctx);
-    } finally {
-      await closeQuietly(main);
-    }
+    });
     return { rowsInserted: inserted, rowsFailed: failures.count, failures: failures.listed };
   },
 };

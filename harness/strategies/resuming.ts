@@ -16,7 +16,7 @@
  * be missing; the harness's verification would show them.
  */
 import { keysetFix } from './chunked.ts';
-import { WALK_START } from './keyset-pages.ts';
+import { WALK_START } from './ported/keyset-pages.ts';
 
 export const resuming = keysetFix({
   name: 'resuming',

@@ -1,10 +1,10 @@
 /** Every strategy the harness can run, in the order reports list them. */
 import { chunked } from './chunked.ts';
-import { external } from './external.ts';
+import { external } from './external/external.ts';
 import { original } from './original.ts';
 import { parallel } from './parallel.ts';
 import { resuming } from './resuming.ts';
-import { setbased } from './setbased.ts';
+import { setbased } from './setbased/setbased.ts';
 import type { Strategy } from './strategy.ts';
 import { v080 } from './v080.ts';
 

@@ -11,16 +11,17 @@
  * PostgreSQL could not store fails here although v0.8.0 never writes it;
  * no document PostgreSQL accepted as `json` produces such a value.
  */
+import { errorMessage } from '../errors.ts';
 import { MESSAGE_COLUMNS } from '../openwebui/chat-to-rows.ts';
 import { MIGRATED_CHATS_WHERE, STAMP_AFTER_SQL } from '../openwebui/schema.ts';
-import { closeQuietly } from '../postgres/sql.ts';
-import { FailureLog } from './failure-log.ts';
-import { literalInsertSql } from './literal-insert.ts';
-import { messageEntries } from './message-entries.ts';
-import { isRowLevelError } from './row-level-error.ts';
-import { SavepointNames } from './savepoint-names.ts';
+import { FailureLog } from './ported/failure-log.ts';
+import { literalInsertSql } from './ported/literal-insert.ts';
+import { messageEntries } from './ported/message-entries.ts';
+import { isRowLevelError } from './ported/row-level-error.ts';
+import { SavepointNames } from './ported/savepoint-names.ts';
+import { createSchemaUpFront } from './ported/upfront-schema.ts';
+import { withMigrationClient } from './ported/with-migration-client.ts';
 import type { Strategy } from './strategy.ts';
-import { createSchemaUpFront } from './upfront-schema.ts';
 
 /** v0.8.0 inserts every column but `usage`. */
 export const V080_COLUMNS = MESSAGE_COLUMNS.filter((c) => c !== 'usage');
@@ -36,8 +37,7 @@ export const v080: Strategy = {
     const failures = new FailureLog(ctx.log);
     const savepoints = new SavepointNames();
     let inserted = 0;
-    const client = await ctx.connect();
-    try {
+    await withMigrationClient(ctx, async (client) => {
       await client.query('BEGIN');
       await createSchemaUpFront(client, ctx);
 
@@ -62,7 +62,7 @@ export const v080: Strategy = {
           } catch (err) {
             if (!isRowLevelError(err)) throw err;
             await client.query(`ROLLBACK TO SAVEPOINT ${sp}`);
-            failures.add({ id: entry.row.id, chatId: entry.row.chat_id, reason: (err as Error).message });
+            failures.add({ id: entry.row.id, chatId: entry.row.chat_id, reason: errorMessage(err) });
           }
         }
         ctx.progress(inserted, false);
@@ -72,12 +72,7 @@ export const v080: Strategy = {
       await client.query(STAMP_AFTER_SQL);
       await client.query('COMMIT');
       ctx.progress(inserted, true);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      await closeQuietly(client);
-    }
+    });
     return { rowsInserted: inserted, rowsFailed: failures.count, failures: failures.listed };
   },
 };

@@ -4,16 +4,16 @@
  * production size with a band. Optionally the projection is checked by
  * measuring at the projected size too.
  */
+import type { SeedSummary } from '../../seed/seeder.ts';
+import { deriveManifest } from '../byod/derive-manifest.ts';
+import { subsetCopy } from '../byod/subset-copy.ts';
+import { dropOwnedDatabase } from '../postgres/databases.ts';
+import type { StartedPostgres } from '../postgres/started-postgres.ts';
+import { withClient } from '../postgres/with-client.ts';
 import type { Projection, RunResult, StrategyResult } from '../result/run-result.ts';
 import type { ProjectionCheck, SweepPoint } from '../result/sweep-points.ts';
 import { REPORTED_SETTINGS, readSettings, type RunIO, type RunPlan } from '../run.ts';
 import { copySource, datasetResult, prepareData, type PrepareOptions } from '../run/prepare-data.ts';
-import { deriveManifest } from '../byod/derive-manifest.ts';
-import { subsetCopy } from '../byod/subset-copy.ts';
-import { dropOwnedDatabase } from '../postgres/databases.ts';
-import { closeQuietly, connect } from '../postgres/sql.ts';
-import type { StartedPostgres } from '../postgres/started-postgres.ts';
-import type { SeedSummary } from '../../seed/seeder.ts';
 import { runStrategy } from '../run/run-strategy.ts';
 import { strategyByName } from '../strategies/strategy-registry.ts';
 import { pgSize } from '../units.ts';
@@ -76,14 +76,7 @@ class SourceSizes {
       summary,
       reused: 'no',
       sourceName: name,
-      release: async () => {
-        const admin = await connect(server, server.maintenanceDatabase, 'admin');
-        try {
-          await dropOwnedDatabase(admin, subset.database);
-        } finally {
-          await closeQuietly(admin);
-        }
-      },
+      release: () => withClient(server, server.maintenanceDatabase, 'admin', (admin) => dropOwnedDatabase(admin, subset.database)),
     };
   }
 

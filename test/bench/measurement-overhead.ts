@@ -9,8 +9,9 @@
 import { NO_FAULTS } from '../../harness/faults/fault-spec.ts';
 import { createOwnedDatabase, dropOwnedDatabase } from '../../harness/postgres/databases.ts';
 import { EmbeddedPostgresServer } from '../../harness/postgres/embedded-server.ts';
-import { closeQuietly, connect } from '../../harness/postgres/sql.ts';
+import { withClient } from '../../harness/postgres/with-client.ts';
 import { runStrategy } from '../../harness/run/run-strategy.ts';
+import { strategyContext } from '../../harness/run/strategy-context.ts';
 import { runInChildProcess } from '../../harness/run/strategy-process.ts';
 import { strategyByName } from '../../harness/strategies/strategy-registry.ts';
 import { parseSize } from '../../harness/units.ts';
@@ -36,8 +37,7 @@ const stats = (xs: number[]) => {
 const settings = { max_wal_size: '64MB', min_wal_size: '32MB', wal_level: 'replica', shared_buffers: '128MB', autovacuum: 'off' };
 const server = await new EmbeddedPostgresServer({ settings }).start();
 try {
-  const admin = await connect(server, 'postgres', 'bench');
-  await createOwnedDatabase(admin, 'tpl');
+  await withClient(server, 'postgres', 'bench', (admin) => createOwnedDatabase(admin, 'tpl'));
   const seeded = await seedDatabase({ server, database: 'tpl', dataset: { seed: 1, targetBytes: size.bytes, edgeCaseRate: 0.01, sharedRate: 0.03 }, streams: 2 });
   process.stderr.write(`seeded ${(seeded.chatTableBytes / 1048576).toFixed(0)} MB, ${seeded.expectedRows} rows\n`);
   const bare: number[] = [];
@@ -45,20 +45,13 @@ try {
   for (let i = 0; i < runs; i++) {
     for (const mode of i % 2 ? (['measured', 'bare'] as const) : (['bare', 'measured'] as const)) {
       const db = `run_${mode}_${i}`;
-      await createOwnedDatabase(admin, db, { template: 'tpl' });
-      await admin.query('CHECKPOINT');
+      await withClient(server, 'postgres', 'bench', async (admin) => {
+        await createOwnedDatabase(admin, db, { template: 'tpl' });
+        await admin.query('CHECKPOINT');
+      });
       if (mode === 'bare') {
         const t0 = performance.now();
-        await runInChildProcess(strategy.name, {
-          server,
-          database: db,
-          connect: (role) => connect(server, db, role ? `migration:${role}` : 'migration'),
-          progress: () => undefined,
-          phase: () => undefined,
-          log: () => undefined,
-          signal: new AbortController().signal,
-          options: {},
-        });
+        await runInChildProcess(strategy.name, strategyContext({ server, database: db }));
         bare.push(performance.now() - t0);
       } else {
         const r = await runStrategy({
@@ -78,11 +71,10 @@ try {
         if (!r.verified) throw new Error(`${strategy.name} did not verify`);
         measured.push(r.durationMs);
       }
-      await dropOwnedDatabase(admin, db);
+      await withClient(server, 'postgres', 'bench', (admin) => dropOwnedDatabase(admin, db));
       process.stderr.write(`  run ${i + 1} ${mode}: ${((mode === 'bare' ? bare : measured).at(-1)! / 1000).toFixed(2)} s\n`);
     }
   }
-  await closeQuietly(admin);
   const b = stats(bare);
   const m = stats(measured);
   const fmt = (x: ReturnType<typeof stats>) => `${(x.mean / 1000).toFixed(2)} s ± ${(x.sd / 1000).toFixed(2)} s   Range (min … max): ${(x.min / 1000).toFixed(2)} s … ${(x.max / 1000).toFixed(2)} s`;

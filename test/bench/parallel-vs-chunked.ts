@@ -16,15 +16,15 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { EmbeddedPostgresServer } from '../../harness/postgres/embedded-server.ts';
 import { createOwnedDatabase, dropOwnedDatabase } from '../../harness/postgres/databases.ts';
-import { closeQuietly, connect } from '../../harness/postgres/sql.ts';
+import { EmbeddedPostgresServer } from '../../harness/postgres/embedded-server.ts';
+import { withClient } from '../../harness/postgres/with-client.ts';
 import { chunked } from '../../harness/strategies/chunked.ts';
-import { directContext } from '../../harness/strategies/direct-context.ts';
 import { parallel } from '../../harness/strategies/parallel.ts';
 import type { Strategy, StrategyOptions } from '../../harness/strategies/strategy.ts';
 import { verifyMigration } from '../../harness/verify/verify-migration.ts';
 import { seedDatabase } from '../../seed/seeder.ts';
+import { directContext } from '../support/direct-context.ts';
 
 /** The headline scenario's server settings. */
 const SETTINGS = { max_wal_size: '64MB', wal_level: 'replica', shared_buffers: '128MB', autovacuum: 'off' };
@@ -61,22 +61,15 @@ function stats(xs: number[]) {
 
 const server = await new EmbeddedPostgresServer({ settings: SETTINGS }).start();
 try {
-  const admin = await connect(server, 'postgres', 'bench-admin');
-  try {
-    await createOwnedDatabase(admin, 'bench_template');
-  } finally {
-    await closeQuietly(admin);
-  }
+  await withClient(server, 'postgres', 'bench-admin', (admin) => createOwnedDatabase(admin, 'bench_template'));
   progress(`seeding about ${Math.round(targetBytes / 1e6)} MB on ${server.describe()}`);
   const seeded = await seedDatabase({ server, database: 'bench_template', dataset: { seed, targetBytes, edgeCaseRate: 0.01, sharedRate: 0.03 } });
-  const largest = await (async () => {
-    const c = await connect(server, 'bench_template', 'bench-admin');
-    try {
-      return (await c.query<{ b: string; t: string }>(`SELECT max(pg_column_size(chat)) AS b, sum(pg_column_size(chat)) AS t FROM chat WHERE user_id NOT LIKE 'shared-%'`)).rows[0];
-    } finally {
-      await closeQuietly(c);
-    }
-  })();
+  const largest = await withClient(
+    server,
+    'bench_template',
+    'bench-admin',
+    async (c) => (await c.query<{ b: string; t: string }>(`SELECT max(pg_column_size(chat)) AS b, sum(pg_column_size(chat)) AS t FROM chat WHERE user_id NOT LIKE 'shared-%'`)).rows[0],
+  );
   progress(`seeded ${seeded.chats} chats, ${seeded.expectedRows} rows to migrate, chat table ${Math.round(seeded.chatTableBytes / 1e6)} MB, in ${seeded.seedSeconds.toFixed(1)} s`);
 
   const times = new Map<string, number[]>(variants.map((v) => [v.label, []]));
@@ -84,31 +77,20 @@ try {
     const order = r % 2 ? [...variants].reverse() : variants;
     for (const v of order) {
       const db = 'bench_run';
-      const a = await connect(server, 'postgres', 'bench-admin');
-      try {
+      await withClient(server, 'postgres', 'bench-admin', async (a) => {
         await createOwnedDatabase(a, db, { template: 'bench_template' });
         // The clone's files are in the OS cache like the template's; start every run from a checkpoint.
         await a.query('CHECKPOINT');
-      } finally {
-        await closeQuietly(a);
-      }
+      });
       const fromSec = Math.floor(Date.now() / 1000);
       const started = performance.now();
       await v.strategy.run(directContext(server, db, { options: v.options }));
       const ms = performance.now() - started;
-      const c = await connect(server, db, 'bench-verify');
-      try {
+      await withClient(server, db, 'bench-verify', async (c) => {
         const check = await verifyMigration(c, { writesUsage: v.strategy.writesUsage, window: { fromSec, toSec: Math.ceil(Date.now() / 1000) } });
         if (!check.verified) throw new Error(`${v.label} did not verify: ${check.notes.join('; ')}`);
-      } finally {
-        await closeQuietly(c);
-      }
-      const b = await connect(server, 'postgres', 'bench-admin');
-      try {
-        await dropOwnedDatabase(b, db);
-      } finally {
-        await closeQuietly(b);
-      }
+      });
+      await withClient(server, 'postgres', 'bench-admin', (b) => dropOwnedDatabase(b, db));
       times.get(v.label)!.push(ms);
       progress(`run ${r + 1}/${runs}: ${v.label} ${Math.round(ms)} ms (verified)`);
     }

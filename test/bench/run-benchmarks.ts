@@ -33,11 +33,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Bench } from 'tinybench';
+import { errorMessage } from '../../harness/errors.ts';
 import { refuseNewResources, runCleanup } from '../../harness/lifecycle/cleanup.ts';
 import { CHAT_COPY_COLUMNS, CHAT_TABLE_DDL } from '../../harness/openwebui/schema.ts';
 import { createOwnedDatabase, dropOwnedDatabase } from '../../harness/postgres/databases.ts';
 import { EmbeddedPostgresServer, type StartedEmbeddedPostgres } from '../../harness/postgres/embedded-server.ts';
-import { closeQuietly, connect, type Client } from '../../harness/postgres/sql.ts';
+import { withClient } from '../../harness/postgres/with-client.ts';
 import { SEED_SETTINGS } from '../../harness/run/prepare-data.ts';
 import { loadScenario } from '../../harness/scenario/load-scenario.ts';
 import { parseDuration, parseSize } from '../../harness/units.ts';
@@ -114,7 +115,7 @@ const { values: flags } = (() => {
       },
     });
   } catch (err) {
-    usage((err as Error).message);
+    usage(errorMessage(err));
   }
 })();
 const only = flags.only.split(',').map((s) => s.trim()) as BenchName[];
@@ -164,25 +165,16 @@ function stats(xs: number[]): Stats {
 const pad = (s: string, n: number) => s.padEnd(n);
 const lpad = (s: string, n: number) => s.padStart(n);
 
-async function withDb<T>(server: StartedEmbeddedPostgres, database: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = await connect(server, database, 'bench');
-  try {
-    return await fn(c);
-  } finally {
-    await closeQuietly(c);
-  }
-}
-
 /** A fresh database; the previous measurement's dirty pages written out first, so neither pays for the other. */
 async function freshDatabase(server: StartedEmbeddedPostgres, name: string): Promise<void> {
-  await withDb(server, 'postgres', async (a) => {
+  await withClient(server, 'postgres', 'bench', async (a) => {
     await createOwnedDatabase(a, name);
     await a.query('CHECKPOINT');
   });
 }
 
 async function dropDatabase(server: StartedEmbeddedPostgres, name: string): Promise<void> {
-  await withDb(server, 'postgres', (a) => dropOwnedDatabase(a, name));
+  await withClient(server, 'postgres', 'bench', (a) => dropOwnedDatabase(a, name));
 }
 
 /** The headline scenario (its dataset's seed and rates, its shared_buffers). */
@@ -350,7 +342,7 @@ function baselineInput(spec: DatasetSpec, format: 'text' | 'binary'): { chunks: 
 
 async function plainCopy(server: StartedEmbeddedPostgres, database: string, input: { chunks: Buffer[] }, format: 'text' | 'binary'): Promise<Omit<LoadRun, 'run' | 'kind'>> {
   await freshDatabase(server, database);
-  return withDb(server, database, async (c) => {
+  return withClient(server, database, 'bench', async (c) => {
     // Created beforehand, as a loader finds the application's table: default storage, and the COPY is WAL-logged.
     await c.query(CHAT_TABLE_DDL);
     const sql = `COPY chat (${CHAT_COPY_COLUMNS.join(', ')}) FROM STDIN${format === 'binary' ? ' (FORMAT binary)' : ''}`;
@@ -391,7 +383,7 @@ async function benchSeed(): Promise<SeedFigures> {
         const db = `bench_${kind}_${r}`;
         if (kind === 'baseline') {
           const x = await plainCopy(server, db, input, options.baseline);
-          baselineChecksum ??= await withDb(server, db, (c) => chatChecksumOf(c));
+          baselineChecksum ??= await withClient(server, db, 'bench', (c) => chatChecksumOf(c));
           runs.push({ run: r, kind, ...x });
         } else {
           const x = await seederRun(server, db, spec);
@@ -576,7 +568,7 @@ try {
 } catch (err) {
   exitCode = 1;
   report.error = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`error: ${errorMessage(err)}\n`);
 } finally {
   report.finishedAt = new Date().toISOString();
   report.loadAverageAtEnd = os.loadavg();

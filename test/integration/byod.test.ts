@@ -15,13 +15,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeSourceReport } from '../../harness/byod/describe-source-report.ts';
 import type { SourceReport } from '../../harness/byod/derive-manifest.ts';
+import { describeSourceReport } from '../../harness/byod/describe-source-report.ts';
 import type { StartedEmbeddedPostgres } from '../../harness/postgres/embedded-server.ts';
 import { closeQuietly, connect, ident, type Client } from '../../harness/postgres/sql.ts';
+import { withClient } from '../../harness/postgres/with-client.ts';
 import type { RunResult } from '../../harness/result/run-result.ts';
-import { EXPECTED_CHAT_COLUMNS, EXPECTED_CHAT_INDEXES, readChatSchema } from '../support/pre-migration-schema.ts';
 import { startTestServer } from '../support/postgres.ts';
+import { EXPECTED_CHAT_COLUMNS, EXPECTED_CHAT_INDEXES, readChatSchema } from '../support/pre-migration-schema.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -476,12 +477,7 @@ let password: string;
 let tmp: string;
 
 async function sql<T>(database: string, fn: (c: Client) => Promise<T>, role = 'test'): Promise<T> {
-  const c = await connect(server, database, role);
-  try {
-    return await fn(c);
-  } finally {
-    await closeQuietly(c);
-  }
+  return withClient(server, database, role, fn);
 }
 
 /** Create a database by plain SQL: `statements`, then `chats` as INSERTs. */

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../harness/result/run-result.ts';
-import { SETBASED_HELPERS_DDL, setbasedPageSql } from '../../harness/strategies/setbased-sql.ts';
+import { SETBASED_HELPERS_DDL, setbasedPageSql } from '../../harness/strategies/setbased/setbased-sql.ts';
 
 const execFileP = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

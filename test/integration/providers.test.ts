@@ -4,13 +4,13 @@
  * and the alembic stamp.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../harness/errors.ts';
 import { EmbeddedPostgresServer, type StartedEmbeddedPostgres } from '../../harness/postgres/embedded-server.ts';
-import { closeQuietly, connect } from '../../harness/postgres/sql.ts';
 import type { StartedPostgres } from '../../harness/postgres/started-postgres.ts';
 import { containerRuntimeAnswers } from '../../harness/postgres/testcontainers-server.ts';
-import { prepareData, type PrepareOptions } from '../../harness/run/prepare-data.ts';
+import { withClient } from '../../harness/postgres/with-client.ts';
 import { readSettings } from '../../harness/run.ts';
-import { UsageError } from '../../harness/errors.ts';
+import { prepareData, type PrepareOptions } from '../../harness/run/prepare-data.ts';
 import { EXPECTED_CHAT_COLUMNS, EXPECTED_CHAT_INDEXES, readChatSchema } from '../support/pre-migration-schema.ts';
 
 const SETTINGS = { max_wal_size: '48MB', min_wal_size: '32MB', wal_level: 'replica', shared_buffers: '64MB', log_checkpoints: 'on' };
@@ -25,8 +25,7 @@ async function expectPreMigration(server: StartedPostgres, template: string): Pr
   const settings = await readSettings(server, Object.keys(SETTINGS));
   expect(settings.max_wal_size).toBe('48MB');
   expect(settings.wal_level).toBe('replica');
-  const c = await connect(server, template, 'test');
-  try {
+  await withClient(server, template, 'test', async (c) => {
     const schema = await readChatSchema(c);
     expect(schema.columns).toEqual(EXPECTED_CHAT_COLUMNS);
     expect(schema.indexes).toEqual(EXPECTED_CHAT_INDEXES);
@@ -34,9 +33,7 @@ async function expectPreMigration(server: StartedPostgres, template: string): Pr
     expect(schema.stamp).toEqual(['374d2f66af06']);
     expect(schema.storage).toBe('x');
     expect(Number((await c.query('SELECT count(*) AS n FROM chat')).rows[0].n)).toBe(6);
-  } finally {
-    await closeQuietly(c);
-  }
+  });
 }
 
 describe('embedded provider', () => {
@@ -87,31 +84,20 @@ describe('url provider', () => {
     expect(again.template).toBe(first.template);
     expect(again.reused).toBe('database');
     // Nothing was created in the database the URL names.
-    const c = await connect(host, 'postgres', 'test');
-    try {
+    await withClient(host, 'postgres', 'test', async (c) => {
       expect((await c.query("SELECT to_regclass('public.chat') AS t")).rows[0].t).toBeNull();
-    } finally {
-      await closeQuietly(c);
-    }
+    });
   });
 
   it('refuses a database holding a chat table it did not create, unless --force, and never touches it', async () => {
-    const c = await connect(host, 'postgres', 'test');
-    try {
-      await c.query('CREATE DATABASE someones_openwebui');
-    } finally {
-      await closeQuietly(c);
-    }
-    const d = await connect(host, 'someones_openwebui', 'test');
-    try {
+    await withClient(host, 'postgres', 'test', (c) => c.query('CREATE DATABASE someones_openwebui'));
+    await withClient(host, 'someones_openwebui', 'test', async (d) => {
       await d.query("CREATE TABLE chat (id varchar PRIMARY KEY, chat json); INSERT INTO chat VALUES ('keep-me', '{}')");
       await expect(prepareData(options('url', { databaseUrl: host.url('someones_openwebui') }))).rejects.toThrow(UsageError);
       await expect(prepareData(options('url', { databaseUrl: host.url('someones_openwebui') }))).rejects.toThrow(/--from-database|--force/);
       const forced = await prepareData(options('url', { databaseUrl: host.url('someones_openwebui'), force: true }));
       expect(forced.template).not.toBe('someones_openwebui');
       expect((await d.query('SELECT id, chat::text AS chat FROM chat')).rows).toEqual([{ id: 'keep-me', chat: '{}' }]);
-    } finally {
-      await closeQuietly(d);
-    }
+    });
   });
 });

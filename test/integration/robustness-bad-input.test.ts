@@ -11,7 +11,7 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedPostgresServer, type StartedEmbeddedPostgres } from '../../harness/postgres/embedded-server.ts';
-import { closeQuietly, connect } from '../../harness/postgres/sql.ts';
+import { withClient } from '../../harness/postgres/with-client.ts';
 import type { RunResult } from '../../harness/result/run-result.ts';
 import { destroySandbox, isDir, listTree, makeSandbox, runCli, STACK_LINE, tmpLeftovers, waitNoProcesses, type CliExit, type Sandbox } from '../support/cli.ts';
 import { TEST_SETTINGS } from '../support/postgres.ts';
@@ -184,18 +184,12 @@ describe('against a real server the test started', () => {
   beforeAll(async () => {
     host = await new EmbeddedPostgresServer({ settings: TEST_SETTINGS, password }).start();
     sandbox = await makeSandbox();
-    const c = await connect(host, 'postgres', 'test');
-    try {
+    await withClient(host, 'postgres', 'test', async (c) => {
       await c.query('CREATE DATABASE someones_openwebui');
-    } finally {
-      await closeQuietly(c);
-    }
-    const d = await connect(host, 'someones_openwebui', 'test');
-    try {
+    });
+    await withClient(host, 'someones_openwebui', 'test', async (d) => {
       await d.query("CREATE TABLE chat (id varchar PRIMARY KEY, user_id varchar, chat json); INSERT INTO chat VALUES ('keep-me', 'u1', '{\"title\": \"mine\"}')");
-    } finally {
-      await closeQuietly(d);
-    }
+    });
   });
   afterAll(async () => {
     await host?.stop();
@@ -203,23 +197,17 @@ describe('against a real server the test started', () => {
   });
 
   async function databases(): Promise<string[]> {
-    const c = await connect(host, 'postgres', 'test');
-    try {
+    return withClient(host, 'postgres', 'test', async (c) => {
       return (await c.query<{ datname: string }>('SELECT datname FROM pg_database ORDER BY datname')).rows.map((r) => r.datname);
-    } finally {
-      await closeQuietly(c);
-    }
+    });
   }
 
   async function chatTable(): Promise<{ tables: string[]; rows: unknown[] }> {
-    const d = await connect(host, 'someones_openwebui', 'test');
-    try {
+    return withClient(host, 'someones_openwebui', 'test', async (d) => {
       const tables = (await d.query<{ t: string }>("SELECT relname AS t FROM pg_class WHERE relnamespace = 'public'::regnamespace ORDER BY 1")).rows.map((r) => r.t);
       const rows = (await d.query('SELECT id, user_id, chat::text AS chat, xmin::text AS xmin FROM chat ORDER BY id')).rows;
       return { tables, rows };
-    } finally {
-      await closeQuietly(d);
-    }
+    });
   }
 
   it('a wrong password: exit 3, neither password printed, nothing changed', async () => {
@@ -264,13 +252,10 @@ describe('against a real server the test started', () => {
     const added = (await databases()).filter((d) => !before.databases.includes(d));
     expect(added).toHaveLength(1);
     expect(added[0]).toMatch(/^owui_harness_tpl_/);
-    const c = await connect(host, 'postgres', 'test');
-    try {
+    await withClient(host, 'postgres', 'test', async (c) => {
       const comment = (await c.query<{ c: string }>("SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname = $1", [added[0]])).rows[0].c;
       expect(comment).toMatch(/^created by owui-migration-harness/);
-    } finally {
-      await closeQuietly(c);
-    }
+    });
     const result = JSON.parse(await readFile(path.join(forcedOut, 'result.json'), 'utf8')) as RunResult;
     expect(result.strategies.map((s) => [s.name, s.outcome])).toEqual([['chunked', 'succeeded']]);
     expect(await tmpLeftovers(sandbox)).toEqual([]);

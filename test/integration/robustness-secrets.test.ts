@@ -11,7 +11,7 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedPostgresServer, type StartedEmbeddedPostgres } from '../../harness/postgres/embedded-server.ts';
-import { closeQuietly, connect } from '../../harness/postgres/sql.ts';
+import { withClient } from '../../harness/postgres/with-client.ts';
 import type { RunResult } from '../../harness/result/run-result.ts';
 import { destroySandbox, listTree, makeSandbox, runCli, type CliExit, type Sandbox } from '../support/cli.ts';
 import { TEST_SETTINGS } from '../support/postgres.ts';
@@ -31,14 +31,11 @@ let script: string;
 
 beforeAll(async () => {
   host = await new EmbeddedPostgresServer({ settings: TEST_SETTINGS, password: URL_PASSWORD }).start();
-  const c = await connect(host, 'postgres', 'test');
-  try {
+  await withClient(host, 'postgres', 'test', async (c) => {
     // Superusers: the harness creates databases, reads pg_stat_* and runs CHECKPOINT.
     await c.query(`CREATE ROLE owui_tester LOGIN SUPERUSER PASSWORD '${ENCODED_PASSWORD}'`);
     await c.query(`CREATE ROLE owui_env LOGIN SUPERUSER PASSWORD '${ENV_PASSWORD}'`);
-  } finally {
-    await closeQuietly(c);
-  }
+  });
   sandbox = await makeSandbox();
   // An external "migration" that talks about where it runs, as real tools do, without printing credentials.
   script = path.join(sandbox.work, 'migrate.sh');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedEmbeddedPostgres } from '../../harness/postgres/embedded-server.ts';
-import { seedTemplate, startTestServer, withClient } from '../support/postgres.ts';
+import { withClient } from '../../harness/postgres/with-client.ts';
+import { seedTemplate, startTestServer } from '../support/postgres.ts';
 
 let server: StartedEmbeddedPostgres;
 beforeAll(async () => {
@@ -15,7 +16,7 @@ describe('seeding a small dataset', () => {
     const s = await seedTemplate(server, 'tpl_small');
     expect(s.chats).toBeGreaterThan(120);
     expect(s.expectedRows).toBeGreaterThan(0);
-    await withClient(server, 'tpl_small', async (c) => {
+    await withClient(server, 'tpl_small', 'test', async (c) => {
       const r = await c.query('SELECT count(*)::int AS n FROM chat');
       expect(r.rows[0].n).toBe(s.chats);
     });

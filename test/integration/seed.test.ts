@@ -14,6 +14,7 @@ import { createOwnedDatabase } from '../../harness/postgres/databases.ts';
 import type { StartedEmbeddedPostgres } from '../../harness/postgres/embedded-server.ts';
 import { EmbeddedPostgresServer } from '../../harness/postgres/embedded-server.ts';
 import type { Client } from '../../harness/postgres/sql.ts';
+import { withClient } from '../../harness/postgres/with-client.ts';
 import type { RunResult } from '../../harness/result/run-result.ts';
 import { validateResult } from '../../harness/result/validate-result.ts';
 import { templateName } from '../../harness/run/prepare-data.ts';
@@ -22,7 +23,7 @@ import { INCOMPRESSIBLE_ABOVE, planDataset, planUnits, type DatasetSpec } from '
 import { MANIFEST_TOTALS_SQL, NOW_REFERENCE } from '../../seed/manifest.ts';
 import { chatChecksumOf, seedDatabase, type SeedSummary } from '../../seed/seeder.ts';
 import { destroySandbox, makeSandbox, runCli, STACK_LINE, startCli, tmpLeftovers, waitNoProcesses, type CliExit, type Sandbox } from '../support/cli.ts';
-import { cloneDatabase, seedTemplate, startTestServer, TEST_SETTINGS, withClient } from '../support/postgres.ts';
+import { cloneDatabase, seedTemplate, startTestServer, TEST_SETTINGS } from '../support/postgres.ts';
 
 // ------------------------------------------------------------ shared helpers
 
@@ -71,7 +72,7 @@ let server: StartedEmbeddedPostgres;
 const seeded = new Map<string, SeedSummary>();
 
 async function seedInto(name: string, dataset: DatasetSpec, o: { streams?: number; generators?: number; headShare?: number } = {}): Promise<SeedSummary> {
-  await withClient(server, 'postgres', (admin) => createOwnedDatabase(admin, name));
+  await withClient(server, 'postgres', 'test', (admin) => createOwnedDatabase(admin, name));
   const s = await seedDatabase({ server, database: name, dataset, ...o });
   seeded.set(name, s);
   return s;
@@ -92,8 +93,8 @@ afterAll(async () => {
 
 describe('determinism', () => {
   it('the same dataset seeded twice, with 2 streams and a worker or 1 stream on the main thread, gives byte-identical chat rows', async () => {
-    const a = await withClient(server, 'det_a', snapshot);
-    const b = await withClient(server, 'det_b', snapshot);
+    const a = await withClient(server, 'det_a', 'test', snapshot);
+    const b = await withClient(server, 'det_b', 'test', snapshot);
     expect(a.rows).toBe(seeded.get('det_a')!.chats);
     expect(a.rows).toBeGreaterThan(50);
     expect(b.rows).toBe(a.rows);
@@ -107,8 +108,8 @@ describe('determinism', () => {
   });
 
   it('another seed gives other bytes', async () => {
-    const a = await withClient(server, 'det_a', snapshot);
-    const o = await withClient(server, 'det_other', snapshot);
+    const a = await withClient(server, 'det_a', 'test', snapshot);
+    const o = await withClient(server, 'det_other', 'test', snapshot);
     expect(o.digest).not.toBe(a.digest);
     expect(seeded.get('det_other')!.checksum).not.toBe(seeded.get('det_a')!.checksum);
     expect(seeded.get('det_other')!.chatChecksum).not.toBe(seeded.get('det_a')!.chatChecksum);
@@ -117,7 +118,7 @@ describe('determinism', () => {
 
   it('the chat checksum computed while generating is the one the server computes from the stored rows', async () => {
     for (const name of ['det_a', 'det_other', 'shape_e']) {
-      const fromServer = await withClient(server, name, (c) => chatChecksumOf(c));
+      const fromServer = await withClient(server, name, 'test', (c) => chatChecksumOf(c));
       expect(seeded.get(name)!.chatChecksum, name).toBe(fromServer);
     }
   });
@@ -279,7 +280,7 @@ describe('documents', () => {
   const parse = (r: StoredChat): Json => (r.chat === null ? null : (JSON.parse(r.chat) as Json));
 
   beforeAll(async () => {
-    rows = await withClient(server, 'shape_e', async (c) =>
+    rows = await withClient(server, 'shape_e', 'test', async (c) =>
       (
         await c.query<StoredChat>(
           'SELECT id, user_id, title, chat::text AS chat, json_typeof(chat) AS type, created_at, updated_at, share_id, archived, pinned, folder_id FROM chat ORDER BY id',
@@ -390,7 +391,7 @@ describe('documents', () => {
 describe('incompressible', () => {
   it('on-disk bytes of chat are at least 95% of the generated document bytes, and large documents are stored uncompressed', async () => {
     const s = seeded.get('det_a')!;
-    await withClient(server, 'det_a', async (c) => {
+    await withClient(server, 'det_a', 'test', async (c) => {
       const total = Number((await c.query("SELECT pg_total_relation_size('chat')::bigint AS s")).rows[0].s);
       const text = Number((await c.query('SELECT sum(octet_length(chat::text))::bigint AS s FROM chat')).rows[0].s);
       expect(s.chatTableBytes).toBe(total);
@@ -418,7 +419,7 @@ describe('manifest', () => {
       ['shape_e', DATASET_E],
     ] as const) {
       const s = seeded.get(name)!;
-      await withClient(server, name, async (c) => {
+      await withClient(server, name, 'test', async (c) => {
         const t = (await c.query(MANIFEST_TOTALS_SQL)).rows[0];
         expect(Number(t.units), name).toBe(planUnits(planDataset(spec)).length);
         expect(Number(t.chat_rows)).toBe(s.chats);
@@ -462,8 +463,8 @@ describe('manifest', () => {
       generatedBytes: s.generatedBytes,
       chatChecksum: s.chatChecksum,
     });
-    const seededRows = await withClient(server, 'shape_e', (c) => c.query(EXPECTED_ROWS_DIGEST_SQL));
-    const derivedRows = await withClient(server, 'shape_e_derived', (c) => c.query(EXPECTED_ROWS_DIGEST_SQL));
+    const seededRows = await withClient(server, 'shape_e', 'test', (c) => c.query(EXPECTED_ROWS_DIGEST_SQL));
+    const derivedRows = await withClient(server, 'shape_e_derived', 'test', (c) => c.query(EXPECTED_ROWS_DIGEST_SQL));
     expect(derivedRows.rows[0]).toEqual(seededRows.rows[0]);
   });
 });
@@ -482,7 +483,7 @@ async function cachedSnapshot(cacheDir: string, key: string): Promise<Snapshot> 
   const meta = JSON.parse(await readFile(path.join(cacheDir, key, 'meta.json'), 'utf8')) as { password: string; template: string };
   const s = await new EmbeddedPostgresServer({ settings: TEST_SETTINGS, copyFrom: path.join(cacheDir, key, 'data'), password: meta.password }).start();
   try {
-    return await withClient(s, meta.template, snapshot);
+    return await withClient(s, meta.template, 'test', snapshot);
   } finally {
     await s.stop();
   }

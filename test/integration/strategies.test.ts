@@ -13,26 +13,28 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AttemptFailed } from '../../harness/errors.ts';
 import { dumps } from '../../harness/openwebui/python-json.ts';
 import { ALEMBIC_VERSION_DDL, CHAT_TABLE_DDL, REVISION_AFTER, REVISION_BEFORE } from '../../harness/openwebui/schema.ts';
 import { createOwnedDatabase } from '../../harness/postgres/databases.ts';
 import type { StartedEmbeddedPostgres } from '../../harness/postgres/embedded-server.ts';
 import { closeQuietly, connect, type Client } from '../../harness/postgres/sql.ts';
+import { withClient } from '../../harness/postgres/with-client.ts';
 import { chunked } from '../../harness/strategies/chunked.ts';
-import { directContext, type DirectContextOptions } from '../../harness/strategies/direct-context.ts';
-import { external } from '../../harness/strategies/external.ts';
+import { external } from '../../harness/strategies/external/external.ts';
 import { original, ORIGINAL_BATCH_MESSAGES } from '../../harness/strategies/original.ts';
 import { parallel } from '../../harness/strategies/parallel.ts';
 import { resuming } from '../../harness/strategies/resuming.ts';
-import { setbased } from '../../harness/strategies/setbased.ts';
-import { SETBASED_HELPERS_DDL, setbasedPageSql } from '../../harness/strategies/setbased-sql.ts';
+import { SETBASED_HELPERS_DDL, setbasedPageSql } from '../../harness/strategies/setbased/setbased-sql.ts';
+import { setbased } from '../../harness/strategies/setbased/setbased.ts';
 import { STRATEGIES, strategyByName } from '../../harness/strategies/strategy-registry.ts';
 import type { AttemptReport, Strategy } from '../../harness/strategies/strategy.ts';
 import { v080 } from '../../harness/strategies/v080.ts';
 import { verifyMigration, type MigrationVerification } from '../../harness/verify/verify-migration.ts';
 import { EDGE_CASES } from '../../seed/chat-generator.ts';
 import type { SeedSummary } from '../../seed/seeder.ts';
-import { cloneDatabase, seedTemplate, startTestServer, withClient } from '../support/postgres.ts';
+import { directContext, type DirectContextOptions } from '../support/direct-context.ts';
+import { cloneDatabase, seedTemplate, startTestServer } from '../support/postgres.ts';
 
 const TEMPLATE = 'tpl_strategies';
 /** 560 chats with every edge case planted (seed 104 holds all 29 kinds) and about 5,300 rows to migrate. */
@@ -60,7 +62,7 @@ interface Run {
 }
 
 async function verify(database: string, strategy: Strategy, fromSec: number): Promise<MigrationVerification> {
-  return withClient(server, database, (c) => verifyMigration(c, { writesUsage: strategy.writesUsage, window: { fromSec, toSec: nowSec() + 1 } }));
+  return withClient(server, database, 'test', (c) => verifyMigration(c, { writesUsage: strategy.writesUsage, window: { fromSec, toSec: nowSec() + 1 } }));
 }
 
 /** Run `strategy` on `database` (cloned from the template unless `reuse`), then verify it. */
@@ -84,21 +86,18 @@ function expectVerified(r: Run): void {
 
 /** Terminate the migration's backends on `database` (what the runner's faults do). */
 async function terminateMigration(database: string): Promise<number> {
-  const admin = await connect(server, 'postgres', 'test-fault');
-  try {
+  return withClient(server, 'postgres', 'test-fault', async (admin) => {
     const r = await admin.query(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'owui-harness:migration%'",
       [database],
     );
     return r.rowCount ?? 0;
-  } finally {
-    await closeQuietly(admin);
-  }
+  });
 }
 
 /** A fingerprint of every row version in chat_message: unchanged only if no row was written. */
 async function rowVersions(database: string): Promise<{ n: number; versions: string }> {
-  return withClient(server, database, async (c) => {
+  return withClient(server, database, 'test', async (c) => {
     const r = await c.query<{ n: number; versions: string }>("SELECT count(*)::int AS n, md5(string_agg(id || ':' || xmin::text, ',' ORDER BY id)) AS versions FROM chat_message");
     return r.rows[0];
   });
@@ -214,7 +213,7 @@ describe('every strategy writes the rows upstream writes', () => {
   });
 
   it('v0.8.0 leaves usage NULL, the others write it', async () => {
-    const usage = (db: string) => withClient(server, db, async (c) => (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM chat_message WHERE usage IS NOT NULL')).rows[0].n);
+    const usage = (db: string) => withClient(server, db, 'test', async (c) => (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM chat_message WHERE usage IS NOT NULL')).rows[0].n);
     expect(await usage('st_v080')).toBe(0);
     expect(await usage('st_chunked')).toBe(seeded.expectedRows);
   });
@@ -243,7 +242,7 @@ describe('the fix is idempotent and resumable', () => {
     });
     await expect(strategy.run(ctx)).rejects.toThrow();
     expect(await killing).toBe(1);
-    const kept = await withClient(server, db, async (c) => ({
+    const kept = await withClient(server, db, 'test', async (c) => ({
       ...(await c.query<{ rows: number; last: string }>('SELECT count(*)::int AS rows, max(chat_id) AS last FROM chat_message')).rows[0],
       stamp: (await c.query<{ v: string }>('SELECT version_num AS v FROM alembic_version')).rows[0].v,
     }));
@@ -312,7 +311,7 @@ describe('the fix is idempotent and resumable', () => {
     expect(v.alembicVersion).toBe(REVISION_BEFORE);
     expect(v.verified).toBe(false);
     // And the check can fail: a changed document is noticed.
-    await withClient(server, db, (c) => c.query(`UPDATE chat SET chat = '{}' WHERE id = (SELECT min(id) FROM chat)`));
+    await withClient(server, db, 'test', (c) => c.query(`UPDATE chat SET chat = '{}' WHERE id = (SELECT min(id) FROM chat)`));
     expect((await verify(db, original, nowSec())).schema.untouched).toBe(false);
   });
 });
@@ -352,7 +351,7 @@ describe('external', () => {
       .then(
         () => new Error('the command did not fail'),
         (e: unknown) => e,
-      )) as Error & { report?: AttemptReport };
+      )) as AttemptFailed;
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(/exited with status 3; last stderr lines: no such revision/);
     expect(err.report).toMatchObject({ exitCode: 3, stdout: 'st_external_fails\n', rowsInserted: 0 });
@@ -372,7 +371,7 @@ describe('external', () => {
         (e: unknown) => e,
       ),
       new Promise((r) => setTimeout(() => r(new Error('hung: the exit was missed')), 15_000)),
-    ])) as Error & { report?: AttemptReport };
+    ])) as AttemptFailed;
     expect(err.message).toMatch(/exited with status 4; last stderr lines: gone/);
     expect(err.report).toMatchObject({ exitCode: 4, stdout: 'quick st_external_quick\n', stderr: 'gone\n' });
   });
@@ -439,13 +438,10 @@ describe('setbased on documents the seeder does not write', () => {
   const LONE = 'w012';
 
   async function craftedTemplate(): Promise<void> {
-    const admin = await connect(server, 'postgres', 'test-admin');
-    try {
+    await withClient(server, 'postgres', 'test-admin', async (admin) => {
       await createOwnedDatabase(admin, 'tpl_crafted');
-    } finally {
-      await closeQuietly(admin);
-    }
-    await withClient(server, 'tpl_crafted', async (c) => {
+    });
+    await withClient(server, 'tpl_crafted', 'test', async (c) => {
       await c.query(CHAT_TABLE_DDL);
       await c.query('ALTER TABLE chat ADD CONSTRAINT chat_pkey PRIMARY KEY (id)');
       for (const ddl of ALEMBIC_VERSION_DDL) await c.query(ddl);
@@ -454,7 +450,7 @@ describe('setbased on documents the seeder does not write', () => {
   }
 
   async function rowsOf(db: string, fromSec: number): Promise<string[]> {
-    return withClient(server, db, async (c) => {
+    return withClient(server, db, 'test', async (c) => {
       const r = await c.query<{ line: string }>(
         `SELECT concat_ws(' | ', id, chat_id, user_id, role, coalesce(parent_id, '<null>'), content, output, coalesce(model_id, '<null>'), files, sources, embeds,
                 coalesce(done::text, '<null>'), status_history, error, usage,
@@ -488,7 +484,7 @@ describe('setbased on documents the seeder does not write', () => {
     expect(b.failures.filter((f) => f.id === LONE)).toHaveLength(1);
     expect(b.failures.find((f) => f.id === LONE)!.reason).toMatch(/could not read this chat's messages in SQL/);
     // The helpers are gone once it is done.
-    await withClient(server, 'cr_setbased', async (c) => {
+    await withClient(server, 'cr_setbased', 'test', async (c) => {
       expect((await c.query("SELECT 1 FROM pg_namespace WHERE nspname = 'owui_harness'")).rowCount).toBe(0);
     });
   });

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { chatToRows, coerceTimestamp, parseChatColumn, type MessageRow } from '../../harness/openwebui/chat-to-rows.ts';
 import { loads } from '../../harness/openwebui/python-json.ts';
-import { messageEntries } from '../../harness/strategies/message-entries.ts';
+import { messageEntries } from '../../harness/strategies/ported/message-entries.ts';
 import { EDGE_CASES, type EdgeCase } from '../../seed/chat-generator.ts';
 
 /** 2026-01-01T00:00:00Z: the migration's `now` in these tests. */

@@ -5,7 +5,7 @@
  * so the ports need them interleaved, not split as `chatToRows` returns them.
  * The rules themselves are `chat-to-rows.ts`'s; nothing is restated here.
  */
-import { isMigratedChat, messageRow, migratedMessages, parseChatColumn, type MessageRow, type RowFailure } from '../openwebui/chat-to-rows.ts';
+import { isMigratedChat, messageRow, migratedMessages, parseChatColumn, type MessageRow, type RowFailure } from '../../openwebui/chat-to-rows.ts';
 
 export type MessageEntry = { ok: true; row: MessageRow } | { ok: false; failure: RowFailure };
 

@@ -5,12 +5,13 @@
  * savepoint, a chat that still fails counted as one failure. Row failures
  * arrive as NOTICEs while a statement runs and count only if it succeeds.
  */
-import type { RowFailure } from '../openwebui/chat-to-rows.ts';
-import type { Client } from '../postgres/sql.ts';
-import type { FailureLog } from './failure-log.ts';
-import { chatIdsBetween } from './keyset-pages.ts';
-import { isRowLevelError } from './row-level-error.ts';
-import type { SavepointNames } from './savepoint-names.ts';
+import { errorMessage } from '../../errors.ts';
+import type { RowFailure } from '../../openwebui/chat-to-rows.ts';
+import type { Client } from '../../postgres/sql.ts';
+import type { FailureLog } from '../ported/failure-log.ts';
+import { chatIdsBetween } from '../ported/keyset-pages.ts';
+import { isRowLevelError } from '../ported/row-level-error.ts';
+import type { SavepointNames } from '../ported/savepoint-names.ts';
 import { ROW_FAILURE_NOTICE, setbasedPageSql } from './setbased-sql.ts';
 
 const FAST = setbasedPageSql('fast');
@@ -78,7 +79,7 @@ export async function insertSetbasedPage(
       for (const f of out.failures) failures.add(f);
       return out.rows;
     }
-    log(`setbased: page (${page.after}, ${page.upTo}] ${text === FAST ? 'failed on the fast path, retrying carefully' : 'failed on the careful path, retrying chat by chat'}: ${(out.error as Error).message}`);
+    log(`setbased: page (${page.after}, ${page.upTo}] ${text === FAST ? 'failed on the fast path, retrying carefully' : 'failed on the careful path, retrying chat by chat'}: ${errorMessage(out.error)}`);
   }
   let rows = 0;
   let after = page.after;
@@ -87,7 +88,7 @@ export async function insertSetbasedPage(
     if ('rows' in out) {
       rows += out.rows;
       for (const f of out.failures) failures.add(f);
-    } else failures.add({ id, chatId: id, reason: `setbased could not read this chat's messages in SQL (none inserted): ${(out.error as Error).message}` });
+    } else failures.add({ id, chatId: id, reason: `setbased could not read this chat's messages in SQL (none inserted): ${errorMessage(out.error)}` });
     after = id;
   }
   return rows;

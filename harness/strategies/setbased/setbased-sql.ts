@@ -40,8 +40,8 @@
  * Parameters of the page statement: $1 the id the page starts after, $2 the
  * last id of the page, $3 the migration's `now` (unix seconds).
  */
-import { MILLISECONDS_ABOVE, MIN_TIMESTAMP } from '../openwebui/chat-to-rows.ts';
-import { MIGRATED_CHATS_WHERE } from '../openwebui/schema.ts';
+import { MILLISECONDS_ABOVE, MIN_TIMESTAMP } from '../../openwebui/chat-to-rows.ts';
+import { MIGRATED_CHATS_WHERE } from '../../openwebui/schema.ts';
 
 /** The schema holding the helpers (never `public`). */
 export const SETBASED_SCHEMA = 'owui_harness';

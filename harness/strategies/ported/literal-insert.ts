@@ -5,8 +5,8 @@
  * of up to 1000 rows), sent over the simple query protocol. The server
  * parses and casts each literal itself, as it does for upstream.
  */
-import { MESSAGE_COLUMNS, type MessageColumn, type MessageRow } from '../openwebui/chat-to-rows.ts';
-import { literal } from '../postgres/sql.ts';
+import { MESSAGE_COLUMNS, type MessageColumn, type MessageRow } from '../../openwebui/chat-to-rows.ts';
+import { literal } from '../../postgres/sql.ts';
 
 /** Rows per statement in SQLAlchemy's executemany ("insertmanyvalues" page size). */
 export const LITERAL_PAGE_ROWS = 1000;

@@ -4,7 +4,7 @@
  * DO NOTHING inside a savepoint, with upstream's row-by-row fallback. Runs
  * inside the page's transaction; the caller commits.
  */
-import type { Client } from '../postgres/sql.ts';
+import type { Client } from '../../postgres/sql.ts';
 import { bindInsert, FIX_SUB_BATCH_ROWS } from './bind-insert.ts';
 import type { FailureLog } from './failure-log.ts';
 import { insertBatch, type BatchStatements } from './insert-batch.ts';

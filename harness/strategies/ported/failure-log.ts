@@ -3,7 +3,7 @@
  * {@link FAILURES_LISTED} kept for the report, each logged as upstream logs it
  * (`Failed to insert message <id>: <reason>`).
  */
-import type { RowFailure } from '../openwebui/chat-to-rows.ts';
+import type { RowFailure } from '../../openwebui/chat-to-rows.ts';
 
 /** Failures listed in an attempt's report; the rest are only counted. */
 export const FAILURES_LISTED = 100;

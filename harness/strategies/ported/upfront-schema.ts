@@ -6,9 +6,9 @@
  * every insert maintains seven indexes and the FK holds SHARE ROW EXCLUSIVE
  * on `chat` until COMMIT.
  */
-import { CHAT_MESSAGE_WITH_FK_DDL, COMPOSITE_INDEXES, createIndexSql, SINGLE_COLUMN_INDEXES } from '../openwebui/schema.ts';
-import type { Client } from '../postgres/sql.ts';
-import type { StrategyContext } from './strategy.ts';
+import { CHAT_MESSAGE_WITH_FK_DDL, COMPOSITE_INDEXES, createIndexSql, SINGLE_COLUMN_INDEXES } from '../../openwebui/schema.ts';
+import type { Client } from '../../postgres/sql.ts';
+import type { StrategyContext } from '../strategy.ts';
 
 /** Run inside the migration's open transaction. */
 export async function createSchemaUpFront(client: Client, ctx: StrategyContext): Promise<void> {

@@ -34,15 +34,15 @@
  * The helper functions live in schema `owui_harness`, created at the start
  * (again on a rerun) and dropped just before the stamp.
  */
-import { CHAT_MESSAGE_PK_ONLY_DDL } from '../openwebui/schema.ts';
-import { closeQuietly } from '../postgres/sql.ts';
-import { FailureLog } from './failure-log.ts';
-import { highWaterMark, nextPageEnd, PAGE_CHATS, WALK_START } from './keyset-pages.ts';
-import { runPostLoadSteps } from './post-load-steps.ts';
-import { SavepointNames } from './savepoint-names.ts';
+import { CHAT_MESSAGE_PK_ONLY_DDL } from '../../openwebui/schema.ts';
+import { FailureLog } from '../ported/failure-log.ts';
+import { highWaterMark, nextPageEnd, PAGE_CHATS, WALK_START } from '../ported/keyset-pages.ts';
+import { runPostLoadSteps } from '../ported/post-load-steps.ts';
+import { SavepointNames } from '../ported/savepoint-names.ts';
+import { withMigrationClient } from '../ported/with-migration-client.ts';
+import type { Strategy } from '../strategy.ts';
 import { FailureNotices, insertSetbasedPage } from './setbased-page.ts';
 import { DROP_SETBASED_HELPERS_SQL, SETBASED_HELPERS_DDL } from './setbased-sql.ts';
-import type { Strategy } from './strategy.ts';
 
 export const setbased: Strategy = {
   name: 'setbased',
@@ -55,9 +55,8 @@ export const setbased: Strategy = {
     const failures = new FailureLog(ctx.log);
     const savepoints = new SavepointNames();
     let inserted = 0;
-    const client = await ctx.connect();
-    const notices = new FailureNotices(client);
-    try {
+    await withMigrationClient(ctx, async (client) => {
+      const notices = new FailureNotices(client);
       await client.query("SET client_min_messages = 'notice'");
       ctx.phase('schema');
       await client.query(CHAT_MESSAGE_PK_ONLY_DDL);
@@ -76,12 +75,7 @@ export const setbased: Strategy = {
         last = page.upTo;
       }
       await runPostLoadSteps(client, ctx, { beforeStamp: async () => void (await client.query(DROP_SETBASED_HELPERS_SQL)) });
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      await closeQuietly(client);
-    }
+    });
     return { rowsInserted: inserted, rowsFailed: failures.count, failures: failures.listed };
   },
 };

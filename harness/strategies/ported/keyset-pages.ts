@@ -7,8 +7,8 @@
  * The walk starts after the empty string, as `id > ''`: a chat whose id is
  * '' (none in Open WebUI, whose ids are UUIDs) is never read.
  */
-import { MIGRATED_CHATS_WHERE } from '../openwebui/schema.ts';
-import type { Client } from '../postgres/sql.ts';
+import { MIGRATED_CHATS_WHERE } from '../../openwebui/schema.ts';
+import type { Client } from '../../postgres/sql.ts';
 
 /** Chats per page (and per COMMIT). */
 export const PAGE_CHATS = 100;

@@ -5,12 +5,12 @@
  * rolls back to its savepoint and is retried row by row, each row in its own
  * savepoint, so a bad row fails alone (logged, counted) and the others stay.
  */
-import type { MessageRow } from '../openwebui/chat-to-rows.ts';
-import type { Client } from '../postgres/sql.ts';
-import { ClientSideRowError } from './client-side-row-error.ts';
+import { errorMessage } from '../../errors.ts';
+import type { MessageRow } from '../../openwebui/chat-to-rows.ts';
+import type { Client } from '../../postgres/sql.ts';
 import type { FailureLog } from './failure-log.ts';
 import type { MessageEntry } from './message-entries.ts';
-import { isRowLevelError } from './row-level-error.ts';
+import { ClientSideRowError, isRowLevelError } from './row-level-error.ts';
 import type { SavepointNames } from './savepoint-names.ts';
 
 export interface Statement {
@@ -55,7 +55,7 @@ export async function insertBatch(
     await client.query(`RELEASE SAVEPOINT ${sp}`);
     return inserted;
   } catch (err) {
-    if (!(err instanceof ClientSideRowError) && !isRowLevelError(err)) throw err;
+    if (!isRowLevelError(err)) throw err;
     await client.query(`ROLLBACK TO SAVEPOINT ${sp}`);
   }
   let inserted = 0;
@@ -73,7 +73,7 @@ export async function insertBatch(
     } catch (err) {
       if (!isRowLevelError(err)) throw err;
       await client.query(`ROLLBACK TO SAVEPOINT ${one}`);
-      failures.add({ id: e.row.id, chatId: e.row.chat_id, reason: (err as Error).message });
+      failures.add({ id: e.row.id, chatId: e.row.chat_id, reason: errorMessage(err) });
     }
   }
   return inserted;

@@ -4,7 +4,7 @@
  * protocol's 65,535-parameter limit (the fix uses 3000). Values travel as
  * text and the server casts each to its column's type.
  */
-import { MESSAGE_COLUMNS, type MessageRow } from '../openwebui/chat-to-rows.ts';
+import { MESSAGE_COLUMNS, type MessageRow } from '../../openwebui/chat-to-rows.ts';
 
 /** PostgreSQL's limit on parameters in one statement (a 16-bit count). */
 export const MAX_BIND_PARAMETERS = 65_535;

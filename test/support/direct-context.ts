@@ -1,13 +1,14 @@
 /**
  * A {@link StrategyContext} without the runner: for tests and benchmarks that
- * run a strategy directly against a database. Connections are named like
- * the runner's (`owui-harness:migration[:role]`), phases and progress are
- * recorded, and a test can wrap each client (to pause a statement, or to
- * end a backend at a chosen moment).
+ * run a strategy directly against a database. Built like the runner's
+ * (harness/run/strategy-context.ts), so connections carry the same names;
+ * phases and progress are recorded, and a test can wrap each client (to
+ * pause a statement, or to end a backend at a chosen moment).
  */
-import { connect, type Client } from '../postgres/sql.ts';
-import type { StartedPostgres } from '../postgres/started-postgres.ts';
-import type { PhaseName, StrategyContext, StrategyOptions } from './strategy.ts';
+import type { Client } from '../../harness/postgres/sql.ts';
+import type { StartedPostgres } from '../../harness/postgres/started-postgres.ts';
+import { strategyContext } from '../../harness/run/strategy-context.ts';
+import type { PhaseName, StrategyContext, StrategyOptions } from '../../harness/strategies/strategy.ts';
 
 export interface DirectContextOptions {
   options?: StrategyOptions;
@@ -30,13 +31,11 @@ export function directContext(server: StartedPostgres, database: string, opts: D
   const phases: PhaseName[] = [];
   const logLines: string[] = [];
   let lastProgress: { rows: number; committed: boolean } | null = null;
-  return {
+  const ctx = strategyContext({
     server,
     database,
-    async connect(role?: string) {
-      const client = await connect(server, database, role ? `migration:${role}` : 'migration');
-      return opts.onConnect?.(client, role) ?? client;
-    },
+    options: opts.options,
+    signal: opts.signal,
     progress(rows, committed) {
       lastProgress = { rows, committed };
       opts.onProgress?.(rows, committed);
@@ -48,8 +47,13 @@ export function directContext(server: StartedPostgres, database: string, opts: D
       logLines.push(line);
       opts.log?.(line);
     },
-    signal: opts.signal ?? new AbortController().signal,
-    options: opts.options ?? {},
+  });
+  return {
+    ...ctx,
+    async connect(role?: string) {
+      const client = await ctx.connect(role);
+      return opts.onConnect?.(client, role) ?? client;
+    },
     phases,
     get lastProgress() {
       return lastProgress;

@@ -6,9 +6,9 @@
  * EXCLUSIVE on chat_message, ROW SHARE on chat: writes to chat go on), and
  * only then the `alembic_version` update.
  */
-import { ADD_FK_NOT_VALID_SQL, CHAT_MESSAGE_INDEXES, createIndexSql, DELETE_ORPHANS_SQL, FK_NAME, STAMP_AFTER_SQL, VALIDATE_FK_SQL } from '../openwebui/schema.ts';
-import type { Client } from '../postgres/sql.ts';
-import type { StrategyContext } from './strategy.ts';
+import { ADD_FK_NOT_VALID_SQL, CHAT_MESSAGE_INDEXES, createIndexSql, DELETE_ORPHANS_SQL, FK_NAME, STAMP_AFTER_SQL, VALIDATE_FK_SQL } from '../../openwebui/schema.ts';
+import type { Client } from '../../postgres/sql.ts';
+import type { StrategyContext } from '../strategy.ts';
 
 async function fkExists(client: Client): Promise<boolean> {
   const r = await client.query("SELECT 1 FROM pg_constraint WHERE conname = $1 AND conrelid = to_regclass('chat_message')", [FK_NAME]);
