@@ -15,15 +15,17 @@ import { chooseProvider, type ProviderChoice } from './postgres/choose-provider.
 import { createOwnedDatabase, dropOwnedDatabase } from './postgres/databases.ts';
 import type { ServerSettings, StartedPostgres } from './postgres/started-postgres.ts';
 import { withClient } from './postgres/with-client.ts';
-import type { RunResult, Sample } from './result/run-result.ts';
+import type { RunResult, Sample, UpstreamResult } from './result/run-result.ts';
 import { SCHEMA_VERSION } from './result/run-result.ts';
 import { datasetResult, prepareData, type Prepared } from './run/prepare-data.ts';
 import { runStrategy, type MeasureOptions, type StrategyRunOptions } from './run/run-strategy.ts';
 import { strategyContext } from './run/strategy-context.ts';
+import { environmentFor, modelled, type EnvironmentChoice } from './run/strategy-environment.ts';
 import { runInChildProcess } from './run/strategy-process.ts';
 import type { Scenario } from './scenario/scenario-schema.ts';
 import { strategyByName } from './strategies/strategy-registry.ts';
-import type { Strategy, StrategyOptions } from './strategies/strategy.ts';
+import type { StrategyOptions, UpstreamSetup } from './strategies/strategy.ts';
+import { upstreamStrategy } from './strategies/upstream.ts';
 import { formatDuration } from './units.ts';
 import { HARNESS_VERSION } from './version.ts';
 
@@ -61,6 +63,10 @@ export interface RunPlan {
   resumeCheckAt?: number;
   /** Which strategies get the resumability check (default: all). */
   resumeCheckStrategies?: string[];
+  /** The Alembic environment asked for (flags) and the checkout's own. */
+  environment?: EnvironmentChoice;
+  /** `--openwebui`: what `upstream` runs, and the port its file stands for. */
+  upstream?: { setup: UpstreamSetup; result: UpstreamResult };
 }
 
 export interface RunIO {
@@ -76,6 +82,22 @@ export interface RunIO {
   onStage?: (result: RunResult, stage: string) => void;
   /** The server once it is up (the caller keeps it running with --keep). */
   onServer?: (s: StartedPostgres) => void;
+  /**
+   * After the strategies, with each one's database still there (by strategy
+   * name): `fidelity` compares them. They are dropped afterwards unless --keep.
+   */
+  onStrategiesDone?: (server: StartedPostgres, databases: Map<string, string>) => Promise<void>;
+}
+
+/** A strategy as this run runs it: `upstream` with its checkout, each in its Alembic environment. */
+export function resolveStrategy(plan: Pick<RunPlan, 'strategyOptions' | 'environment' | 'upstream'>, name: string) {
+  const registered = strategyByName(name);
+  if (!registered) throw new Error(`no strategy named ${name}`);
+  const port = plan.upstream?.result.port ? strategyByName(plan.upstream.result.port) : undefined;
+  const strategy = name === 'upstream' ? upstreamStrategy(port) : registered;
+  const alembic = environmentFor(strategy, plan.environment);
+  const options: StrategyOptions = { ...plan.strategyOptions, alembic: modelled(alembic), ...(name === 'upstream' && plan.upstream ? { upstream: plan.upstream.setup } : {}) };
+  return { strategy, options, alembic, upstream: name === 'upstream' ? plan.upstream?.result : undefined };
 }
 
 /** Settings recorded in every result, as the server reports them. */
@@ -215,13 +237,19 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
   result.faults = { description: describeFaults(plan.faults, deadlineMs), deadlineMs, restarts: plan.faults.restarts, calibration };
 
   // 3. Each strategy on its own copy of the template (named after `label` in the results).
-  const runOnClone = (strategy: Strategy, label: string, change: Partial<StrategyRunOptions> = {}) =>
-    runStrategy({
+  const compare = io.onStrategiesDone;
+  const databases = new Map<string, string>();
+  const runOnClone = (name: string, label: string, change: Partial<StrategyRunOptions> = {}) => {
+    const { strategy, options, alembic, upstream } = resolveStrategy(plan, name);
+    databases.set(label, cloneName(plan.runId, label));
+    return runStrategy({
       server,
       template,
       database: cloneName(plan.runId, label),
       strategy,
-      strategyOptions: plan.strategyOptions,
+      strategyOptions: options,
+      alembic,
+      upstream,
       faults: plan.faults,
       deadlineMs,
       expectedRows: summary.expectedRows,
@@ -232,13 +260,15 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
       debug: io.debug,
       registry: io.registry,
       onSample: (s) => io.onSample?.(label, s),
+      ...(compare ? { keep: true } : {}),
       ...change,
     });
+  };
   for (const name of plan.strategies) {
     stage(`strategy ${name}`);
-    const strategy = strategyByName(name)!;
-    io.log(`${name}: ${strategy.summary}`);
-    const r = await runOnClone(strategy, name);
+    const { strategy, alembic } = resolveStrategy(plan, name);
+    io.log(`${name}: ${strategy.summary}${alembic ? ` (Alembic environment: ${alembic.shape}, upgrading to ${alembic.target === 'head' ? 'head' : 'this revision'})` : ''}`);
+    const r = await runOnClone(name, name);
     result.strategies.push(r);
     for (const w of r.warnings) result.warnings.push(`${name}: ${w}`);
     if (io.signal.aborted) break;
@@ -248,17 +278,27 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
     for (const name of plan.resumeCheckStrategies ?? plan.strategies) {
       const label = `${name}:resume`;
       stage(`strategy ${label}`);
-      const strategy = strategyByName(name)!;
-      const r = await runOnClone(strategy, label, {
+      const r = await runOnClone(name, label, {
         faults: { ...plan.faults, deadline: undefined, killAt: plan.resumeCheckAt, crashAt: undefined, restarts: Math.max(1, plan.faults.restarts) },
         deadlineMs: null,
         measure: { ...plan.measure, probe: false },
         keep: false,
       });
       r.name = label;
-      r.summary = `${strategy.name} killed at ${plan.resumeCheckAt} of the rows, then rerun`;
+      r.summary = `${name} killed at ${plan.resumeCheckAt} of the rows, then rerun`;
       result.strategies.push(r);
       if (io.signal.aborted) break;
+    }
+  }
+  if (compare && !io.signal.aborted) {
+    stage('comparing');
+    try {
+      await compare(server, databases);
+    } finally {
+      if (!plan.keep)
+        await withClient(server, server.maintenanceDatabase, 'admin', async (admin) => {
+          for (const db of databases.values()) await dropOwnedDatabase(admin, db);
+        });
     }
   }
   // The copy of a tester's database is the run's scratch: only the strategies' databases are kept (--keep).
@@ -276,7 +316,7 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
  * and extrapolates (pages are a uniform mix of chats, so the rate holds).
  */
 async function calibrate(server: StartedPostgres, template: string, plan: RunPlan, io: RunIO, expectedRows: number): Promise<{ strategy: string; durationMs: number }> {
-  const strategy = strategyByName(plan.calibrationStrategy)!;
+  const { strategy, options } = resolveStrategy(plan, plan.calibrationStrategy);
   const sample = plan.calibrationSample ?? 1;
   const db = cloneName(plan.runId, `calibrate_${strategy.name}`);
   await withClient(server, server.maintenanceDatabase, 'admin', (admin) => createOwnedDatabase(admin, db, { template, note: 'calibration' }));
@@ -296,10 +336,10 @@ async function calibrate(server: StartedPostgres, template: string, plan: RunPla
         }
       },
       signal: ac.signal,
-      options: plan.strategyOptions,
+      options,
     });
-    // Timed the way measured attempts run: in a process of its own (external runs its command).
-    if (strategy.name === 'external') await strategy.run(ctx);
+    // Timed the way measured attempts run: a port in a process of its own, a command in its own process group.
+    if (strategy.runsCommand) await strategy.run(ctx);
     else await runInChildProcess(strategy.name, ctx);
   } catch (err) {
     if (!sampled) throw err;

@@ -10,6 +10,7 @@ import type { Check, RunResult } from '../result/run-result.ts';
 import type { RunPlan } from '../run.ts';
 import { parseDuration, parseSize } from '../units.ts';
 import type { CliContext } from './cli-context.ts';
+import { fidelityCommand } from './fidelity-command.ts';
 import { addRunFlags, buildPlan, duration, size, type RunFlags } from './run-options.ts';
 
 function runLike(name: string, ctx: CliContext, opts: { defaultScenario: string; strategies?: boolean; faults?: boolean }): Command {
@@ -132,15 +133,16 @@ function extraCommands(ctx: CliContext): Command[] {
   addThresholdFlags(gate)
     .summary('CI regression gate: run a migration and check completion, rows, WAL, write stalls, resumability, memory')
     .description(
-      'Run a migration (a built-in strategy, or --cmd "<command>") on seeded data under the scenario\'s faults and ' +
+      'Run a migration (a built-in strategy, a checkout\'s own revision file with --openwebui <dir>, or --cmd "<command>") on seeded data under the scenario\'s faults and ' +
         'check, each against a limit: it finishes; every row verifies (7 indexes, validated FK, stamp); WAL ' +
         'amplification; the longest write to chat while it runs; killed half-way, a rerun finishes with nothing lost; ' +
+        'the stamp recorded (a run that completes without it is run again at the next start, so it does not pass); ' +
         'client peak memory. Exit 0 when all hold, 1 otherwise. Writes junit.xml, report.md and result.json, and ' +
         'appends the Markdown to $GITHUB_STEP_SUMMARY when set.',
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  npm run harness -- gate                               # the chunked fix on the ci-gate scenario\n  npm run harness -- gate --strategies original         # fails: single transaction\n  npm run harness -- gate --cmd "alembic upgrade head" --wal-amplification 1.3',
+      '\nExamples:\n  npm run harness -- gate                               # the chunked fix on the ci-gate scenario\n  npm run harness -- gate --strategies original         # fails: single transaction\n  npm run harness -- gate --openwebui ~/open-webui      # the checkout\'s own 8452d01d26d7, real Alembic\n  npm run harness -- gate --cmd "alembic upgrade head" --wal-amplification 1.3',
     )
     .action(async (flags: GateFlags) => {
       const { executeRun, defaultOutDir } = await import('./execute-run.ts');
@@ -168,19 +170,23 @@ function extraCommands(ctx: CliContext): Command[] {
     .option('--dry-run', 'show what would be done (server, data, commands, checks) and touch nothing')
     .summary("validate a pull request's migration command on seeded data (or your staging copy): one report to paste")
     .description(
-      "For community testers: run the pull request's migration (--cmd, e.g. a real `alembic upgrade 8452d01d26d7` " +
-        'from a checkout of the pull request) as the external strategy next to original and chunked for reference, on ' +
+      "For community testers: run the pull request's migration (--openwebui <checkout of the pull request>: its own " +
+        'revision file under real Alembic, in the transaction shape its env.py gives; or --cmd "<command>") next to ' +
+        'original and chunked for reference, on ' +
         'seeded data or on your own staging copy (--database-url; the harness works only in databases it creates), ' +
         'and write one report.md to paste into the pull request: a verdict per check, the figures side by side, the ' +
         'environment and settings, and the exact command line to reproduce. Exit 0 when every check holds, 1 otherwise.',
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  npm run harness -- validate --cmd "cd ~/open-webui/backend && alembic upgrade 8452d01d26d7"\n  npm run harness -- validate --cmd "./migrate.sh" --dry-run\n  npm run harness -- validate --cmd "alembic upgrade head" --database-url postgres://me@staging/postgres --size 10GB',
+      '\nExamples:\n  npm run harness -- validate --openwebui ~/open-webui                  # a checkout of the pull request\n  npm run harness -- validate --cmd "cd ~/open-webui/backend && alembic upgrade 8452d01d26d7"\n  npm run harness -- validate --cmd "./migrate.sh" --dry-run\n  npm run harness -- validate --cmd "alembic upgrade head" --database-url postgres://me@staging/postgres --size 10GB',
     )
     .action(async (flags: GateFlags) => {
-      if (!flags.cmd) throw new UsageError('validate needs --cmd "<command>": the migration to validate (run with DATABASE_URL pointing at the seeded copy)');
-      const plan = await buildPlan('validate', { ...flags, strategies: flags.strategies ?? ['external', 'original', 'chunked'] }, ['validate', ...ctx.argv.slice(1)], ctx.env, 'ci-gate');
+      if (!flags.cmd && !flags.openwebui)
+        throw new UsageError('validate needs the migration to validate: --openwebui <checkout of the pull request> (its own revision file), or --cmd "<command>" (run with DATABASE_URL pointing at the seeded copy)');
+      // The subject: upstream's own code when a checkout is given, else the command.
+      const subject = flags.openwebui ? 'upstream' : 'external';
+      const plan = await buildPlan('validate', { ...flags, strategies: flags.strategies ?? [subject, 'original', 'chunked'] }, ['validate', ...ctx.argv.slice(1)], ctx.env, 'ci-gate');
       const thresholds = await thresholdsOf(plan, flags);
       const outDir = flags.out ?? (await import('./execute-run.ts')).defaultOutDir(ctx, plan.runId);
       if (flags.dryRun) {
@@ -191,7 +197,7 @@ function extraCommands(ctx: CliContext): Command[] {
       if (thresholds.resumable) {
         plan.resumeCheckAt = RESUME_KILL_AT;
         // original and chunked are references, not under test.
-        plan.resumeCheckStrategies = ['external'];
+        plan.resumeCheckStrategies = [subject];
       }
       const { executeRun } = await import('./execute-run.ts');
       const { result } = await executeRun(ctx, {
@@ -200,7 +206,7 @@ function extraCommands(ctx: CliContext): Command[] {
         quiet: !!flags.quiet,
         verbose: !!flags.verbose,
         finalize: (result) => {
-          result.checks = checksOf(result, ['external'], thresholds);
+          result.checks = checksOf(result, [subject], thresholds);
         },
       });
       await appendStepSummary(ctx, path.join(outDir, 'report.md'));
@@ -258,11 +264,13 @@ function extraCommands(ctx: CliContext): Command[] {
         },
       });
     });
-  return [gate, validate, sweep];
+  return [gate, validate, sweep, fidelityCommand(ctx)];
 }
 
 function withCmdDefault(flags: GateFlags): GateFlags {
-  return flags.cmd && !flags.strategies ? { ...flags, strategies: ['external'] } : flags;
+  if (flags.strategies) return flags;
+  const subjects = [...(flags.openwebui ? ['upstream'] : []), ...(flags.cmd ? ['external'] : [])];
+  return subjects.length ? { ...flags, strategies: subjects } : flags;
 }
 
 function checksOf(result: RunResult, names: string[], t: Thresholds): Check[] {

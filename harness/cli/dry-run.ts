@@ -42,7 +42,14 @@ export async function describeDryRun(plan: RunPlan, t: Thresholds, outDir: strin
   lines.push('strategies, each on its own copy of the seeded database:');
   for (const name of plan.strategies) {
     const s = strategyByName(name)!;
-    lines.push(`  ${name}: ${s.summary}${name === 'external' ? `\n    command: ${plan.strategyOptions.command} (with DATABASE_URL, PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE set)` : ''}`);
+    const u = plan.upstream?.result;
+    const detail =
+      name === 'external'
+        ? `\n    command: ${plan.strategyOptions.command} (with DATABASE_URL, PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE set)`
+        : name === 'upstream' && u
+          ? `\n    ${u.revisionFile} (${u.port ? `stands for the port ${u.port}` : 'no port stands for it'}), alembic upgrade ${plan.upstream!.setup.target === 'head' ? 'head' : u.revision} in a ${plan.upstream!.setup.shape} environment, with ${u.python.executable} (Python ${u.python.version}, alembic ${u.python.alembic}, SQLAlchemy ${u.python.sqlalchemy}, psycopg2 ${u.python.psycopg2})`
+          : '';
+    lines.push(`  ${name}: ${s.summary}${detail}`);
   }
   lines.push(`faults: ${describeFaults(plan.faults, plan.faults.deadline?.kind === 'fixed' ? plan.faults.deadline.ms : null)}`);
   if (plan.faults.deadline?.kind === 'relative') lines.push(`  (the deadline would be calibrated first with one uninterrupted ${plan.calibrationStrategy} run)`);

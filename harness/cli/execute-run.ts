@@ -41,6 +41,8 @@ export interface ExecuteOptions {
   finalize?: (result: RunResult, server: StartedPostgres | undefined) => Promise<void> | void;
   /** Print the terminal summary (default true). */
   summary?: boolean;
+  /** After the strategies, with their databases still there (fidelity compares them). */
+  onStrategiesDone?: RunIO['onStrategiesDone'];
   /** Run something other than runScenario (the sweep). */
   runner?: (plan: RunPlan, io: RunIO, result: RunResult) => Promise<RunResult>;
 }
@@ -97,6 +99,7 @@ export async function executeRun(ctx: CliContext, o: ExecuteOptions): Promise<{ 
         onSeedProgress: (p) => display.seed(p),
         onSample: (name, s) => display.sample(name, s),
         onServer: (s) => (server = s),
+        onStrategiesDone: o.onStrategiesDone,
       },
       result,
     );

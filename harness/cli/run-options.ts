@@ -8,12 +8,15 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { DatasetSpec } from '../../seed/dataset-plan.ts';
 import { UsageError } from '../errors.ts';
 import { NO_FAULTS, parseFaults } from '../faults/fault-spec.ts';
+import { ALEMBIC_ENV_SHAPES, ALEMBIC_TARGETS, type AlembicEnvShape, type AlembicTarget, type CommitVia } from '../openwebui/alembic-environment.ts';
+import { REVISION_AFTER } from '../openwebui/schema.ts';
 import type { RunPlan } from '../run.ts';
 import { defaultCacheDir } from '../run/seed-cache.ts';
 import { loadScenario } from '../scenario/load-scenario.ts';
 import type { Scenario } from '../scenario/scenario-schema.ts';
 import { STRATEGIES, strategyByName } from '../strategies/strategy-registry.ts';
 import { DURATION_HELP, parseDuration, parseSize, pgSize, SIZE_HELP } from '../units.ts';
+import { resolveUpstream } from './resolve-upstream.ts';
 
 export interface RunFlags {
   scenario?: string;
@@ -49,6 +52,12 @@ export interface RunFlags {
   copyMode?: 'template' | 'dump';
   quiet?: boolean;
   verbose?: boolean;
+  openwebui?: string;
+  revision?: string;
+  alembicEnv?: AlembicEnvShape;
+  alembicTarget?: AlembicTarget;
+  commitVia?: CommitVia;
+  python?: string;
 }
 
 export const size = (flag: string) => (v: string) => {
@@ -151,6 +160,7 @@ export function addRunFlags(cmd: Command, opts: { strategies?: boolean; faults?:
       .option('--strategies <list>', `comma-separated strategies to run: ${STRATEGIES.map((s) => s.name).join(', ')}`, strategyList)
       .option('--workers <n>', 'parallel: worker count (default: the number of cores)', positiveInt('a worker count'))
       .option('--cmd <command>', 'external: the shell command to run against the seeded database (DATABASE_URL and PG* variables are set)');
+    addUpstreamFlags(cmd);
   }
   if (opts.faults !== false) {
     cmd
@@ -162,6 +172,30 @@ export function addRunFlags(cmd: Command, opts: { strategies?: boolean; faults?:
       .option('--no-faults', "ignore the scenario's faults");
   }
   return cmd;
+}
+
+/** The flags that run upstream's own code and choose the Alembic environment. */
+export function addUpstreamFlags(cmd: Command): Command {
+  return cmd
+    .option('--openwebui <dir>', "an Open WebUI checkout (the repository root or backend/): its own revision file runs as the strategy 'upstream', with real Alembic (only alembic, SQLAlchemy and psycopg2 are needed)")
+    .option('--revision <id>', `upstream: the revision under test (default ${REVISION_AFTER})`)
+    .addOption(
+      new Option('--alembic-env <shape>', "the Alembic environment: one transaction around the run (single, as Open WebUI's env.py ships) or a transaction per revision (per-migration, as the fix's pull request sets); default: upstream the checkout's own, each port the one it shipped with").choices([
+        ...ALEMBIC_ENV_SHAPES,
+      ]),
+    )
+    .addOption(
+      new Option('--alembic-target <target>', 'head: a revision follows the one under test in the same run (Open WebUI upgrading at start-up); revision: it is the last one run (alembic upgrade 8452d01d26d7)')
+        .choices([...ALEMBIC_TARGETS])
+        .default('head'),
+    )
+    .addOption(
+      new Option('--commit-via <how>', "our proposals (setbased, parallel, resuming): commit with conn.commit() as the fix does, or through Alembic's autocommit_block(), which keeps the stamp in every environment").choices([
+        'connection',
+        'autocommit-block',
+      ]),
+    )
+    .option('--python <interpreter>', 'upstream: the Python to run Alembic with (default: the first of python3 on PATH and the system python3 that imports alembic, sqlalchemy and psycopg2, else a cached virtual environment)');
 }
 
 export function newRunId(now = new Date()): string {
@@ -217,12 +251,24 @@ export async function buildPlan(kind: RunPlan['kind'], flags: RunFlags, argv: st
     throw new UsageError(`${where}: '${settings.wal_level}' is not allowed; the harness measures with replica or logical (what a server with standbys or backups runs), e.g. --wal-level replica`);
   }
 
-  const strategies = flags.strategies ?? scenario.strategies;
+  const strategies = [...(flags.strategies ?? scenario.strategies)];
   for (const s of strategies)
     if (!strategyByName(s)) throw new UsageError(`scenario ${scenario.name}: unknown strategy '${s}'; allowed: ${STRATEGIES.map((x) => x.name).join(', ')}`);
   if (strategies.includes('external') && !flags.cmd) throw new UsageError('--strategies external needs --cmd "<command>" (run against the seeded database with DATABASE_URL set)');
   if (flags.cmd && !strategies.includes('external')) strategies.push('external');
+  if (strategies.includes('upstream') && !flags.openwebui) throw new UsageError('--strategies upstream needs --openwebui <dir>: the Open WebUI checkout whose revision file it runs');
+  for (const f of ['revision', 'python'] as const)
+    if (flags[f] !== undefined && !flags.openwebui) throw new UsageError(`--${f} applies to upstream's code: give --openwebui <dir> too`);
   if (!strategyByName(scenario.calibration.strategy)) throw new UsageError(`scenario ${scenario.name}: calibration.strategy '${scenario.calibration.strategy}' is not a strategy`);
+
+  const upstream = flags.openwebui ? await resolveUpstream(flags, env, flags.cache === false ? null : (flags.cacheDir ?? defaultCacheDir(env))) : undefined;
+  if (upstream && !strategies.includes('upstream')) {
+    // repro runs upstream's code in place of the port of the path the checkout takes.
+    const port = kind === 'repro' ? upstream.result.port : null;
+    const at = port ? strategies.indexOf(port) : -1;
+    if (at >= 0) strategies[at] = 'upstream';
+    else strategies.push('upstream');
+  }
 
   const faults = parseFaults(flags.faults === false ? (flags.fault ?? []) : [...scenario.faults, ...(flags.fault ?? [])], NO_FAULTS);
   const provider = flags.databaseUrl && flags.provider === 'auto' ? 'url' : flags.provider;
@@ -251,8 +297,11 @@ export async function buildPlan(kind: RunPlan['kind'], flags: RunFlags, argv: st
     seedStreams: flags.seedStreams ?? Math.max(2, os.cpus().length),
     strategies,
     strategyOptions: { workers: flags.workers, command: flags.cmd },
+    environment: { shape: flags.alembicEnv, target: flags.alembicTarget, commitVia: flags.commitVia, checkout: upstream?.envShape },
+    ...(upstream ? { upstream: { setup: upstream.setup, result: upstream.result } } : {}),
     faults,
-    calibrationStrategy: scenario.calibration.strategy,
+    // The deadline is calibrated on upstream's own code when it runs in place of a port.
+    calibrationStrategy: kind === 'repro' && upstream ? 'upstream' : scenario.calibration.strategy,
     calibrationSample: scenario.calibration.sample,
     measure,
     cacheDir: flags.cache === false ? null : (flags.cacheDir ?? defaultCacheDir(env)),

@@ -42,6 +42,14 @@ export const ALEMBIC_TARGETS: readonly AlembicTarget[] = ['head', 'revision'];
 /** How a migration that commits by itself does it. */
 export type CommitVia = 'connection' | 'autocommit-block';
 
+/** The environment a port models: the shape, the target, and how a committing port commits. */
+export interface ModelledEnvironment {
+  shape: AlembicEnvShape;
+  target: AlembicTarget;
+  /** Our proposals only: commit through `autocommit_block()` instead of `conn.commit()`. */
+  commitVia?: CommitVia;
+}
+
 export interface AlembicEnvironment {
   shape: AlembicEnvShape;
   target: AlembicTarget;

@@ -5,6 +5,8 @@
  * validate every report they produce against it.
  */
 
+import type { AlembicEnvShape, AlembicTarget, CommitVia, StampReading } from '../openwebui/alembic-environment.ts';
+
 export const SCHEMA_VERSION = 1;
 
 export type Outcome = 'succeeded' | 'failed';
@@ -39,6 +41,36 @@ export interface Attempt {
   rowsKept: number | null;
   /** `alembic_version` after the attempt. */
   alembicVersion: string | null;
+  /** What that stamp means for the next start (absent in results written before the harness read it). */
+  stamp?: StampReading;
+}
+
+/** How a strategy's stamp was read: what Open WebUI finds at its next start. */
+export interface StampResult extends StampReading {
+  /** "stamped 8452d01d26d7: ...", "not stamped: the next start runs it again; ...". */
+  nextStart: string;
+}
+
+/** The Alembic environment a strategy ran in (modelled by a port, real for `upstream`). */
+export interface AlembicEnvironmentResult {
+  shape: AlembicEnvShape;
+  target: AlembicTarget;
+  /** Our proposals: how they commit. */
+  commitVia?: CommitVia;
+  /** Why this environment. */
+  why: string;
+}
+
+/** What `upstream` ran: the checkout, the revision file, and the Python that ran it. */
+export interface UpstreamResult {
+  checkout: string;
+  commit: string | null;
+  revision: string;
+  revisionFile: string;
+  /** The port that stands for the file, and why. */
+  port: string | null;
+  portWhy: string;
+  python: { executable: string; version: string; source: string; alembic: string; sqlalchemy: string; psycopg2: string };
 }
 
 export interface Sample {
@@ -127,11 +159,21 @@ export interface StrategyResult {
   locksOnChat: string[];
   writeStall: WriteStall;
   clientPeakRssBytes: number | null;
+  /**
+   * Whose memory that is: a TypeScript port's process (`port`: not what
+   * upstream's Python needs), upstream's Python process tree (`upstream`), or
+   * a command's process group (`command`).
+   */
+  clientPeakRssOf?: 'port' | 'upstream' | 'command';
   rows: RowsVerification;
   schema: SchemaVerification;
   /** True when rows and schema verify (a succeeded outcome with nothing missing or wrong). */
   verified: boolean;
   alembicVersion: string | null;
+  /** The stamp after the last attempt and what the next start does. */
+  stamp?: StampResult;
+  alembic?: AlembicEnvironmentResult;
+  upstream?: UpstreamResult;
   /** Rows written by attempts and then lost to a rollback. */
   rowsLost: number;
   /** Bytes of `chat_message` (heap + TOAST + indexes) after the run. */
@@ -176,7 +218,7 @@ export interface RunResult {
   runId: string;
   /** The command line that produced it (passwords redacted). */
   command: string;
-  kind: 'run' | 'repro' | 'seed' | 'gate' | 'validate' | 'sweep';
+  kind: 'run' | 'repro' | 'seed' | 'gate' | 'validate' | 'sweep' | 'fidelity';
   startedAt: string;
   finishedAt: string | null;
   /** `complete`, or where the run stopped. */

@@ -1,26 +1,28 @@
 /**
  * One strategy, start to finish: clone the seeded template, start the
  * samplers and the write probe, run attempts under the faults (restarting
- * as the platform would), stop measuring, verify the rows, and return the
+ * as the platform would: after a failure, and after a run that completed
+ * without its stamp, which Open WebUI's next start runs again), read what
+ * each attempt left, stop measuring, verify the rows, and return the
  * figures as data.
  */
-import { AttemptFailed, errorMessage } from '../errors.ts';
+import { errorMessage } from '../errors.ts';
 import type { FaultSpec } from '../faults/fault-spec.ts';
 import type { OwnedRegistry } from '../lifecycle/owned-registry.ts';
-import { migrationBackendsWhere } from '../measure/harness-roles.ts';
 import { lsnDiff, ServerSampler, type ServerSample } from '../measure/server-sampler.ts';
 import { summarizeProbe, WriteProbe } from '../measure/write-probe.ts';
+import { followingStandIn, nextStartSentence, readStamp, type StampReading } from '../openwebui/alembic-environment.ts';
+import { REVISION_AFTER, REVISION_BEFORE } from '../openwebui/schema.ts';
 import { createOwnedDatabase, dropOwnedDatabase } from '../postgres/databases.ts';
 import { sleep } from '../postgres/embedded-server.ts';
 import type { Client } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { withClient } from '../postgres/with-client.ts';
-import type { Attempt, AttemptEnd, Sample, StrategyResult } from '../result/run-result.ts';
-import type { AttemptReport, PhaseName, Strategy, StrategyOptions } from '../strategies/strategy.ts';
+import type { AlembicEnvironmentResult, Attempt, Sample, StrategyResult, UpstreamResult } from '../result/run-result.ts';
+import type { AttemptReport, Strategy, StrategyOptions } from '../strategies/strategy.ts';
 import { verifyMigration } from '../verify/verify-migration.ts';
-import { scrub, scrubReport, secretsOf } from './scrub-secrets.ts';
-import { strategyContext } from './strategy-context.ts';
-import { runInChildProcess } from './strategy-process.ts';
+import { runAttempt } from './run-attempt.ts';
+import { environmentFor, modelled } from './strategy-environment.ts';
 
 export interface MeasureOptions {
   sampleIntervalMs: number;
@@ -49,6 +51,10 @@ export interface StrategyRunOptions {
   registry?: OwnedRegistry;
   /** Live view of the timeline (for progress output). */
   onSample?: (s: Sample) => void;
+  /** The Alembic environment it runs in (null: a command's own); default: the one it shipped with (see strategy-environment.ts). */
+  alembic?: AlembicEnvironmentResult | null;
+  /** `upstream`: what it runs. */
+  upstream?: UpstreamResult;
 }
 
 const REPLICATION_SLOT_PREFIX = 'owui_harness_';
@@ -57,25 +63,30 @@ async function tableExists(c: Client, name: string): Promise<boolean> {
   return (await c.query('SELECT to_regclass($1) IS NOT NULL AS e', [name])).rows[0].e as boolean;
 }
 
-async function dbState(server: StartedPostgres, database: string): Promise<{ rows: number | null; stamp: string | null }> {
+interface DbState {
+  rows: number | null;
+  stamp: string | null;
+  /** Whether the stand-in revision after it left its table. */
+  followingTable: boolean | null;
+}
+
+/** What an attempt left: the rows, the stamp, and whether the revisions after it were kept. */
+async function dbState(server: StartedPostgres, database: string): Promise<DbState> {
   return withClient(server, database, 'verify', async (c) => {
     const rows = (await tableExists(c, 'public.chat_message')) ? Number((await c.query('SELECT count(*) AS n FROM chat_message')).rows[0].n) : null;
     const stamp = (await c.query<{ v: string }>('SELECT version_num AS v FROM alembic_version')).rows[0]?.v ?? null;
-    return { rows, stamp };
+    return { rows, stamp, followingTable: await tableExists(c, `public.${followingStandIn(REVISION_AFTER).table}`) };
   });
 }
 
-/** End the migration's connections (a platform deadline, a killed client). */
-async function terminateMigration(server: StartedPostgres, database: string, external: boolean): Promise<number> {
-  const r = await withClient(server, server.maintenanceDatabase, 'fault', (admin) =>
-    admin.query(`SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a WHERE ${migrationBackendsWhere(external)}`, [database]),
-  );
-  return r.rowCount ?? 0;
-}
+/** For the sentence of a strategy whose environment the harness does not know (a command). */
+const DEFAULT_SENTENCE_ENV = { shape: 'single', target: 'revision' } as const;
 
-export async function runStrategy(o: StrategyRunOptions): Promise<StrategyResult> {
+export async function runStrategy(given: StrategyRunOptions): Promise<StrategyResult> {
+  const alembic = given.alembic !== undefined ? given.alembic : environmentFor(given.strategy);
+  const o = { ...given, alembic, strategyOptions: { ...given.strategyOptions, alembic: modelled(alembic) } };
   const { server, strategy, faults } = o;
-  const external = strategy.name === 'external';
+  const command = strategy.runsCommand === true;
   const warnings: string[] = [];
   const slot = `${REPLICATION_SLOT_PREFIX}${o.database}`.slice(0, 63);
   await withClient(server, server.maintenanceDatabase, 'admin', async (admin) => {
@@ -95,7 +106,7 @@ export async function runStrategy(o: StrategyRunOptions): Promise<StrategyResult
     ? new WriteProbe({ server, database: o.database, intervalMs: o.measure.probeIntervalMs, lockTimeoutMs: o.measure.probeLockTimeoutMs, clock })
     : undefined;
   let startCounters: { walBytes: number; checkpoints: number } | undefined;
-  const sampler = new ServerSampler({ server, database: o.database, intervalMs: o.measure.sampleIntervalMs, external, clock });
+  const sampler = new ServerSampler({ server, database: o.database, intervalMs: o.measure.sampleIntervalMs, external: command, clock });
   const startC = await sampler.begin();
   startCounters = { walBytes: 0, checkpoints: startC.checkpointsTimed + startC.checkpointsRequested };
   let seen = 0;
@@ -124,8 +135,8 @@ export async function runStrategy(o: StrategyRunOptions): Promise<StrategyResult
   const phaseTotals = new Map<string, number>();
   const failures: { id: string; reason: string }[] = [];
   let lastReport: AttemptReport | undefined;
-  let killDone = false;
-  let crashDone = false;
+  const fired = { kill: false, crash: false };
+  let stamp: StampReading | null = null;
   let keptBefore = 0;
   let rowsLost = 0;
   let childPeak: number | null = null;
@@ -136,144 +147,51 @@ export async function runStrategy(o: StrategyRunOptions): Promise<StrategyResult
   for (let n = 1; n <= faults.restarts + 1; n++) {
     attemptNo = n;
     rowsNow = 0;
-    const ac = new AbortController();
-    const onRunAbort = () => void endAttempt('interrupted');
-    o.signal.addEventListener('abort', onRunAbort, { once: true });
-    let faultEnd: AttemptEnd | null = null;
-    let crashing: Promise<void> | undefined;
-    let phaseName: string | null = null;
-    let phaseStart = 0;
-    const notePhase = (name: PhaseName | null) => {
-      if (phaseName) phaseTotals.set(phaseName, (phaseTotals.get(phaseName) ?? 0) + (clock() - phaseStart));
-      phaseName = name;
-      phaseStart = clock();
-    };
-    const describeEnd = (why: AttemptEnd): string => {
-      switch (why) {
-        case 'deadline':
-          return `simulated platform deadline: the connection was ended after ${o.deadlineMs} ms`;
-        case 'killed':
-          return `simulated kill: the connection was ended at ${Math.round((faults.killAt ?? 0) * 100)}% of the rows`;
-        case 'crashed':
-          return `server SIGKILLed at ${Math.round((faults.crashAt ?? 0) * 100)}% of the rows, then restarted (crash recovery)`;
-        case 'wal-limit':
-          return `pg_wal outgrew the ${faults.walLimitBytes} byte limit${faults.walTmpfs ? '' : ' (simulated: the connection was ended)'}`;
-        case 'interrupted':
-          return 'the harness was interrupted';
-        default:
-          return why;
-      }
-    };
-    async function endAttempt(why: AttemptEnd) {
-      if (faultEnd) return;
-      faultEnd = why;
-      o.log(`${strategy.name}: attempt ${n} ended: ${why}`);
-      ac.abort(new Error(why));
-      if (why === 'crashed') {
-        crashing = server.crash!();
-        await crashing;
-      } else await terminateMigration(server, o.database, external).catch(() => 0);
-    }
-    const checkFractions = () => {
-      if (!o.expectedRows) return;
-      const f = rowsNow / o.expectedRows;
-      if (faults.killAt !== undefined && !killDone && f >= faults.killAt) {
-        killDone = true;
-        void endAttempt('killed');
-      } else if (faults.crashAt !== undefined && !crashDone && f >= faults.crashAt && server.crash) {
-        crashDone = true;
-        void endAttempt('crashed');
-      }
-    };
-    const timers: NodeJS.Timeout[] = [];
-    if (o.deadlineMs !== null) timers.push(setTimeout(() => void endAttempt('deadline'), o.deadlineMs));
-    if (faults.walLimitBytes && !faults.walTmpfs) {
-      timers.push(
-        setInterval(() => {
-          const d = sampler.lastWalDirBytes();
-          if (d !== null && d > faults.walLimitBytes!) void endAttempt('wal-limit');
-        }, Math.min(100, o.measure.sampleIntervalMs)),
-      );
-    }
-    const startMs = clock();
     wallStart.push(Date.now());
-    let ended: AttemptEnd;
-    let error: string | null = null;
-    try {
-      const ctx = strategyContext({
-        server,
-        database: o.database,
-        progress: (rows) => {
-          rowsNow = rows;
-          checkFractions();
-        },
-        phase: notePhase,
-        log: (line) => o.debug?.(`${strategy.name}: ${line}`),
-        signal: ac.signal,
-        // The command cannot report progress: count its rows as often as the server is sampled.
-        options: { progressIntervalMs: o.measure.sampleIntervalMs, ...o.strategyOptions },
-        own: o.registry
-          ? async (pgid, command) => {
-              const id = await o.registry!.record({ kind: 'child-process', pid: pgid, command });
-              return () => o.registry!.release(id);
-            }
-          : undefined,
-      });
-      if (external) lastReport = scrubReport(await strategy.run(ctx), secretsOf(server, o.database));
-      else {
-        const r = await runInChildProcess(strategy.name, ctx);
-        lastReport = r.report;
-        clientPeak = Math.max(clientPeak ?? 0, r.maxRssBytes);
-      }
-      ended = faultEnd ?? 'completed';
-      if (faultEnd) error = `${describeEnd(faultEnd)} (after the migration had finished)`;
-    } catch (err) {
-      ended = faultEnd ?? (o.signal.aborted ? 'interrupted' : 'error');
-      error = faultEnd ? `${describeEnd(faultEnd)} (the migration saw: ${errorMessage(err)})` : errorMessage(err);
-      if (external) error = scrub(error, secretsOf(server, o.database));
-      if (err instanceof AttemptFailed) {
-        if (err.report) lastReport = external ? scrubReport(err.report, secretsOf(server, o.database)) : err.report;
-        if (err.maxRssBytes) clientPeak = Math.max(clientPeak ?? 0, err.maxRssBytes);
-      }
-    }
-    notePhase(null);
-    for (const t of timers) clearTimeout(t), clearInterval(t);
-    o.signal.removeEventListener('abort', onRunAbort);
-    if (crashing) {
-      await crashing;
-      o.log(`${strategy.name}: restarting the server after the crash (crash recovery)`);
-      await server.restart!();
-    }
-    if (faults.walTmpfs && ended === 'error' && /No space left on device|PANIC|server closed the connection/i.test(error ?? '')) ended = 'wal-limit';
+    const a = await runAttempt(o, {
+      n,
+      fired,
+      walDirBytes: () => sampler.lastWalDirBytes(),
+      onRows: (rows) => (rowsNow = rows),
+      phaseTotals,
+      clock,
+    });
     wallEnd.push(Date.now());
-    const endMs = clock();
-    let state: { rows: number | null; stamp: string | null } = { rows: null, stamp: null };
+    if (a.portPeakRssBytes) clientPeak = Math.max(clientPeak ?? 0, a.portPeakRssBytes);
+    let state: DbState = { rows: null, stamp: null, followingTable: null };
     try {
       state = await dbState(server, o.database);
     } catch (err) {
       warnings.push(`could not read the database after attempt ${n}: ${errorMessage(err)}`);
     }
-    const written = lastReport && ended === 'completed' ? Math.max(rowsNow, lastReport.rowsInserted) : rowsNow;
+    const report = a.report;
+    const written = report && a.ended === 'completed' ? Math.max(a.rows, report.rowsInserted) : a.rows;
     const keptNow = state.rows ?? 0;
     rowsLost += Math.max(0, written - Math.max(0, keptNow - keptBefore));
     keptBefore = keptNow;
-    if (lastReport) {
-      for (const f of lastReport.failures) if (failures.length < 100 && !failures.some((x) => x.id === f.id)) failures.push({ id: f.id, reason: f.reason });
-      if (lastReport.childPeakRssBytes) childPeak = Math.max(childPeak ?? 0, lastReport.childPeakRssBytes);
+    if (report) {
+      for (const f of report.failures) if (failures.length < 100 && !failures.some((x) => x.id === f.id)) failures.push({ id: f.id, reason: f.reason });
+      if (report.childPeakRssBytes) childPeak = Math.max(childPeak ?? 0, report.childPeakRssBytes);
+      lastReport = report;
     }
+    stamp = readStamp(state.stamp, { before: REVISION_BEFORE, after: REVISION_AFTER, followingTablePresent: o.alembic?.target === 'head' ? state.followingTable : null });
+    // Completed without its stamp: Open WebUI's next start runs it again, and a platform restarts it.
+    const unstamped = a.ended === 'completed' && stamp.verdict === 'not-stamped';
+    const error = unstamped ? `completed, but ${nextStartSentence(stamp, o.alembic ?? DEFAULT_SENTENCE_ENV, REVISION_AFTER)}` : a.error;
     attempts.push({
       n,
-      startMs: Math.round(startMs),
-      endMs: Math.round(endMs),
-      durationMs: Math.round(endMs - startMs),
-      ended,
+      startMs: Math.round(a.startMs),
+      endMs: Math.round(a.endMs),
+      durationMs: Math.round(a.endMs - a.startMs),
+      ended: a.ended,
       error,
       rowsWritten: written,
       rowsKept: state.rows,
       alembicVersion: state.stamp,
+      stamp,
     });
-    o.log(`${strategy.name}: attempt ${n} ${ended} after ${Math.round(endMs - startMs)} ms; ${state.rows ?? 0} rows kept; stamp ${state.stamp}`);
-    if (ended === 'completed' || ended === 'interrupted' || o.signal.aborted) break;
+    o.log(`${strategy.name}: attempt ${n} ${a.ended} after ${Math.round(a.endMs - a.startMs)} ms; ${state.rows ?? 0} rows kept; stamp ${state.stamp}${unstamped ? ' (not stamped: the next start runs it again)' : ''}`);
+    if ((a.ended === 'completed' && !unstamped) || a.ended === 'interrupted' || o.signal.aborted) break;
     if (n <= faults.restarts) await sleep(faults.restartDelayMs);
   }
 
@@ -293,7 +211,8 @@ export async function runStrategy(o: StrategyRunOptions): Promise<StrategyResult
   if (others) warnings.push(`other sessions were active on the database under test in ${others} samples: their work is included in ${strategy.name}'s figures`);
 
   const last = attempts[attempts.length - 1];
-  const outcome = last?.ended === 'completed' ? 'succeeded' : 'failed';
+  // A run that completed without its stamp is not a success: the next start runs it again.
+  const outcome = last?.ended === 'completed' && stamp?.verdict !== 'not-stamped' ? 'succeeded' : 'failed';
   const verification = await withClient(server, o.database, 'verify', (vc) =>
     verifyMigration(vc, {
       writesUsage: strategy.writesUsage,
@@ -344,18 +263,22 @@ export async function runStrategy(o: StrategyRunOptions): Promise<StrategyResult
       longestBlockedMs: Math.round(probeSummary?.longestBlockedMs ?? 0),
       wal: probeWal,
     },
-    clientPeakRssBytes: external ? childPeak : clientPeak,
+    clientPeakRssBytes: command ? childPeak : clientPeak,
+    clientPeakRssOf: strategy.name === 'upstream' ? 'upstream' : command ? 'command' : 'port',
     rows: verification.rows,
     schema: verification.schema,
     verified: outcome === 'succeeded' && verification.verified,
     alembicVersion: verification.alembicVersion,
+    ...(stamp ? { stamp: { ...stamp, nextStart: nextStartSentence(stamp, o.alembic ?? DEFAULT_SENTENCE_ENV, REVISION_AFTER) } } : {}),
+    ...(o.alembic ? { alembic: o.alembic } : {}),
+    ...(o.upstream ? { upstream: o.upstream } : {}),
     rowsLost,
     chatMessageBytes,
     walAmplification: chatMessageBytes ? walBytes / chatMessageBytes : null,
     failures,
     timeline,
     warnings,
-    ...(external && lastReport ? { output: { stdout: lastReport.stdout ?? '', stderr: lastReport.stderr ?? '', exitCode: lastReport.exitCode ?? null } } : {}),
+    ...(command && lastReport ? { output: { stdout: lastReport.stdout ?? '', stderr: lastReport.stderr ?? '', exitCode: lastReport.exitCode ?? null } } : {}),
     ...(kept ? { kept } : {}),
   };
 }

@@ -23,6 +23,7 @@ import { insertPageEntries } from './ported/chunked-page-insert.ts';
 import { FailureLog } from './ported/failure-log.ts';
 import { highWaterMark, nextPage, PAGE_CHATS, WALK_START } from './ported/keyset-pages.ts';
 import { messageEntries } from './ported/message-entries.ts';
+import { environmentOf } from './ported/alembic-stamp.ts';
 import { runPostLoadSteps } from './ported/post-load-steps.ts';
 import { SavepointNames } from './ported/savepoint-names.ts';
 import { withMigrationClient } from './ported/with-migration-client.ts';
@@ -35,14 +36,20 @@ export type WalkStart = (client: Client, ctx: StrategyContext) => Promise<string
  * The fix's plan as a strategy; `startAt` says where each attempt's walk
  * begins (the fix itself: always at the first chat).
  */
-export function keysetFix(o: { name: string; summary: string; startAt?: WalkStart }): Strategy {
-  return {
+export function keysetFix(o: { name: string; summary: string; startAt?: WalkStart; proposal?: boolean }): Strategy {
+  const strategy: Strategy = {
     name: o.name,
+    ...(o.proposal ? { proposal: true } : {}),
     summary: o.summary,
     singleTransaction: false,
     resumable: true,
     writesUsage: true,
+    commitsInside: true,
+    shippedEnv: 'per-migration',
     async run(ctx) {
+      // The fix commits with conn.commit(); only our proposals may commit through autocommit_block().
+      const env = environmentOf(ctx, strategy);
+      if (!strategy.proposal) delete env.commitVia;
       const now = Math.floor(Date.now() / 1000);
       const failures = new FailureLog(ctx.log);
       const savepoints = new SavepointNames();
@@ -64,11 +71,12 @@ export function keysetFix(o: { name: string; summary: string; startAt?: WalkStar
           if (chats.length < PAGE_CHATS || chats[chats.length - 1].id === high) break;
           last = chats[chats.length - 1].id;
         }
-        await runPostLoadSteps(client, ctx);
+        await runPostLoadSteps(client, ctx, env);
       });
       return { rowsInserted: inserted, rowsFailed: failures.count, failures: failures.listed };
     },
   };
+  return strategy;
 }
 
 export const chunked: Strategy = keysetFix({

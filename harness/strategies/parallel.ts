@@ -30,6 +30,7 @@ import { insertPageEntries } from './ported/chunked-page-insert.ts';
 import { FailureLog } from './ported/failure-log.ts';
 import { byteBalancedRanges, highWaterMark, nextPage, PAGE_CHATS } from './ported/keyset-pages.ts';
 import { messageEntries } from './ported/message-entries.ts';
+import { environmentOf } from './ported/alembic-stamp.ts';
 import { runPostLoadSteps } from './ported/post-load-steps.ts';
 import { SavepointNames } from './ported/savepoint-names.ts';
 import type { Strategy, StrategyContext } from './strategy.ts';
@@ -52,6 +53,9 @@ export const parallel: Strategy = {
   singleTransaction: false,
   resumable: true,
   writesUsage: true,
+  commitsInside: true,
+  shippedEnv: 'per-migration',
+  proposal: true,
   async run(ctx) {
     const workers = parallelWorkers(ctx);
     const now = Math.floor(Date.now() / 1000);
@@ -101,7 +105,7 @@ export const parallel: Strategy = {
       const results = await Promise.allSettled(Array.from({ length: Math.min(workers, ranges.length) }, (_, n) => worker(n)));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
-      await runPostLoadSteps(main, ctx);
+      await runPostLoadSteps(main, ctx, environmentOf(ctx, parallel));
     });
     return { rowsInserted: inserted, rowsFailed: failures.count, failures: failures.listed };
   },

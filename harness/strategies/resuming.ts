@@ -20,6 +20,7 @@ import { WALK_START } from './ported/keyset-pages.ts';
 
 export const resuming = keysetFix({
   name: 'resuming',
+  proposal: true,
   summary: 'our proposal: the fix, each attempt continuing after the last chat already in chat_message instead of re-reading from the first',
   async startAt(client, ctx) {
     const r = await client.query<{ m: string | null }>('SELECT max(chat_id) AS m FROM chat_message');

@@ -4,9 +4,12 @@
  * or throws (the attempt failed: a terminated connection, a crash, an error).
  * The runner decides about retries, faults, measurements and verification.
  */
+import type { AlembicEnvShape, AlembicTarget, ModelledEnvironment } from '../openwebui/alembic-environment.ts';
 import type { RowFailure } from '../openwebui/chat-to-rows.ts';
 import type { Client } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
+import type { RevisionFile } from '../upstream/openwebui-checkout.ts';
+import type { PythonInfo } from '../upstream/python-interpreter.ts';
 
 /** Names of the phases a strategy reports, for per-phase durations. */
 export type PhaseName = 'schema' | 'load' | 'indexes' | 'constraint' | 'stamp' | 'command';
@@ -57,6 +60,26 @@ export interface StrategyOptions {
   commandTimeoutMs?: number;
   /** `external`: how often committed rows are counted while the command runs (ms). Default is 2000. */
   progressIntervalMs?: number;
+  /**
+   * The Alembic environment the port models (the runner resolves it: a flag,
+   * else the one the port's upstream counterpart shipped with). Absent when a
+   * strategy is run directly: then its `shippedEnv`, upgrading to head.
+   */
+  alembic?: ModelledEnvironment;
+  /** `upstream`: the checkout's revision file and how to run it. */
+  upstream?: UpstreamSetup;
+}
+
+/** What the `upstream` strategy runs: plain data, resolved by the command line. */
+export interface UpstreamSetup {
+  /** The checkout as given, for reports. */
+  checkout: string;
+  /** `git describe` of the checkout, when it is a git work tree. */
+  commit: string | null;
+  revision: RevisionFile;
+  python: PythonInfo;
+  shape: AlembicEnvShape;
+  target: AlembicTarget;
 }
 
 export interface AttemptReport {
@@ -84,5 +107,17 @@ export interface Strategy {
   resumable: boolean;
   /** Verification expects `usage` to be NULL (v0.8.0 never wrote it). */
   writesUsage: boolean;
+  /** True when the migration commits by itself (the fix's `conn.commit()`): its stamp depends on the environment. */
+  commitsInside: boolean;
+  /**
+   * The Alembic environment its upstream counterpart shipped with (v0.8.0,
+   * v0.8.12: single; the fix's pull request: per-migration); null for a
+   * command, whose own environment decides.
+   */
+  shippedEnv: AlembicEnvShape | null;
+  /** True when it runs an outside command (its own process tree, its own connections). */
+  runsCommand?: boolean;
+  /** One of our proposals (not a port of upstream): it may commit through `autocommit_block()`. */
+  proposal?: boolean;
   run(ctx: StrategyContext): Promise<AttemptReport>;
 }

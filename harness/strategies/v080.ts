@@ -13,7 +13,8 @@
  */
 import { errorMessage } from '../errors.ts';
 import { MESSAGE_COLUMNS } from '../openwebui/chat-to-rows.ts';
-import { MIGRATED_CHATS_WHERE, STAMP_AFTER_SQL } from '../openwebui/schema.ts';
+import { MIGRATED_CHATS_WHERE } from '../openwebui/schema.ts';
+import { endLikeAlembic, environmentOf } from './ported/alembic-stamp.ts';
 import { FailureLog } from './ported/failure-log.ts';
 import { literalInsertSql } from './ported/literal-insert.ts';
 import { messageEntries } from './ported/message-entries.ts';
@@ -32,6 +33,8 @@ export const v080: Strategy = {
   singleTransaction: true,
   resumable: false,
   writesUsage: false,
+  commitsInside: false,
+  shippedEnv: 'single',
   async run(ctx) {
     const now = Math.floor(Date.now() / 1000);
     const failures = new FailureLog(ctx.log);
@@ -68,9 +71,7 @@ export const v080: Strategy = {
         ctx.progress(inserted, false);
       }
 
-      ctx.phase('stamp');
-      await client.query(STAMP_AFTER_SQL);
-      await client.query('COMMIT');
+      await endLikeAlembic(client, ctx, environmentOf(ctx, v080), { commitsInside: false });
       ctx.progress(inserted, true);
     });
     return { rowsInserted: inserted, rowsFailed: failures.count, failures: failures.listed };

@@ -13,16 +13,10 @@
  * bookkeeping commits; otherwise it is rolled back, as closing the
  * connection does to it under Alembic.
  */
-import { stampModel, followingStandIn, type AlembicEnvShape, type AlembicTarget, type CommitVia } from '../../openwebui/alembic-environment.ts';
+import { followingStandIn, stampModel, type ModelledEnvironment } from '../../openwebui/alembic-environment.ts';
 import { REVISION_AFTER, STAMP_AFTER_SQL } from '../../openwebui/schema.ts';
 import type { Client } from '../../postgres/sql.ts';
-import type { StrategyContext } from '../strategy.ts';
-
-export interface PortEnvironment {
-  shape: AlembicEnvShape;
-  target: AlembicTarget;
-  commitVia?: CommitVia;
-}
+import type { Strategy, StrategyContext } from '../strategy.ts';
 
 const following = followingStandIn(REVISION_AFTER);
 const FOLLOWING_SQL = [
@@ -35,11 +29,20 @@ async function runFollowing(client: Client): Promise<void> {
 }
 
 /**
+ * The environment `strategy` runs in: the one the runner resolved, or
+ * (a strategy run directly, in tests and benchmarks) the one its upstream
+ * counterpart shipped with, upgrading to head.
+ */
+export function environmentOf(ctx: Pick<StrategyContext, 'options'>, strategy: Pick<Strategy, 'shippedEnv'>): ModelledEnvironment {
+  return { ...(ctx.options.alembic ?? { shape: strategy.shippedEnv ?? 'single', target: 'head' }) };
+}
+
+/**
  * Stamp and end. `inTransaction`: the migration's own transaction is still
  * open (a port that never commits by itself); otherwise the connection is
  * idle after the migration's last commit.
  */
-export async function endLikeAlembic(client: Client, ctx: Pick<StrategyContext, 'phase'>, env: PortEnvironment, o: { commitsInside: boolean }): Promise<void> {
+export async function endLikeAlembic(client: Client, ctx: Pick<StrategyContext, 'phase'>, env: ModelledEnvironment, o: { commitsInside: boolean }): Promise<void> {
   const model = stampModel(env, { commitsInside: o.commitsInside, commitVia: env.commitVia });
   ctx.phase('stamp');
   const open = !o.commitsInside;

@@ -37,6 +37,7 @@
 import { CHAT_MESSAGE_PK_ONLY_DDL } from '../../openwebui/schema.ts';
 import { FailureLog } from '../ported/failure-log.ts';
 import { highWaterMark, nextPageEnd, PAGE_CHATS, WALK_START } from '../ported/keyset-pages.ts';
+import { environmentOf } from '../ported/alembic-stamp.ts';
 import { runPostLoadSteps } from '../ported/post-load-steps.ts';
 import { SavepointNames } from '../ported/savepoint-names.ts';
 import { withMigrationClient } from '../ported/with-migration-client.ts';
@@ -50,6 +51,9 @@ export const setbased: Strategy = {
   singleTransaction: false,
   resumable: true,
   writesUsage: true,
+  commitsInside: true,
+  shippedEnv: 'per-migration',
+  proposal: true,
   async run(ctx) {
     const now = Math.floor(Date.now() / 1000);
     const failures = new FailureLog(ctx.log);
@@ -74,7 +78,7 @@ export const setbased: Strategy = {
         if (!page || page.chats < PAGE_CHATS || page.upTo === high) break;
         last = page.upTo;
       }
-      await runPostLoadSteps(client, ctx, { beforeStamp: async () => void (await client.query(DROP_SETBASED_HELPERS_SQL)) });
+      await runPostLoadSteps(client, ctx, environmentOf(ctx, setbased), { beforeStamp: async () => void (await client.query(DROP_SETBASED_HELPERS_SQL)) });
     });
     return { rowsInserted: inserted, rowsFailed: failures.count, failures: failures.listed };
   },
