@@ -11,6 +11,7 @@ import { formatBytes, formatDuration } from '../units.ts';
 import { markdownCode, markdownFence, markdownTable, markdownText } from './markdown.ts';
 import { displayStrategies } from './display-strategies.ts';
 import { formatCount } from './number-format.ts';
+import { renderFidelity } from './render-fidelity.ts';
 import { renderProjections } from './render-projections.ts';
 import { renderStrategySection } from './render-strategy-section.ts';
 import { renderSweep } from './render-sweep.ts';
@@ -163,7 +164,8 @@ export function renderMarkdown(result: RunResult): string {
       '## Strategies',
       ...(result.strategies.length ? displayStrategies(result).map(renderStrategySection) : [`_No strategy ran${stopped}._`]),
     ].join('\n\n'),
-    checksSection(result),
+    // A fidelity run's checks are its own section.
+    renderFidelity(result) ?? checksSection(result),
     renderProjections(result),
     renderSweep(result),
     settingsSection(result),

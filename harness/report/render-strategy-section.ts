@@ -7,6 +7,13 @@ import { formatBytes, formatDuration } from '../units.ts';
 import { markdownCode, markdownFence, markdownTable, markdownText } from './markdown.ts';
 import { formatCount, formatRatio } from './number-format.ts';
 
+/** Whose memory the client peak RSS is. */
+const MEMORY_OF = {
+  port: 'the TypeScript port’s process, not what upstream’s Python needs',
+  upstream: 'upstream’s Python process tree',
+  command: 'the command’s process group',
+} as const;
+
 /** How many per-row failures the report lists before "and N more". */
 const FAILURES_LISTED = 10;
 
@@ -55,7 +62,7 @@ function figuresTable(s: StrategyResult): string {
     ['probe timeouts / over 1 s', `${formatCount(ws.timeouts)} / ${formatCount(ws.over1s)}`],
     ['writes to chat blocked (longest)', formatDuration(ws.longestBlockedMs)],
     ['probe WAL (subtracted)', `${formatBytes(ws.wal.bytes)} · ${formatCount(ws.wal.records)} records · ${formatCount(ws.wal.fpi)} FPI`],
-    ['client peak RSS', formatBytes(s.clientPeakRssBytes)],
+    ['client peak RSS', `${formatBytes(s.clientPeakRssBytes)}${s.clientPeakRssOf ? ` (${MEMORY_OF[s.clientPeakRssOf]})` : ''}`],
     ['rows inserted / expected', `${formatCount(s.rows.inserted)} / ${formatCount(s.rows.expected)}`],
     ['rows missing / unexpected / mismatched', `${formatCount(s.rows.missing)} / ${formatCount(s.rows.unexpected)} / ${formatCount(s.rows.mismatched)}`],
     ['expected failures (absent as they should be)', formatCount(s.rows.expectedFailures)],
@@ -66,9 +73,29 @@ function figuresTable(s: StrategyResult): string {
     ['FK present / validated', `${yesNo(s.schema.fkPresent)} / ${yesNo(s.schema.fkValidated)}`],
     ['database untouched after failure', yesNo(s.schema.untouched)],
     ['alembic version', s.alembicVersion ? markdownCode(s.alembicVersion) : 'none'],
+    ...(s.stamp ? ([['at the next start', markdownText(s.stamp.nextStart)]] as [string, string][]) : []),
     ['verified', s.verified ? '✅ yes' : '❌ no'],
   ];
   return markdownTable(['figure', 'value'], rows);
+}
+
+/** Where it ran: the Alembic environment, and for `upstream` the checkout and the Python. */
+function environmentLine(s: StrategyResult): string | null {
+  const parts: string[] = [];
+  if (s.alembic) {
+    const via = s.alembic.commitVia === 'autocommit-block' ? '; commits through Alembic’s autocommit_block() (the change to propose upstream: it keeps the stamp in every environment)' : '';
+    parts.push(
+      `Alembic environment: **${s.alembic.shape === 'single' ? 'one transaction around the run' : 'a transaction per revision'}**, ${s.alembic.target === 'head' ? 'a revision follows it in the same run (upgrade to head)' : 'the last revision run'} — ${markdownText(s.alembic.why)}${via}.`,
+    );
+  }
+  const u = s.upstream;
+  if (u) {
+    parts.push(
+      `Upstream's code: ${markdownCode(u.revisionFile)}${u.commit ? ` at ${markdownCode(u.commit)}` : ''} (${u.port ? `stands for the port ${markdownCode(u.port)}: ${markdownText(u.portWhy)}` : markdownText(u.portWhy)}); ` +
+        `run by Python ${u.python.version} (${markdownCode(u.python.executable)}, ${u.python.source}) with alembic ${u.python.alembic}, SQLAlchemy ${u.python.sqlalchemy}, psycopg2 ${u.python.psycopg2}.`,
+    );
+  }
+  return parts.length ? parts.join('\n\n') : null;
 }
 
 function failuresList(s: StrategyResult): string | null {
@@ -97,6 +124,7 @@ export function renderStrategySection(s: StrategyResult): string {
   const parts: (string | null)[] = [
     `### ${s.name}: ${verdict}`,
     s.summary ? `_${markdownText(s.summary)}_` : null,
+    environmentLine(s),
     s.error ? `**Error:** ${markdownCode(s.error)}` : null,
     attemptsTable(s),
     figuresTable(s),

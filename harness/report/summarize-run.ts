@@ -66,7 +66,7 @@ function rowsKept(s: StrategyResult): number | null {
 export function verdictOf(s: StrategyResult): Verdict {
   const attempts = plural(s.attempts.length, 'attempt');
   if (s.outcome === 'failed') {
-    const endings = [...new Set(s.attempts.map((a) => a.ended).filter((e) => e !== 'completed'))];
+    const endings = [...new Set(s.attempts.map((a) => (a.ended === 'completed' && a.stamp?.verdict === 'not-stamped' ? 'completed without its stamp' : a.ended)).filter((e) => e !== 'completed'))];
     const how = s.attempts.length === 0 ? 'FAILED before its first attempt' : `FAILED after ${attempts}${endings.length ? ` (${endings.join(', ')})` : ''}`;
     const kept = rowsKept(s);
     const keptText = kept === null ? '0 rows kept (no chat_message table)' : `${plural(kept, 'row')} kept`;
@@ -112,8 +112,14 @@ function unfinishedNote(s: StrategyResult, b: StrategyResult): string | null {
   return `${unfinished.join(' and ')} did not finish`;
 }
 
+/** Every attempt completed, yet the stamp was never recorded: the next start runs it again. */
+function neverStamped(s: StrategyResult): boolean {
+  return s.outcome === 'failed' && s.attempts.length > 0 && s.attempts.every((a) => a.ended === 'completed' && a.stamp?.verdict === 'not-stamped');
+}
+
 function stoppedAfter(s: StrategyResult): string {
-  return `stopped after ${plural(s.attempts.length, 'attempt')}, ${formatDuration(s.durationMs)}`;
+  const how = neverStamped(s) ? ', each completed without its stamp' : '';
+  return `stopped after ${plural(s.attempts.length, 'attempt')}${how}, ${formatDuration(s.durationMs)}`;
 }
 
 function durationSentence(s: StrategyResult, b: StrategyResult): string {
