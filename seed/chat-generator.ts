@@ -82,7 +82,7 @@ function scaled(params: DatasetParams, bytes: number): number {
 }
 
 /** One row of `chat`, ready for COPY, with the document's parsed form for the manifest. */
-export interface ChatRow {
+interface ChatRow {
   id: string;
   userId: string | null;
   title: string;
@@ -99,7 +99,7 @@ export interface ChatRow {
   folderId: string | null;
 }
 
-export interface GeneratedChat {
+interface GeneratedChat {
   index: number;
   /** The chat, and its shared snapshot when it is shared. */
   rows: ChatRow[];

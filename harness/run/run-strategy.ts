@@ -4,6 +4,7 @@
  * as the platform would), stop measuring, verify the rows, and return the
  * figures as data.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AttemptFailed, errorMessage } from '../errors.ts';
 import type { FaultSpec } from '../faults/fault-spec.ts';
 import type { OwnedRegistry } from '../lifecycle/owned-registry.ts';
@@ -11,7 +12,6 @@ import { migrationBackendsWhere } from '../measure/harness-roles.ts';
 import { lsnDiff, ServerSampler, type ServerSample } from '../measure/server-sampler.ts';
 import { summarizeProbe, WriteProbe } from '../measure/write-probe.ts';
 import { createOwnedDatabase, dropOwnedDatabase } from '../postgres/databases.ts';
-import { sleep } from '../postgres/embedded-server.ts';
 import type { Client } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { withClient } from '../postgres/with-client.ts';

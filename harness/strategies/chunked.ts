@@ -29,7 +29,7 @@ import { withMigrationClient } from './ported/with-migration-client.ts';
 import type { Strategy, StrategyContext } from './strategy.ts';
 
 /** Where an attempt's keyset walk starts. */
-export type WalkStart = (client: Client, ctx: StrategyContext) => Promise<string>;
+type WalkStart = (client: Client, ctx: StrategyContext) => Promise<string>;
 
 /**
  * The fix's plan as a strategy; `startAt` says where each attempt's walk

@@ -28,7 +28,7 @@ import type { Strategy } from './strategy.ts';
 /** Upstream's BATCH_SIZE: messages per savepoint. */
 export const ORIGINAL_BATCH_MESSAGES = 5000;
 /** `yield_per`: chats per FETCH from the server-side cursor. */
-export const ORIGINAL_FETCH_CHATS = 1000;
+const ORIGINAL_FETCH_CHATS = 1000;
 const CURSOR = 'c_owui_chat_stream_1';
 
 const statements: BatchStatements = {
