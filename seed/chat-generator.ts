@@ -4,11 +4,12 @@
  * which chats are generated, which is what makes seeding parallel and
  * resumable.
  *
- * Shape (see spec/migration-8452d01d26d7.md): messages are stored twice, as
- * the `history.messages` tree and the `messages` list of the current branch;
- * regenerated answers are branches found only in the tree. Content is random
- * bytes written as hex, which TOAST cannot compress. Documents are written
- * as Python's `json.dumps` writes them, because Open WebUI writes them so.
+ * Shape (as Open WebUI stores a chat; see the README's "Seeding"): messages
+ * are stored twice, as the `history.messages` tree and the `messages` list
+ * of the current branch; regenerated answers are branches found only in the
+ * tree. Content is random bytes written as hex, which TOAST cannot
+ * compress. Documents are written as Python's `json.dumps` writes them,
+ * because Open WebUI writes them so.
  */
 import { faker } from '@faker-js/faker';
 import { dict, dumps, PyFloat, type PyDict, type PyValue } from '../harness/openwebui/python-json.ts';
