@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * The command line: parses, dispatches, and maps what escapes to the exit
- * codes of DESIGN.md (0 done, 1 a check failed, 2 bad input, 3 no
- * PostgreSQL). The only module that reads argv and the environment.
+ * codes the README lists under "Commands" (0 done, 1 a check failed, 2 bad
+ * input, 3 no PostgreSQL). The only module that reads argv and the
+ * environment.
  */
 import os from 'node:os';
 import path from 'node:path';

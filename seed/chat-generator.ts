@@ -4,11 +4,12 @@
  * which chats are generated, which is what makes seeding parallel and
  * resumable.
  *
- * Shape (see spec/migration-8452d01d26d7.md): messages are stored twice, as
- * the `history.messages` tree and the `messages` list of the current branch;
- * regenerated answers are branches found only in the tree. Content is random
- * bytes written as hex, which TOAST cannot compress. Documents are written
- * as Python's `json.dumps` writes them, because Open WebUI writes them so.
+ * Shape (as Open WebUI stores a chat; see the README's "Seeding"): messages
+ * are stored twice, as the `history.messages` tree and the `messages` list
+ * of the current branch; regenerated answers are branches found only in the
+ * tree. Content is random bytes written as hex, which TOAST cannot
+ * compress. Documents are written as Python's `json.dumps` writes them,
+ * because Open WebUI writes them so.
  */
 import { faker } from '@faker-js/faker';
 import { dict, dumps, PyFloat, type PyDict, type PyValue } from '../harness/openwebui/python-json.ts';
@@ -82,7 +83,7 @@ function scaled(params: DatasetParams, bytes: number): number {
 }
 
 /** One row of `chat`, ready for COPY, with the document's parsed form for the manifest. */
-export interface ChatRow {
+interface ChatRow {
   id: string;
   userId: string | null;
   title: string;
@@ -99,7 +100,7 @@ export interface ChatRow {
   folderId: string | null;
 }
 
-export interface GeneratedChat {
+interface GeneratedChat {
   index: number;
   /** The chat, and its shared snapshot when it is shared. */
   rows: ChatRow[];

@@ -3,7 +3,7 @@
 const ALL = /[\\\n\r\t]/g;
 const ESC: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
-export function copyField(v: string | number | boolean | null): string {
+function copyField(v: string | number | boolean | null): string {
   if (v === null) return '\\N';
   if (typeof v === 'boolean') return v ? 't' : 'f';
   if (typeof v === 'number') return String(v);

@@ -31,7 +31,7 @@ export const INCOMPRESSIBLE_ABOVE = 32 * 1024;
  * pages of seven btree indexes, of TOAST's index, and the free-space and
  * visibility maps. Measured on seeded tables (PostgreSQL 15, 8 kB pages).
  */
-export const TABLE_OVERHEAD_BYTES = 200 * 1024;
+const TABLE_OVERHEAD_BYTES = 200 * 1024;
 
 /**
  * Estimated on-disk bytes (heap, TOAST, indexes) of one `chat` row holding a
@@ -42,12 +42,12 @@ export const TABLE_OVERHEAD_BYTES = 200 * 1024;
  * (each message is stored twice close together) and, once compressed, often
  * fits in the heap page; every row adds its heap tuple and seven index entries.
  */
-export function onDiskEstimate(docBytes: number): number {
+function onDiskEstimate(docBytes: number): number {
   if (docBytes > INCOMPRESSIBLE_ABOVE) return Math.round(docBytes * 1.0365 + 900);
   return Math.round(docBytes * 0.75 + 700);
 }
 
-export interface DatasetPlan {
+interface DatasetPlan {
   /** Chats in the dataset. */
   chats: number;
   /** Their chat indices, ascending (a size-targeted dataset leaves some out). */

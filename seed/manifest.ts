@@ -116,7 +116,7 @@ export const MANIFEST_TOTALS_SQL = `SELECT
 FROM harness.load_units`;
 
 /** The manifest's totals over every loaded unit, in a seed summary's terms. */
-export interface ManifestTotals {
+interface ManifestTotals {
   /** Rows in `chat`. */
   chats: number;
   migratedChats: number;

@@ -36,7 +36,7 @@ export interface SeedProgress {
   unitsTotal: number;
 }
 
-export interface SeedOptions {
+interface SeedOptions {
   server: StartedPostgres;
   database: string;
   dataset: DatasetSpec;
@@ -66,9 +66,9 @@ export interface SeedOptions {
  * less CPU per byte on it); a kill inside it loses at most that quarter (and
  * {@link HEAD_MAX_BYTES}).
  */
-export const HEAD_SHARE = 0.25;
+const HEAD_SHARE = 0.25;
 /** The head stops growing here: it bounds the work a kill inside it loses. */
-export const HEAD_MAX_BYTES = 512 * 1024 * 1024;
+const HEAD_MAX_BYTES = 512 * 1024 * 1024;
 
 export interface SeedSummary {
   key: string;
@@ -103,7 +103,7 @@ export interface SeedSummary {
   unitsResumed: number;
 }
 
-export class SeedStopped extends Error {
+class SeedStopped extends Error {
   constructor(readonly units: number) {
     super(`seeding stopped after ${units} units (stopAfterUnits)`);
   }
@@ -338,5 +338,3 @@ async function summarize(admin: Client, spec: DatasetSpec, key: string, seconds:
     unitsResumed: resumed,
   };
 }
-
-export { tableExists };

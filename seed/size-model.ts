@@ -8,7 +8,7 @@
  */
 import type { Prng } from './prng.ts';
 
-export interface SizeClass {
+interface SizeClass {
   name: string;
   share: number;
   median: number;
@@ -17,9 +17,9 @@ export interface SizeClass {
   max: number;
 }
 
-export const MAX_CHAT_BYTES = 64 * 1024 * 1024;
+const MAX_CHAT_BYTES = 64 * 1024 * 1024;
 
-export const SIZE_CLASSES: readonly SizeClass[] = [
+const SIZE_CLASSES: readonly SizeClass[] = [
   { name: 'under 10 KB', share: 84 / 161, median: 3900, sigma: 0.6, min: 600, max: 10 * 1024 },
   { name: '10-100 KB', share: 50 / 161, median: 22_000, sigma: 0.55, min: 10 * 1024, max: 100 * 1024 },
   { name: 'over 100 KB', share: 27 / 161, median: 1_200_000, sigma: 1.25, min: 100 * 1024, max: MAX_CHAT_BYTES },

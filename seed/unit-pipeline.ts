@@ -11,13 +11,13 @@ import { ChatWorker } from './chat-worker.ts';
 import type { LoadUnit } from './dataset-plan.ts';
 import { UnitBuilder, type GeneratedUnit } from './unit-generator.ts';
 
-export interface UnitGenerator {
+interface UnitGenerator {
   generate(spec: DatasetParams, indices: number[]): Promise<GeneratedUnit>;
   close(): Promise<void>;
 }
 
 /** Generation on the main thread, yielding to I/O after every chat. */
-export class MainThreadGenerator implements UnitGenerator {
+class MainThreadGenerator implements UnitGenerator {
   async generate(spec: DatasetParams, indices: number[]): Promise<GeneratedUnit> {
     const b = new UnitBuilder(spec);
     for (const i of indices) {
@@ -30,7 +30,7 @@ export class MainThreadGenerator implements UnitGenerator {
   async close(): Promise<void> {}
 }
 
-export interface PipelineOptions {
+interface PipelineOptions {
   /** Generator worker threads; 0 generates on the main thread. */
   generators: number;
   /** Planned bytes that may be generated and not yet loaded (a larger unit still goes, alone). */

@@ -17,7 +17,7 @@ import { withClient } from '../postgres/with-client.ts';
 
 export type CopyMode = 'template' | 'dump';
 
-export function copyName(source: string, kind: 'src' | 'dump'): string {
+function copyName(source: string, kind: 'src' | 'dump'): string {
   const h = createHash('sha256').update(source).digest('hex').slice(0, 8);
   return `owui_harness_${kind}_${source.toLowerCase().replace(/[^a-z0-9]/g, '_').slice(0, 30)}_${h}`;
 }

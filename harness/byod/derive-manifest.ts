@@ -75,7 +75,7 @@ function historyEntries(doc: PyValue): number {
 }
 
 /** A failure's kind: the column and the error, without the value quoted in it (so distinct values group together). */
-export function failureKind(reason: string): string {
+function failureKind(reason: string): string {
   return reason
     .replace(/^(done: Not a boolean value): .*$/s, '$1')
     .replace(/^done: Value .* is not None, True, or False$/s, 'done: not None, True, or False')

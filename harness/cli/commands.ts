@@ -74,7 +74,7 @@ export function defineCommands(program: Command, ctx: CliContext): void {
     .argument('<result.json>', 'a result.json written by an earlier run')
     .addHelpText('after', '\nExample:\n  npm run harness -- report results/20261121-142812-ab12/result.json')
     .action(async (file: string) => {
-      const { reportCommand } = await import('../report/write-reports.ts');
+      const { reportCommand } = await import('../report/index.ts');
       const { files } = await reportCommand(file);
       for (const f of files) ctx.stdout(f);
     });

@@ -7,7 +7,7 @@ import type { Sample } from '../result/run-result.ts';
 import type { SeedProgress } from '../../seed/seeder.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 
-export interface DisplayOptions {
+interface DisplayOptions {
   tty: boolean;
   ci: boolean;
   quiet: boolean;

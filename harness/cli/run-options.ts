@@ -74,8 +74,8 @@ export const duration = () => (v: string) => {
 };
 
 /** Beyond these the plan alone would not fit in memory; the report's case is 68 GB and 161k chats. */
-export const MAX_DATASET_BYTES = 16 * 1024 ** 4;
-export const MAX_CHATS = 20_000_000;
+const MAX_DATASET_BYTES = 16 * 1024 ** 4;
+const MAX_CHATS = 20_000_000;
 
 const datasetSize = (v: string) => {
   const bytes = size('--size')(v);
@@ -89,12 +89,12 @@ const chatCount = (v: string) => {
   return n;
 };
 
-export const positiveInt = (what: string) => (v: string) => {
+const positiveInt = (what: string) => (v: string) => {
   if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new InvalidArgumentError(`'${v}' is not ${what}; use a whole number of at least 1.`);
   return Number(v);
 };
 
-export const nonNegativeInt = (what: string) => (v: string) => {
+const nonNegativeInt = (what: string) => (v: string) => {
   if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`'${v}' is not ${what}; use a whole number of 0 or more.`);
   return Number(v);
 };
@@ -198,13 +198,13 @@ export function addUpstreamFlags(cmd: Command): Command {
     .option('--python <interpreter>', 'upstream: the Python to run Alembic with (default: the first of python3 on PATH and the system python3 that imports alembic, sqlalchemy and psycopg2, else a cached virtual environment)');
 }
 
-export function newRunId(now = new Date()): string {
+function newRunId(now = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}-${randomBytes(2).toString('hex')}`;
 }
 
 /** Replace passwords in URLs and PGPASSWORD assignments. */
-export function redactSecrets(text: string): string {
+function redactSecrets(text: string): string {
   return text
     .replace(/(postgres(?:ql)?:\/\/[^:@/\s]+:)[^@\s]+@/gi, '$1***@')
     .replace(/(PGPASSWORD=)\S+/g, '$1***')

@@ -3,9 +3,9 @@
  * describe them. Parsing is strict: a bad fault is a UsageError naming it.
  */
 import { UsageError } from '../errors.ts';
-import { DURATION_HELP, formatBytes, formatDuration, parseDuration, parseSize, SIZE_HELP } from '../units.ts';
+import { formatBytes, formatDuration, parseDuration, parseSize } from '../units.ts';
 
-export type Deadline = { kind: 'fixed'; ms: number } | { kind: 'relative'; factor: number };
+type Deadline = { kind: 'fixed'; ms: number } | { kind: 'relative'; factor: number };
 
 export interface FaultSpec {
   /** The platform ends the migration's connection after this long (each attempt). */
@@ -28,7 +28,7 @@ export interface FaultSpec {
 
 export const NO_FAULTS: FaultSpec = { restarts: 0, walRetention: false, walTmpfs: false, restartDelayMs: 500 };
 
-export const FAULT_HELP = `deadline=<duration>|<k>x, restarts=<n>, kill-at=<fraction>, crash-at=<fraction>, wal-retention, wal-limit=<size>, wal-tmpfs, restart-delay=<duration>`;
+const FAULT_HELP = `deadline=<duration>|<k>x, restarts=<n>, kill-at=<fraction>, crash-at=<fraction>, wal-retention, wal-limit=<size>, wal-tmpfs, restart-delay=<duration>`;
 
 function fraction(name: string, v: string): number {
   const x = Number(v);
@@ -37,7 +37,7 @@ function fraction(name: string, v: string): number {
 }
 
 /** Apply one `name=value` fault to `spec` (returns a new spec). */
-export function applyFault(spec: FaultSpec, text: string): FaultSpec {
+function applyFault(spec: FaultSpec, text: string): FaultSpec {
   const [rawName, ...rest] = text.split('=');
   const name = rawName.trim();
   const value = rest.join('=').trim();
@@ -114,5 +114,3 @@ export function describeFaults(f: FaultSpec, deadlineMs: number | null): string 
   if (f.walLimitBytes) parts.push(`pg_wal limited to ${formatBytes(f.walLimitBytes)}${f.walTmpfs ? ' (a real size-capped tmpfs)' : ' (simulated: the connection is terminated when exceeded)'}`);
   return parts.length ? parts.join('; ') : 'none';
 }
-
-export { DURATION_HELP, SIZE_HELP };

@@ -53,7 +53,3 @@ export async function runCleanup(log: (line: string) => void = () => {}): Promis
   }
   await Promise.all(immediate);
 }
-
-export function pendingCleanups(): string[] {
-  return stack.map((e) => e.label);
-}

@@ -6,7 +6,7 @@
  * under test, anything that is not a harness helper is the migration.
  */
 
-export const HARNESS_PREFIX = 'owui-harness:';
+const HARNESS_PREFIX = 'owui-harness:';
 export const MIGRATION_ROLE = 'migration';
 
 /** SQL predicate over `pg_stat_activity` (alias `a`) selecting the migration's backends on `db` ($1). */

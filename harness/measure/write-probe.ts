@@ -11,7 +11,7 @@ import { PROBE_USER_ID } from '../openwebui/schema.ts';
 import { closeQuietly, connect, type Client } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 
-export interface ProbeWrite {
+interface ProbeWrite {
   /** Milliseconds since the strategy started. */
   startMs: number;
   latencyMs: number;
@@ -19,7 +19,7 @@ export interface ProbeWrite {
   outcome: 'ok' | 'timeout' | 'error';
 }
 
-export interface ProbeOptions {
+interface ProbeOptions {
   server: StartedPostgres;
   database: string;
   intervalMs: number;

@@ -29,7 +29,7 @@ export const MESSAGE_COLUMNS = [
 export type MessageColumn = (typeof MESSAGE_COLUMNS)[number];
 
 /** Columns upstream writes through SQLAlchemy's JSON type. */
-export const JSON_COLUMNS = ['content', 'output', 'files', 'sources', 'embeds', 'status_history', 'error', 'usage'] as const;
+const JSON_COLUMNS = ['content', 'output', 'files', 'sources', 'embeds', 'status_history', 'error', 'usage'] as const;
 
 /** 2020-01-01T00:00:00Z: timestamps before it are replaced by the migration's start time. */
 export const MIN_TIMESTAMP = 1_577_836_800;
@@ -64,7 +64,7 @@ export interface RowFailure {
   reason: string;
 }
 
-export interface ChatRows {
+interface ChatRows {
   rows: MessageRow[];
   /** Parallel to `rows`: true where the timestamp fell back to the migration's `now`. */
   timestampIsNow: boolean[];
@@ -118,7 +118,7 @@ export function coerceTimestamp(value: PyValue | undefined, now: number): { valu
 }
 
 /** Python's `int(float(x))`, or undefined where Python raises. */
-export function pyIntOfFloat(v: PyValue): number | undefined {
+function pyIntOfFloat(v: PyValue): number | undefined {
   let f: number | undefined;
   if (typeof v === 'boolean') f = v ? 1 : 0;
   else if (typeof v === 'number') f = v;
@@ -137,7 +137,7 @@ const PY_FLOAT = new RegExp(`^[+-]?(?:(?:${DIGITS})(?:\\.(?:${DIGITS})?)?|\\.${D
 const PY_FLOAT_SPECIAL = /^[+-]?(?:inf|infinity|nan)$/i;
 
 /** Python's `float(str)` for ASCII numerals, or undefined where it raises. */
-export function pyFloatOfString(s: string): number | undefined {
+function pyFloatOfString(s: string): number | undefined {
   const t = s.replace(PY_STRIP, '');
   if (PY_FLOAT_SPECIAL.test(t)) return t.toLowerCase().includes('nan') ? NaN : t.startsWith('-') ? -Infinity : Infinity;
   if (!PY_FLOAT.test(t)) return undefined;
@@ -147,7 +147,7 @@ export function pyFloatOfString(s: string): number | undefined {
 type Adapted<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /** What psycopg2 sends for a value bound to a `text` column, as the column then stores it. */
-export function adaptText(v: PyValue | undefined): Adapted<string | null> {
+function adaptText(v: PyValue | undefined): Adapted<string | null> {
   if (v === null || v === undefined) return { ok: true, value: null };
   if (typeof v === 'boolean') return { ok: true, value: v ? 'true' : 'false' };
   if (typeof v === 'number' || typeof v === 'bigint') return { ok: true, value: String(v) };
@@ -164,7 +164,7 @@ export function adaptText(v: PyValue | undefined): Adapted<string | null> {
  * A float literal (`repr`) becomes a PostgreSQL numeric before it is assigned
  * to text, so `1e+16` is stored as `10000000000000000`.
  */
-export function numericTextOfFloat(x: number): string {
+function numericTextOfFloat(x: number): string {
   if (Number.isNaN(x)) return 'NaN';
   if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
   const m = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(floatRepr(x));
@@ -182,7 +182,7 @@ export function numericTextOfFloat(x: number): string {
 }
 
 /** SQLAlchemy's Boolean bind processor on a native-boolean dialect. */
-export function adaptBoolean(v: PyValue | undefined): Adapted<boolean | null> {
+function adaptBoolean(v: PyValue | undefined): Adapted<boolean | null> {
   if (v === null || v === undefined) return { ok: true, value: null };
   if (typeof v === 'boolean') return { ok: true, value: v };
   // `value in {None, True, False}` is true for 1, 0, 1.0 and 0.0 (Python equality).
@@ -193,7 +193,7 @@ export function adaptBoolean(v: PyValue | undefined): Adapted<boolean | null> {
 }
 
 /** SQLAlchemy's JSON type: `json.dumps`, a missing value as `null`. */
-export function adaptJson(v: PyValue | undefined): Adapted<string> {
+function adaptJson(v: PyValue | undefined): Adapted<string> {
   if (!storableInJson(v)) return { ok: false, reason: 'invalid input syntax for type json' };
   return { ok: true, value: dumps(v ?? null) };
 }

@@ -85,7 +85,7 @@ export const CHECKSUM_MODULUS = 18446744073709551616n;
  * document, the parts nothing but a migration gone wrong would change (the
  * write probe updates titles and timestamps of existing chats), as uuid.
  */
-export function chatDigestSql(alias: string): string {
+function chatDigestSql(alias: string): string {
   return `md5(${sqlField(`${alias}.id::text`)} || ${sqlField(`${alias}.chat::text`)})::uuid`;
 }
 

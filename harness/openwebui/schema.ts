@@ -39,8 +39,6 @@ export const CHAT_INDEX_DDL = [
   'CREATE INDEX IF NOT EXISTS folder_id_user_id_idx ON chat (folder_id, user_id)',
 ];
 
-export const CHAT_INDEX_NAMES = ['folder_id_idx', 'user_id_pinned_idx', 'user_id_archived_idx', 'updated_at_user_id_idx', 'folder_id_user_id_idx'];
-
 export const ALEMBIC_VERSION_DDL = [
   `CREATE TABLE alembic_version (
     version_num varchar(32) NOT NULL,

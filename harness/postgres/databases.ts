@@ -5,7 +5,7 @@
 import { UsageError } from '../errors.ts';
 import { ident, literal, type Sql } from './sql.ts';
 
-export const OWNED_MARKER = 'created by owui-migration-harness';
+const OWNED_MARKER = 'created by owui-migration-harness';
 
 export async function databaseExists(admin: Sql, name: string): Promise<boolean> {
   const r = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);

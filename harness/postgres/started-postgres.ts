@@ -6,7 +6,6 @@
 import type { ClientConfig } from 'pg';
 
 export type ProviderName = 'testcontainers' | 'embedded' | 'url';
-export const PROVIDER_NAMES: readonly ProviderName[] = ['testcontainers', 'embedded', 'url'];
 
 /** PostgreSQL settings by name (`max_wal_size` → `64MB`), as asked or as `SHOW` reports them. */
 export type ServerSettings = Record<string, string>;

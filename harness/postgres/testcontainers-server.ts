@@ -10,19 +10,19 @@
  * owned-resources registry).
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { EnvironmentError, errorMessage } from '../errors.ts';
 import { onCleanup } from '../lifecycle/cleanup.ts';
 import type { OwnedRegistry } from '../lifecycle/owned-registry.ts';
-import { sleep } from './embedded-server.ts';
 import { postgresUrl, type ServerSettings, type StartedPostgres } from './started-postgres.ts';
 
-export const DEFAULT_IMAGE = 'postgres:15';
-export const CONTAINER_LABEL = 'owui-migration-harness';
+const DEFAULT_IMAGE = 'postgres:15';
+const CONTAINER_LABEL = 'owui-migration-harness';
 /** Where a size-capped tmpfs for pg_wal is mounted (with `walTmpfsBytes`). */
 const WAL_MOUNT = '/var/lib/postgresql/walcap';
 
-export interface TestcontainersOptions {
+interface TestcontainersOptions {
   settings: ServerSettings;
   image?: string;
   /** Mount pg_wal on a tmpfs of this size: a real size-capped WAL volume. */
@@ -78,7 +78,7 @@ export class TestcontainersPostgresServer {
   }
 }
 
-export class StartedContainerPostgres implements StartedPostgres {
+class StartedContainerPostgres implements StartedPostgres {
   readonly provider = 'testcontainers' as const;
   readonly owned = true;
   readonly maintenanceDatabase = 'postgres';

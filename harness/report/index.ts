@@ -1,13 +1,12 @@
 /**
- * The public face of the reports: renderers are pure functions of a
- * `RunResult`; `writeReports` and `reportCommand` are the only writers.
+ * The only way into report/ from the rest of the project: renderers are pure
+ * functions of a `RunResult` (resampleTimeline is the one step of theirs a
+ * test checks alone); `writeReports` and `reportCommand` are the only
+ * writers.
  */
-export { renderMarkdown } from './render-markdown.ts';
 export { renderChartSvg } from './render-chart-svg.ts';
 export { renderJunit } from './render-junit.ts';
+export { renderMarkdown } from './render-markdown.ts';
 export { renderTerminal } from './render-terminal.ts';
-export { renderSweep } from './render-sweep.ts';
-export { renderProjections } from './render-projections.ts';
-export { renderReportFiles, wantsJunit, type ReportFile } from './render-report-files.ts';
-export { summarizeRun, type RunSummary, type Verdict } from './summarize-run.ts';
+export { resampleTimeline } from './resample-timeline.ts';
 export { reportCommand, writeReports } from './write-reports.ts';

@@ -13,7 +13,7 @@ export function markdownText(text: string): string {
 }
 
 /** Escapes a cell's text for a table row. */
-export function markdownCell(text: string): string {
+function markdownCell(text: string): string {
   return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
 }
 

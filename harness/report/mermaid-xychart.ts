@@ -4,7 +4,7 @@
  */
 
 /** One chart: a numeric x range or categories, and lines of equal length. */
-export interface XyChart {
+interface XyChart {
   title: string;
   x: { title: string; min: number; max: number } | { title: string; categories: string[] };
   y: { title: string; max: number };

@@ -10,9 +10,9 @@ import { largestDataset } from './display-strategies.ts';
 import { formatCount, mebibytesOf, niceMax, secondsOf } from './number-format.ts';
 
 /** Width of the SVG, px. */
-export const CHART_WIDTH = 960;
+const CHART_WIDTH = 960;
 /** Height of the SVG, px: two panels, a title, a legend and a caption. */
-export const CHART_HEIGHT = 790;
+const CHART_HEIGHT = 790;
 
 /** One colour per strategy, in the order they ran (both panels use the same). */
 const PALETTE = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#7f7f7f'];
@@ -75,7 +75,7 @@ function attemptEnds(s: StrategyResult) {
 }
 
 /** Makes echarts' per-instance ids (`zr3-c0`, `zr3-cls-17`) independent of how many charts the process drew before. */
-export function normalizeSvgIds(svg: string): string {
+function normalizeSvgIds(svg: string): string {
   const ids = new Map<string, string>();
   const counters = new Map<string, number>();
   return svg.replace(/\bzr\d+-([a-z]+-?)(\d+)\b/g, (id, kind: string) => {
@@ -116,7 +116,7 @@ function caption(result: RunResult, strategies: StrategyResult[], note: string |
 }
 
 /** The echarts option for a result (exported for tests that inspect it). */
-export function chartOption(result: RunResult): echarts.EChartsOption {
+function chartOption(result: RunResult): echarts.EChartsOption {
   const { strategies, note } = largestDataset(result);
   const maxS = niceMax(Math.max(1, ...strategies.flatMap((s) => s.timeline.map((sample) => secondsOf(sample.tMs)))));
   const axisCommon = { type: 'value' as const, min: 0, nameLocation: 'middle' as const };

@@ -9,10 +9,10 @@ import type { RunResult } from '../result/run-result.ts';
 import { displayStrategies } from './display-strategies.ts';
 
 /** The `name` of the testsuites element; the testsuite adds the run's kind. */
-export const JUNIT_SUITE = 'owui-migration-harness';
+const JUNIT_SUITE = 'owui-migration-harness';
 
 /** Text and attribute values as XML 1.0: escaped, without the control characters XML forbids. */
-export function xmlEscape(text: string): string {
+function xmlEscape(text: string): string {
   return text
     .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD')
     .replace(/&/g, '&amp;')

@@ -19,7 +19,7 @@ import { renderWalMermaid } from './render-wal-mermaid.ts';
 import { summarizeRun, type RunSummary } from './summarize-run.ts';
 
 /** `2026-05-01T10:00:00.000Z` as `2026-05-01 10:00:00 UTC`. */
-export function formatTimestamp(iso: string): string {
+function formatTimestamp(iso: string): string {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) return iso;
   return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
@@ -48,7 +48,7 @@ function header(result: RunResult): string {
 }
 
 /** The verdicts (names aligned) and comparison sentences, as plain text. */
-export function summaryText(summary: RunSummary): string {
+function summaryText(summary: RunSummary): string {
   const width = Math.max(0, ...summary.verdicts.map((v) => v.strategy.length));
   const lines = [
     ...(summary.status ? [summary.status, ''] : []),

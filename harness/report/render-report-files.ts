@@ -8,13 +8,13 @@ import { renderJunit } from './render-junit.ts';
 import { renderMarkdown } from './render-markdown.ts';
 
 /** A file to write next to `result.json`. */
-export interface ReportFile {
+interface ReportFile {
   name: 'report.md' | 'chart.svg' | 'junit.xml';
   content: string;
 }
 
 /** True when the run gets a `junit.xml`: `gate`, `validate`, or any result with checks. */
-export function wantsJunit(result: RunResult): boolean {
+function wantsJunit(result: RunResult): boolean {
   return result.kind === 'gate' || result.kind === 'validate' || (result.checks?.length ?? 0) > 0;
 }
 

@@ -10,7 +10,7 @@ import { formatDecimal, mebibytesOf, niceMax } from './number-format.ts';
 import { resampleTimeline } from './resample-timeline.ts';
 
 /** Most points per line: enough for the shape, few enough to read the source. */
-export const MERMAID_MAX_POINTS = 40;
+const MERMAID_MAX_POINTS = 40;
 
 /** The chart and its caption, or null when no strategy has samples. */
 export function renderWalMermaid(result: RunResult): string | null {

@@ -6,7 +6,7 @@
 import type { Sample } from '../result/run-result.ts';
 
 /** A common grid and each series' values on it. */
-export interface ResampledTimeline {
+interface ResampledTimeline {
   /** Seconds between grid points: a whole number, so the grid is exact. */
   stepS: number;
   /** Grid times, seconds: 0, stepS, 2·stepS, … */

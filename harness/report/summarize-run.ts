@@ -11,7 +11,7 @@ import { displayStrategies, largestDataset } from './display-strategies.ts';
 import { formatCount, formatRatio } from './number-format.ts';
 
 /** One strategy's verdict. */
-export interface Verdict {
+interface Verdict {
   strategy: string;
   /** Succeeded and verified. */
   ok: boolean;
@@ -63,7 +63,7 @@ function rowsKept(s: StrategyResult): number | null {
 }
 
 /** A strategy's verdict line (without its name). */
-export function verdictOf(s: StrategyResult): Verdict {
+function verdictOf(s: StrategyResult): Verdict {
   const attempts = plural(s.attempts.length, 'attempt');
   if (s.outcome === 'failed') {
     const endings = [...new Set(s.attempts.map((a) => (a.ended === 'completed' && a.stamp?.verdict === 'not-stamped' ? 'completed without its stamp' : a.ended)).filter((e) => e !== 'completed'))];
@@ -152,7 +152,7 @@ function checkpointSentence(s: StrategyResult, b: StrategyResult): string | null
 }
 
 /** Sentences comparing `s` with the baseline `b`. */
-export function compareStrategies(s: StrategyResult, b: StrategyResult): string[] {
+function compareStrategies(s: StrategyResult, b: StrategyResult): string[] {
   const note = unfinishedNote(s, b);
   return [
     writtenSentence(WAL, s, b, note),

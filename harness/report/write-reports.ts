@@ -12,7 +12,7 @@ import { readResult, summarizeErrors, validateResult } from '../result/validate-
 import { renderReportFiles } from './render-report-files.ts';
 
 /** Writes `content` to `path` through a temporary file in the same directory and a rename. */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
+async function writeFileAtomic(path: string, content: string): Promise<void> {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await writeFile(temp, content, 'utf8');
@@ -20,14 +20,6 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
   } catch (err) {
     await rm(temp, { force: true });
     throw err;
-  }
-}
-
-/** Throws when the result does not match the schema: the harness built it wrong. */
-export function assertValidResult(result: RunResult): void {
-  const checked = validateResult(result);
-  if (!checked.ok) {
-    throw new Error(`refusing to write an invalid result.json (a harness bug): ${summarizeErrors(checked.errors)}`);
   }
 }
 

@@ -91,7 +91,7 @@ export interface Sample {
   probeMs: number | null;
 }
 
-export interface WalFigures {
+interface WalFigures {
   /** LSN difference over the strategy, minus the probe's own WAL. */
   bytes: number;
   /** pg_stat_wal deltas, minus the probe's own. */
@@ -137,7 +137,7 @@ export interface SchemaVerification {
   untouched: boolean | null;
 }
 
-export interface PhaseTiming {
+interface PhaseTiming {
   name: string;
   durationMs: number;
 }

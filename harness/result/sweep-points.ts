@@ -29,7 +29,7 @@ export interface ProjectionCheck {
 }
 
 /** `result.extra.sweep`: the points, plus whatever else the sweep keeps (fits, a projection check). */
-export interface SweepExtra {
+interface SweepExtra {
   points: SweepPoint[];
   [key: string]: unknown;
 }

@@ -9,9 +9,6 @@ import { errorMessage, UsageError } from '../errors.ts';
 import schema from './result.schema.json' with { type: 'json' };
 import type { RunResult } from './run-result.ts';
 
-/** The JSON Schema of `result.json` (schemaVersion 1). */
-export const RESULT_SCHEMA = schema;
-
 const ajv = new Ajv2020({ allErrors: true, allowUnionTypes: true, strict: true });
 const validate = ajv.compile(schema);
 

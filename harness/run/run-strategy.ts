@@ -6,6 +6,7 @@
  * each attempt left, stop measuring, verify the rows, and return the
  * figures as data.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../errors.ts';
 import type { FaultSpec } from '../faults/fault-spec.ts';
 import type { OwnedRegistry } from '../lifecycle/owned-registry.ts';
@@ -14,7 +15,6 @@ import { summarizeProbe, WriteProbe } from '../measure/write-probe.ts';
 import { followingStandIn, nextStartSentence, readStamp, type StampReading } from '../openwebui/alembic-environment.ts';
 import { REVISION_AFTER, REVISION_BEFORE } from '../openwebui/schema.ts';
 import { createOwnedDatabase, dropOwnedDatabase } from '../postgres/databases.ts';
-import { sleep } from '../postgres/embedded-server.ts';
 import type { Client } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { withClient } from '../postgres/with-client.ts';

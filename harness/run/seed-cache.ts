@@ -17,7 +17,7 @@ import type { SeedSummary } from '../../seed/seeder.ts';
 
 const execFileP = promisify(execFile);
 
-export interface CacheMeta {
+interface CacheMeta {
   key: string;
   template: string;
   password: string;
@@ -47,7 +47,7 @@ export async function readCacheEntry(cacheDir: string, key: string): Promise<Cac
 }
 
 /** Copy a directory preserving owners and modes (the server runs as `postgres` under root). */
-export async function copyTree(from: string, to: string): Promise<void> {
+async function copyTree(from: string, to: string): Promise<void> {
   await mkdir(path.dirname(to), { recursive: true });
   await execFileP('cp', ['-a', '--reflink=auto', from, to]);
 }
@@ -69,8 +69,4 @@ export async function storeCacheEntry(cacheDir: string, dataDir: string, meta: C
   await rm(finalDir, { recursive: true, force: true });
   await rename(staging, finalDir);
   return finalDir;
-}
-
-export async function removeCacheEntry(cacheDir: string, key: string): Promise<void> {
-  await rm(path.join(cacheDir, key), { recursive: true, force: true });
 }

@@ -10,7 +10,7 @@ import { connect } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import type { StrategyContext, StrategyOptions } from '../strategies/strategy.ts';
 
-export interface StrategyContextOptions {
+interface StrategyContextOptions {
   server: StartedPostgres;
   database: string;
   options?: StrategyOptions;

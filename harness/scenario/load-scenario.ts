@@ -9,9 +9,9 @@ import type { z } from 'zod';
 import { errorMessage, UsageError } from '../errors.ts';
 import { ScenarioSchema, type Scenario } from './scenario-schema.ts';
 
-export const SCENARIO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
+const SCENARIO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
 
-export async function builtinScenarioNames(): Promise<string[]> {
+async function builtinScenarioNames(): Promise<string[]> {
   const files = await readdir(SCENARIO_DIR);
   return files.filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
 }
@@ -21,7 +21,7 @@ function formatIssues(where: string, error: z.ZodError): string {
   return `${where}: ${first.join('; ')}`;
 }
 
-export function parseScenario(where: string, value: unknown): Scenario {
+function parseScenario(where: string, value: unknown): Scenario {
   const r = ScenarioSchema.safeParse(value);
   if (!r.success) throw new UsageError(formatIssues(where, r.error));
   return r.data;

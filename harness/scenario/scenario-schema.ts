@@ -55,7 +55,7 @@ export const ScenarioSchema = z
   })
   .strict();
 
-export type ScenarioInput = z.input<typeof ScenarioSchema>;
+type ScenarioInput = z.input<typeof ScenarioSchema>;
 export type Scenario = z.output<typeof ScenarioSchema>;
 
 /**

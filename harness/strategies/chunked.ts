@@ -1,6 +1,7 @@
 /**
- * `chunked`: the fix proposed in issue 23273 (PostgreSQL path), as the spec
- * describes it.
+ * `chunked`: the fix proposed for issue 23273, its PostgreSQL path
+ * (https://github.com/open-webui/open-webui/pull/23382), ported statement
+ * for statement.
  *
  *   CREATE TABLE IF NOT EXISTS chat_message (... PK only)              -- committed
  *   SELECT max(id) ... (high-water mark, read once)
@@ -12,10 +13,13 @@
  *
  * Idempotent: a rerun after an interruption anywhere re-reads every page and
  * skips the rows already there, then repeats the (repeatable) post-load
- * steps. Known weak spots, reproduced as the spec has them: chats created
- * after the high-water mark was read are not backfilled; and a real Alembic
- * run may leave the stamp behind (see the spec) — this port stamps, and the
- * harness reads the stamp from the database either way.
+ * steps. The fix's weak spots are kept as they are: chats created after the
+ * high-water mark was read are not backfilled; and because the fix commits
+ * on Alembic's own connection, Alembic's `alembic_version` update afterwards
+ * runs in a transaction nothing commits, so a real `alembic upgrade` can end
+ * with every row in place and the stamp still at 374d2f66af06. This port
+ * stamps; the harness reads the stamp from the database either way, so an
+ * `external` run of the real migration shows what Alembic left.
  */
 import { CHAT_MESSAGE_PK_ONLY_DDL } from '../openwebui/schema.ts';
 import type { Client } from '../postgres/sql.ts';
@@ -30,7 +34,7 @@ import { withMigrationClient } from './ported/with-migration-client.ts';
 import type { Strategy, StrategyContext } from './strategy.ts';
 
 /** Where an attempt's keyset walk starts. */
-export type WalkStart = (client: Client, ctx: StrategyContext) => Promise<string>;
+type WalkStart = (client: Client, ctx: StrategyContext) => Promise<string>;
 
 /**
  * The fix's plan as a strategy; `startAt` says where each attempt's walk

@@ -1,7 +1,8 @@
 /**
  * `original`: migration 8452d01d26d7 as released in v0.8.12 (the version in
  * the bug report). One transaction from the first DDL to the
- * `alembic_version` update, as Alembic's `env.py` runs it:
+ * `alembic_version` update, as Open WebUI's Alembic environment runs it
+ * (https://github.com/open-webui/open-webui/blob/main/backend/open_webui/migrations/env.py):
  *
  *   BEGIN
  *   CREATE TABLE chat_message (... PK, FK → chat)   -- SHARE ROW EXCLUSIVE on chat until COMMIT
@@ -36,7 +37,7 @@ import type { Strategy } from './strategy.ts';
 /** Upstream's BATCH_SIZE: messages per savepoint. */
 export const ORIGINAL_BATCH_MESSAGES = 5000;
 /** `yield_per`: chats per FETCH from the server-side cursor. */
-export const ORIGINAL_FETCH_CHATS = 1000;
+const ORIGINAL_FETCH_CHATS = 1000;
 const CURSOR = 'c_owui_chat_stream_1';
 
 const statements: BatchStatements = {

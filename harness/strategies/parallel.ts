@@ -36,12 +36,12 @@ import { SavepointNames } from './ported/savepoint-names.ts';
 import type { Strategy, StrategyContext } from './strategy.ts';
 
 /** Most workers `parallel` accepts (each holds a connection and a page of documents in memory). */
-export const MAX_WORKERS = 64;
+const MAX_WORKERS = 64;
 /** Id ranges per worker: enough that the last ranges to finish are small. */
-export const RANGES_PER_WORKER = 16;
+const RANGES_PER_WORKER = 16;
 
 /** The worker count a run uses: `options.workers`, or the number of cores. */
-export function parallelWorkers(ctx: Pick<StrategyContext, 'options'>): number {
+function parallelWorkers(ctx: Pick<StrategyContext, 'options'>): number {
   const n = ctx.options.workers ?? os.availableParallelism();
   if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new Error(`parallel: workers must be an integer from 1 to ${MAX_WORKERS}, got ${n}`);
   return n;

@@ -25,7 +25,7 @@ import { withMigrationClient } from './ported/with-migration-client.ts';
 import type { Strategy } from './strategy.ts';
 
 /** v0.8.0 inserts every column but `usage`. */
-export const V080_COLUMNS = MESSAGE_COLUMNS.filter((c) => c !== 'usage');
+const V080_COLUMNS = MESSAGE_COLUMNS.filter((c) => c !== 'usage');
 
 export const v080: Strategy = {
   name: 'v0.8.0',

@@ -19,14 +19,14 @@ import { strategyByName } from '../strategies/strategy-registry.ts';
 import { pgSize } from '../units.ts';
 import { fitGrowth, project, superLinear, type Fit } from './fit.ts';
 
-export interface SweepPlan extends RunPlan {
+interface SweepPlan extends RunPlan {
   sizes: number[];
   projectBytes?: number;
   /** Also measure at `projectBytes` and report the projection's error. */
   checkProjection: boolean;
 }
 
-export interface FitSummary {
+interface FitSummary {
   strategy: string;
   metric: 'durationMs' | 'walBytes' | 'fpi';
   slope: number;
@@ -163,7 +163,7 @@ async function measureAt(
   }
 }
 
-export function fitsOf(points: SweepPoint[], strategies: string[]): { fits: FitSummary[]; models: Map<string, Fit> } {
+function fitsOf(points: SweepPoint[], strategies: string[]): { fits: FitSummary[]; models: Map<string, Fit> } {
   const fits: FitSummary[] = [];
   const models = new Map<string, Fit>();
   for (const s of strategies) {
@@ -192,7 +192,7 @@ export function fitsOf(points: SweepPoint[], strategies: string[]): { fits: FitS
   return { fits, models };
 }
 
-export function projectionsOf(models: Map<string, Fit>, strategies: string[], size: number): Projection[] {
+function projectionsOf(models: Map<string, Fit>, strategies: string[], size: number): Projection[] {
   const out: Projection[] = [];
   for (const s of strategies) {
     const d = models.get(`${s}:durationMs`);

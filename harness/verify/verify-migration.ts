@@ -18,7 +18,7 @@ import { bodyDigestSql, chatChecksumSql, checksumSql, usageDigestSql } from '../
 import type { Sql } from '../postgres/sql.ts';
 import type { RowsVerification, SchemaVerification } from '../result/run-result.ts';
 
-export interface VerifyOptions {
+interface VerifyOptions {
   /** False for strategies that never write `usage` (v0.8.0): it must then be SQL NULL. */
   writesUsage: boolean;
   /** Unix seconds spanning the run (first attempt's start to last attempt's end). */
@@ -38,7 +38,7 @@ export interface MigrationVerification {
 }
 
 /** Ids named per kind of wrong row in the notes. */
-export const SAMPLE_IDS = 5;
+const SAMPLE_IDS = 5;
 
 const ROWS_SQL = `WITH a AS (
   SELECT m.id, ${bodyDigestSql('m')} AS body, ${usageDigestSql('m')} AS usage, m.usage IS NULL AS usage_null, m.created_at, m.updated_at

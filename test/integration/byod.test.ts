@@ -1,7 +1,7 @@
 /**
  * Bring your own data, end to end through the command line: a tester's Open
  * WebUI database (here built by plain SQL from hand-written chats covering
- * every rule and edge of the spec) is copied with `--from-database`, every
+ * every rule and edge case of the migration's row rules) is copied with `--from-database`, every
  * strategy runs on the copy, and the rows each wrote are compared with rows
  * written out by hand below, never computed by the code under test. The
  * source must be exactly as it was afterwards. Then the refusals (not an
@@ -30,7 +30,7 @@ const SOURCE = 'owui_staging';
 
 // ------------------------------------------------------------ the source, by hand
 
-/** The pre-migration schema exactly as the spec states it, and one more table, as Open WebUI has. */
+/** The pre-migration schema exactly as Open WebUI has it at 374d2f66af06, and one more table, as Open WebUI has. */
 const SOURCE_DDL = [
   `CREATE TABLE chat (
     id varchar PRIMARY KEY,
@@ -710,7 +710,7 @@ afterAll(async () => {
 });
 
 describe('the hand-written source', () => {
-  it('is an Open WebUI database at 374d2f66af06, its chat table exactly the spec\u2019s', async () => {
+  it('is an Open WebUI database at 374d2f66af06, its chat table exactly upstream\u2019s', async () => {
     const schema = await sql(SOURCE, (c) => readChatSchema(c));
     await noSessionsOn(SOURCE);
     expect(schema.columns).toEqual(EXPECTED_CHAT_COLUMNS);

@@ -21,9 +21,9 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * harness has not acknowledged within about 60 ms (a busy or CPU-starved
  * event loop), so Ctrl-C could skip every cleanup; see the Safety section.
  */
-export const LAUNCH = [process.execPath, '--import', 'tsx', 'harness/cli.ts'];
+const LAUNCH = [process.execPath, '--import', 'tsx', 'harness/cli.ts'];
 /** The variable every process of a sandboxed run inherits. */
-export const MARKER_VAR = 'OWUI_HARNESS_TEST_SANDBOX';
+const MARKER_VAR = 'OWUI_HARNESS_TEST_SANDBOX';
 /**
  * What libraries keep in TMPDIR by design, not the harness's data: tsx's
  * compile cache, and testcontainers-node's (empty) lock file that serialises
@@ -74,7 +74,7 @@ export async function makeSandbox(): Promise<Sandbox> {
   return sandbox;
 }
 
-export interface StartOptions {
+interface StartOptions {
   /** Variables added to (or, when undefined, removed from) the controlled environment. */
   env?: Record<string, string | undefined>;
   cwd?: string;
@@ -264,7 +264,7 @@ export async function listTree(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-export interface ProcInfo {
+interface ProcInfo {
   pid: number;
   pgrp: number;
   state: string;

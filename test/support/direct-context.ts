@@ -19,7 +19,7 @@ export interface DirectContextOptions {
   onConnect?: (client: Client, role: string | undefined) => Client | void;
 }
 
-export interface DirectContext extends StrategyContext {
+interface DirectContext extends StrategyContext {
   /** Phases in the order they began. */
   readonly phases: PhaseName[];
   /** The last progress report. */

@@ -18,7 +18,7 @@ export async function startTestServer(settings: ServerSettings = TEST_SETTINGS):
 }
 
 /** A small dataset with every edge case present (rate 0.3). */
-export const SMALL_DATASET: DatasetSpec = { seed: 7, chats: 120, edgeCaseRate: 0.3, sharedRate: 0.05 };
+const SMALL_DATASET: DatasetSpec = { seed: 7, chats: 120, edgeCaseRate: 0.3, sharedRate: 0.05 };
 
 /** Create database `name` and seed it; returns the seed summary. */
 export async function seedTemplate(server: StartedEmbeddedPostgres, name: string, dataset: DatasetSpec = SMALL_DATASET): Promise<SeedSummary> {

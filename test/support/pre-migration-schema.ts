@@ -1,6 +1,7 @@
 /**
- * The pre-migration schema as the spec states it, written out by hand, and a
- * reader of what a database actually holds: tests compare the two.
+ * The pre-migration schema as Open WebUI has it at 374d2f66af06, written out
+ * by hand, and a reader of what a database actually holds: tests compare the
+ * two.
  */
 import type { Sql } from '../../harness/postgres/sql.ts';
 

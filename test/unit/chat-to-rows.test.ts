@@ -1,9 +1,10 @@
 /**
- * The rules of spec/migration-8452d01d26d7.md ("How one chat becomes rows"
- * and "Python semantics"), one table row per rule, branch and seeded edge
- * case. Inputs are the `chat` column's text, as the strategies receive it;
- * every expectation is written by hand from the spec (what upstream, in
- * Python, writes), never computed by the code under test.
+ * The rules by which upstream's migration turns one chat into rows, with the
+ * Python semantics that decide the bytes (https://github.com/open-webui/open-webui/blob/main/backend/open_webui/migrations/versions/8452d01d26d7_add_chat_message_table.py),
+ * one table row per rule, branch and seeded edge case. Inputs are the `chat`
+ * column's text, as the strategies receive it; every expectation is written
+ * by hand from what upstream, in Python, writes, never computed by the code
+ * under test.
  */
 import { describe, expect, it } from 'vitest';
 import { chatToRows, coerceTimestamp, parseChatColumn, type MessageRow } from '../../harness/openwebui/chat-to-rows.ts';

@@ -2,14 +2,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { renderChartSvg, renderJunit, renderMarkdown, renderTerminal, reportCommand, resampleTimeline, writeReports } from '../../harness/report/index.ts';
 import type { RunResult, Sample } from '../../harness/result/run-result.ts';
 import { validateResult } from '../../harness/result/validate-result.ts';
-import { renderChartSvg } from '../../harness/report/render-chart-svg.ts';
-import { renderJunit } from '../../harness/report/render-junit.ts';
-import { renderMarkdown } from '../../harness/report/render-markdown.ts';
-import { renderTerminal } from '../../harness/report/render-terminal.ts';
-import { resampleTimeline } from '../../harness/report/resample-timeline.ts';
-import { reportCommand, writeReports } from '../../harness/report/write-reports.ts';
 import { formatBytes } from '../../harness/units.ts';
 
 // Update the goldens with: npx vitest run test/unit/report-render.test.ts -u

@@ -2,11 +2,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
-import type { Attempt, Check, Projection, RunResult, Sample, StrategyResult, WriteStall } from '../../harness/result/run-result.ts';
+import { writeReports } from '../../harness/report/index.ts';
 import schema from '../../harness/result/result.schema.json' with { type: 'json' };
+import type { Attempt, Check, Projection, RunResult, Sample, StrategyResult, WriteStall } from '../../harness/result/run-result.ts';
 import type { SweepPoint } from '../../harness/result/sweep-points.ts';
 import { readResult, validateResult } from '../../harness/result/validate-result.ts';
-import { writeReports } from '../../harness/report/write-reports.ts';
 
 const FIXTURES = ['repro', 'gate', 'sweep', 'interrupted'] as const;
 const fixtureDir = join(import.meta.dirname, '../fixtures/results');

@@ -27,11 +27,11 @@ import { processGroupRssBytes } from './process-group-rss.ts';
 import { TailBuffer } from './tail-buffer.ts';
 
 /** How often the group's RSS is sampled. */
-export const RSS_INTERVAL_MS = 250;
+const RSS_INTERVAL_MS = 250;
 /** How often committed rows are counted while the command runs. */
-export const PROGRESS_INTERVAL_MS = 2000;
+const PROGRESS_INTERVAL_MS = 2000;
 /** SIGTERM, then this long, then SIGKILL. */
-export const KILL_GRACE_MS = 5000;
+const KILL_GRACE_MS = 5000;
 /** Above this heap size the progress poll reads the statistics instead of counting. */
 const EXACT_COUNT_BELOW_BYTES = 64 * 1024 * 1024;
 
@@ -44,7 +44,7 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
 }
 
 /** The environment the command sees: the harness's own, plus where the database is. */
-export function commandEnvironment(ctx: Pick<StrategyContext, 'server' | 'database'>): NodeJS.ProcessEnv {
+function commandEnvironment(ctx: Pick<StrategyContext, 'server' | 'database'>): NodeJS.ProcessEnv {
   const c = ctx.server.connection(ctx.database);
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: ctx.server.url(ctx.database), PGDATABASE: ctx.database };
   if (c.host !== undefined) env.PGHOST = String(c.host);

@@ -1,7 +1,7 @@
 /** The last {@link TAIL_BYTES} of a stream's output: what a report can hold, and what explains a failure. */
 
 /** Bytes of stdout and of stderr kept. Default for {@link TailBuffer}. */
-export const TAIL_BYTES = 64 * 1024;
+const TAIL_BYTES = 64 * 1024;
 
 export class TailBuffer {
   private chunks: Buffer[] = [];

@@ -7,12 +7,12 @@
 import { MESSAGE_COLUMNS, type MessageRow } from '../../openwebui/chat-to-rows.ts';
 
 /** PostgreSQL's limit on parameters in one statement (a 16-bit count). */
-export const MAX_BIND_PARAMETERS = 65_535;
-export const MAX_BIND_ROWS = Math.floor(MAX_BIND_PARAMETERS / MESSAGE_COLUMNS.length);
+const MAX_BIND_PARAMETERS = 65_535;
+const MAX_BIND_ROWS = Math.floor(MAX_BIND_PARAMETERS / MESSAGE_COLUMNS.length);
 /** The fix's sub-batch: 3000 rows × 17 columns = 51,000 parameters. */
 export const FIX_SUB_BATCH_ROWS = 3000;
 
-export interface BoundQuery {
+interface BoundQuery {
   text: string;
   values: unknown[];
 }

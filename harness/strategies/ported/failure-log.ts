@@ -6,7 +6,7 @@
 import type { RowFailure } from '../../openwebui/chat-to-rows.ts';
 
 /** Failures listed in an attempt's report; the rest are only counted. */
-export const FAILURES_LISTED = 100;
+const FAILURES_LISTED = 100;
 
 export class FailureLog {
   count = 0;

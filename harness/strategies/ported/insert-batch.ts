@@ -13,7 +13,7 @@ import type { MessageEntry } from './message-entries.ts';
 import { ClientSideRowError, isRowLevelError } from './row-level-error.ts';
 import type { SavepointNames } from './savepoint-names.ts';
 
-export interface Statement {
+interface Statement {
   text: string;
   values?: unknown[];
 }

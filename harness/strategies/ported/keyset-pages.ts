@@ -16,7 +16,7 @@ export const PAGE_CHATS = 100;
 /** Where every walk starts: ids are compared as text, and every non-empty id sorts after ''. */
 export const WALK_START = '';
 
-export interface ChatRowText {
+interface ChatRowText {
   id: string;
   user_id: string | null;
   /** The document's text as stored (json columns come back unparsed). */
@@ -57,7 +57,7 @@ export async function chatIdsBetween(client: Client, after: string, upTo: string
 }
 
 /** A contiguous id range `(after, upTo]` and the document bytes it holds. */
-export interface IdRange {
+interface IdRange {
   after: string;
   upTo: string;
   bytes: number;

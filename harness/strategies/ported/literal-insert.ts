@@ -12,7 +12,7 @@ import { literal } from '../../postgres/sql.ts';
 export const LITERAL_PAGE_ROWS = 1000;
 
 /** A value as psycopg2 renders it: quoted string, bare number or boolean, `NULL`. */
-export function sqlLiteral(v: string | number | boolean | null): string {
+function sqlLiteral(v: string | number | boolean | null): string {
   if (v === null) return 'NULL';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (typeof v === 'number') return String(v);

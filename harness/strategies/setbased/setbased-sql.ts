@@ -44,13 +44,13 @@ import { MILLISECONDS_ABOVE, MIN_TIMESTAMP } from '../../openwebui/chat-to-rows.
 import { MIGRATED_CHATS_WHERE } from '../../openwebui/schema.ts';
 
 /** The schema holding the helpers (never `public`). */
-export const SETBASED_SCHEMA = 'owui_harness';
+const SETBASED_SCHEMA = 'owui_harness';
 
 /** The NOTICE message `report_failure` raises; its DETAIL is `{"id", "chatId", "reason", "nulHidden"}` as JSON. */
 export const ROW_FAILURE_NOTICE = 'owui-harness row failure';
 
 /** The escape that stands in for `\u0000` while PostgreSQL reads a document. */
-export const NUL_PLACEHOLDER = '\\uDBFF\\uDFFF';
+const NUL_PLACEHOLDER = '\\uDBFF\\uDFFF';
 
 const S = SETBASED_SCHEMA;
 const NUL_REASON = 'A string literal cannot contain NUL (0x00) characters.';
@@ -264,7 +264,7 @@ const timestamp = (v: string) => `CASE WHEN ${v} IS NULL THEN $3::bigint
       ELSE ${S}.coerce_timestamp(${v}, $3::bigint) END`;
 
 /** How the page statement finds each chat's `history.messages`: the fast path, or the careful one that hides `\u0000`. */
-export type SetbasedMode = 'fast' | 'careful';
+type SetbasedMode = 'fast' | 'careful';
 
 function documentSource(mode: SetbasedMode): string {
   if (mode === 'careful') return `CROSS JOIN LATERAL ${S}.careful_messages(c.chat) d`;
