@@ -4,7 +4,8 @@
  * semantics that decide the bytes written. The seeder (to build its
  * manifest), every strategy and the verifier use this one module.
  */
-import { dumps, isDict, loads, PyFloat, pyTypeName, truthy, floatRepr, type PyDict, type PyValue } from './python-json.ts';
+import { adaptText, FAILURE_STAGES, type Adapted, type FailureStage } from './adapt-text.ts';
+import { dumps, isDict, loads, PyFloat, truthy, floatRepr, type PyDict, type PyValue } from './python-json.ts';
 
 /** The columns of `chat_message`, in table order. */
 export const MESSAGE_COLUMNS = [
@@ -62,6 +63,13 @@ export interface RowFailure {
   id: string;
   chatId: string;
   reason: string;
+  /**
+   * Who raises it: the driver, before the statement is sent (a value it
+   * cannot render, SQLAlchemy's Boolean check), or the server (a list
+   * PostgreSQL cannot make an array of, JSON it rejects). Absent where a
+   * strategy reports an error it met itself.
+   */
+  raisedBy?: 'driver' | 'server';
 }
 
 export interface ChatRows {
@@ -144,43 +152,6 @@ export function pyFloatOfString(s: string): number | undefined {
   return Number(t.replace(/_/g, ''));
 }
 
-type Adapted<T> = { ok: true; value: T } | { ok: false; reason: string };
-
-/** What psycopg2 sends for a value bound to a `text` column, as the column then stores it. */
-export function adaptText(v: PyValue | undefined): Adapted<string | null> {
-  if (v === null || v === undefined) return { ok: true, value: null };
-  if (typeof v === 'boolean') return { ok: true, value: v ? 'true' : 'false' };
-  if (typeof v === 'number' || typeof v === 'bigint') return { ok: true, value: String(v) };
-  if (v instanceof PyFloat) return { ok: true, value: numericTextOfFloat(v.value) };
-  if (typeof v === 'string') {
-    if (v.includes('\0')) return { ok: false, reason: 'A string literal cannot contain NUL (0x00) characters.' };
-    if (!v.isWellFormed()) return { ok: false, reason: "'utf-8' codec can't encode character: surrogates not allowed" };
-    return { ok: true, value: v };
-  }
-  return { ok: false, reason: `can't adapt type '${pyTypeName(v)}'` };
-}
-
-/**
- * A float literal (`repr`) becomes a PostgreSQL numeric before it is assigned
- * to text, so `1e+16` is stored as `10000000000000000`.
- */
-export function numericTextOfFloat(x: number): string {
-  if (Number.isNaN(x)) return 'NaN';
-  if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
-  const m = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(floatRepr(x));
-  if (!m) throw new Error(`unexpected float repr ${floatRepr(x)}`);
-  const [, sign, int, frac = '', exp = '0'] = m;
-  const digits = int + frac;
-  const scale = frac.length - Number(exp);
-  let text: string;
-  if (scale <= 0) text = (digits + '0'.repeat(-scale)).replace(/^0+(?=\d)/, '');
-  else {
-    const padded = digits.padStart(scale + 1, '0');
-    text = `${padded.slice(0, padded.length - scale).replace(/^0+(?=\d)/, '')}.${padded.slice(padded.length - scale)}`;
-  }
-  return /[1-9]/.test(text) ? sign + text : text;
-}
-
 /** SQLAlchemy's Boolean bind processor on a native-boolean dialect. */
 export function adaptBoolean(v: PyValue | undefined): Adapted<boolean | null> {
   if (v === null || v === undefined) return { ok: true, value: null };
@@ -188,13 +159,13 @@ export function adaptBoolean(v: PyValue | undefined): Adapted<boolean | null> {
   // `value in {None, True, False}` is true for 1, 0, 1.0 and 0.0 (Python equality).
   const n = typeof v === 'number' ? v : v instanceof PyFloat ? v.value : undefined;
   if (n === 1 || n === 0) return { ok: true, value: n === 1 };
-  if (typeof v === 'number' || typeof v === 'bigint') return { ok: false, reason: `Value ${v} is not None, True, or False` };
-  return { ok: false, reason: `Not a boolean value: ${pyRepr(v)}` };
+  if (typeof v === 'number' || typeof v === 'bigint') return { ok: false, reason: `Value ${v} is not None, True, or False`, stage: 'bind' };
+  return { ok: false, reason: `Not a boolean value: ${pyRepr(v)}`, stage: 'bind' };
 }
 
 /** SQLAlchemy's JSON type: `json.dumps`, a missing value as `null`. */
 export function adaptJson(v: PyValue | undefined): Adapted<string> {
-  if (!storableInJson(v)) return { ok: false, reason: 'invalid input syntax for type json' };
+  if (!storableInJson(v)) return { ok: false, reason: 'invalid input syntax for type json', stage: 'parse' };
   return { ok: true, value: dumps(v ?? null) };
 }
 
@@ -216,9 +187,26 @@ function pyRepr(v: PyValue): string {
   return dumps(v);
 }
 
+const TEXT_FIELDS = [
+  ['role', 'role'],
+  ['parent_id', 'parentId'],
+  ['model_id', 'model'],
+] as const;
+const JSON_FIELDS = [
+  ['content', 'content'],
+  ['output', 'output'],
+  ['files', 'files'],
+  ['sources', 'sources'],
+  ['embeds', 'embeds'],
+  ['status_history', 'statusHistory'],
+  ['error', 'error'],
+  ['usage', 'usage'],
+] as const;
+
 /**
  * One message as the row upstream inserts, or why inserting it fails.
- * `timestampIsNow` says the timestamp fell back to `now`.
+ * `timestampIsNow` says the timestamp fell back to `now`. Of several bad
+ * values, the one upstream meets first gives the reason (see FailureStage).
  */
 export function messageRow(
   chatId: string,
@@ -229,36 +217,24 @@ export function messageRow(
 ): { ok: true; row: MessageRow; timestampIsNow: boolean } | { ok: false; failure: RowFailure } {
   const id = `${chatId}-${messageId}`;
   const ts = coerceTimestamp(message.get('timestamp'), now);
-  const fail = (reason: string) => ({ ok: false as const, failure: { id, chatId, reason } });
-  const idText = adaptText(id);
-  if (!idText.ok) return fail(`id: ${idText.reason}`);
-  const text: Partial<Record<'role' | 'parent_id' | 'model_id', string | null>> = {};
-  for (const [column, key] of [
-    ['role', 'role'],
-    ['parent_id', 'parentId'],
-    ['model_id', 'model'],
-  ] as const) {
-    const a = adaptText(message.get(key));
-    if (!a.ok) return fail(`${column}: ${a.reason}`);
-    text[column] = a.value;
+  const failed: { column: MessageColumn; reason: string; stage: FailureStage }[] = [];
+  const take = <T>(column: MessageColumn, a: Adapted<T>): T | undefined => {
+    if (a.ok) return a.value;
+    failed.push({ column, reason: a.reason, stage: a.stage });
+    return undefined;
+  };
+  take('id', adaptText(id));
+  const text: Partial<Record<MessageColumn, string | null>> = {};
+  for (const [column, key] of TEXT_FIELDS) text[column] = take(column, adaptText(message.get(key)));
+  const json: Partial<Record<MessageColumn, string>> = {};
+  for (const [column, key] of JSON_FIELDS) json[column] = take(column, adaptJson(message.get(key)));
+  const done = take('done', adaptBoolean(message.has('done') ? message.get('done') : true));
+  if (failed.length) {
+    const rank = (f: (typeof failed)[number]) => FAILURE_STAGES.indexOf(f.stage) * MESSAGE_COLUMNS.length + MESSAGE_COLUMNS.indexOf(f.column);
+    const first = failed.reduce((a, b) => (rank(b) < rank(a) ? b : a));
+    const raisedBy = first.stage === 'bind' || first.stage === 'adapt' ? 'driver' : 'server';
+    return { ok: false, failure: { id, chatId, reason: `${first.column}: ${first.reason}`, raisedBy } };
   }
-  const json: Partial<Record<(typeof JSON_COLUMNS)[number], string>> = {};
-  for (const [column, key] of [
-    ['content', 'content'],
-    ['output', 'output'],
-    ['files', 'files'],
-    ['sources', 'sources'],
-    ['embeds', 'embeds'],
-    ['status_history', 'statusHistory'],
-    ['error', 'error'],
-    ['usage', 'usage'],
-  ] as const) {
-    const a = adaptJson(message.get(key));
-    if (!a.ok) return fail(`${column}: ${a.reason}`);
-    json[column] = a.value;
-  }
-  const done = adaptBoolean(message.has('done') ? message.get('done') : true);
-  if (!done.ok) return fail(`done: ${done.reason}`);
   return {
     ok: true,
     timestampIsNow: ts.isNow,
@@ -274,7 +250,7 @@ export function messageRow(
       files: json.files!,
       sources: json.sources!,
       embeds: json.embeds!,
-      done: done.value,
+      done: done!,
       status_history: json.status_history!,
       error: json.error!,
       usage: json.usage!,
