@@ -84,6 +84,8 @@ export function expectChatRow(
   now: number = NOW_REFERENCE,
 ): { rowLines: string; failureLines: string } {
   const out = chatToRows(chat.id, chat.userId, chat.doc, now);
+  // A chat at which upstream raises (a poison chat) stops the migration: none of its messages is expected.
+  if (out.kind === 'poison') return { rowLines: '', failureLines: '' };
   let rowLines = '';
   let failureLines = '';
   out.rows.forEach((row, i) => {

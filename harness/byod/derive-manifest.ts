@@ -144,8 +144,9 @@ export async function deriveManifest(server: StartedPostgres, database: string, 
         m.messages += messages;
         report.messages += messages;
         if (m.expectedRows === rowsBefore) report.chatsWithoutRows++;
-        if (e.failureLines) {
-          for (const f of chatToRows(r.id, r.user_id, doc, now).failures) {
+        const out = e.failureLines ? chatToRows(r.id, r.user_id, doc, now) : null;
+        if (out?.kind === 'rows') {
+          for (const f of out.failures) {
             const kind = failureKind(f.reason);
             report.failureReasons[kind] = (report.failureReasons[kind] ?? 0) + 1;
           }

@@ -164,14 +164,15 @@ const CHATS: HandChat[] = [
     failures: [],
   },
   { id: 'a03', user: 'u1', chat: String.raw`"{\"history\": {\"messages\": "`, messages: 0, rows: [], failures: [] },
-  // Only once more: a string holding a string holding a document yields nothing.
-  { id: 'a04', user: 'u1', chat: String.raw`"\"{\\\"history\\\": {\\\"messages\\\": {\\\"m1\\\": {\\\"role\\\": \\\"user\\\"}}}}\""`, messages: 0, rows: [], failures: [] },
-  // Empty and NULL documents; not an object; history or messages of the wrong kind.
+  // Falsy documents (empty, NULL, false, an empty list) and history or messages of the wrong kind yield nothing.
+  // A truthy document that is not an object (a list, a number, a string holding a string) stops every
+  // faithful migration at that chat: such chats are planted and tested on their own, not in this source.
+  { id: 'a04', user: 'u1', chat: 'false', messages: 0, rows: [], failures: [] },
   { id: 'a05', user: 'u1', chat: '{}', messages: 0, rows: [], failures: [] },
   { id: 'a06', user: 'u1', chat: '""', messages: 0, rows: [], failures: [] },
   { id: 'a07', user: 'u1', chat: null, messages: 0, rows: [], failures: [] },
   { id: 'a08', user: 'u1', chat: 'null', messages: 0, rows: [], failures: [] },
-  { id: 'a09', user: 'u1', chat: '[{"history": {"messages": {"m1": {"role": "user", "content": "in a list"}}}}]', messages: 0, rows: [], failures: [] },
+  { id: 'a09', user: 'u1', chat: '[]', messages: 0, rows: [], failures: [] },
   { id: 'a10', user: 'u1', chat: '{"history": [{"messages": {"m1": {"role": "user"}}}], "messages": [{"role": "user"}]}', messages: 0, rows: [], failures: [] },
   { id: 'a11', user: 'u1', chat: '{"history": "m1"}', messages: 0, rows: [], failures: [] },
   { id: 'a12', user: 'u1', chat: '{"history": {"currentId": "m1", "messages": [{"id": "m1", "role": "user", "content": "in a list"}]}}', messages: 1, rows: [], failures: [] },

@@ -1,12 +1,13 @@
 /**
- * The rules of spec/migration-8452d01d26d7.md ("How one chat becomes rows"
- * and "Python semantics"), one table row per rule, branch and seeded edge
- * case. Inputs are the `chat` column's text, as the strategies receive it;
- * every expectation is written by hand from the spec (what upstream, in
- * Python, writes), never computed by the code under test.
+ * How one chat becomes rows under v0.8.12's rules (which the fix shares):
+ * one table row per rule, branch and seeded edge case. Inputs are the `chat`
+ * column's text, as the strategies receive it; every expectation is written
+ * by hand from what upstream, in Python, writes, never computed by the code
+ * under test. chat-to-rows-upstream.test.ts holds the corrections found by
+ * reading upstream's releases again, and v0.8.0's rules.
  */
 import { describe, expect, it } from 'vitest';
-import { chatToRows, coerceTimestamp, parseChatColumn, type MessageRow } from '../../harness/openwebui/chat-to-rows.ts';
+import { chatToRows, coerceTimestamp, parseChatColumn, PoisonChatError, type ChatRows, type MessageRow } from '../../harness/openwebui/chat-to-rows.ts';
 import { loads } from '../../harness/openwebui/python-json.ts';
 import { messageEntries } from '../../harness/strategies/message-entries.ts';
 import { EDGE_CASES, type EdgeCase } from '../../seed/chat-generator.ts';
@@ -56,6 +57,8 @@ interface Case {
   rows: Partial<MessageRow>[];
   /** Expected failures: id and a pattern of the reason. */
   failures?: [id: string, reason: RegExp][];
+  /** Instead of rows: the whole attempt fails at this chat, with this exception. */
+  poison?: string;
 }
 
 const CASES: Case[] = [
@@ -72,9 +75,12 @@ const CASES: Case[] = [
     rows: [{ content: '"x"', done: true }],
   },
   { name: 'a JSON string that is not JSON: no rows', edge: 'document-as-invalid-string', text: JSON.stringify('{"history": {"messages": {'), rows: [] },
-  { name: 'a JSON string holding a string: no rows', text: JSON.stringify(JSON.stringify('{}')), rows: [] },
-  { name: 'a document that is a list: no rows', text: '[{"history": {}}]', rows: [] },
-  { name: 'a document that is a number: no rows', text: '5', rows: [] },
+  // Upstream calls `.get` on whatever the (once more parsed) document is: nothing catches what that raises.
+  { name: 'a JSON string holding a string: the migration fails here', text: JSON.stringify(JSON.stringify('{}')), rows: [], poison: "AttributeError: 'str' object has no attribute 'get'" },
+  { name: 'a document that is a list: the migration fails here', text: '[{"history": {}}]', rows: [], poison: "AttributeError: 'list' object has no attribute 'get'" },
+  { name: 'a document that is a number: the migration fails here', text: '5', rows: [], poison: "AttributeError: 'int' object has no attribute 'get'" },
+  { name: 'an empty list document (falsy): no rows', text: '[]', rows: [] },
+  { name: 'a zero document (falsy): no rows', text: '0', rows: [] },
 
   // ---- 2. history and messages must be objects
   { name: 'history is a list: no rows', edge: 'history-not-object', text: `{"history": [${msg()}]}`, rows: [] },
@@ -242,7 +248,12 @@ const CASES: Case[] = [
 describe('how one chat becomes rows', () => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const userId = c.userId === undefined ? USER : c.userId;
-    const out = chatToRows(CHAT, userId, parseChatColumn(c.text), NOW);
+    const result = chatToRows(CHAT, userId, parseChatColumn(c.text), NOW);
+    if (c.poison !== undefined) {
+      expect(result).toEqual({ kind: 'poison', chatId: CHAT, reason: c.poison });
+      return;
+    }
+    const out = rowsOf(result);
     expect(out.rows).toEqual(c.rows.map((r) => ({ ...BASE, user_id: userId, ...r })));
     expect(out.failures.map((f) => f.id)).toEqual((c.failures ?? []).map(([id]) => id));
     out.failures.forEach((f, i) => {
@@ -257,10 +268,15 @@ describe('how one chat becomes rows', () => {
   });
 
   it('says which rows took the migration\u2019s now', () => {
-    const out = chatToRows(CHAT, USER, parseChatColumn(doc(`{"a": ${msg()}, "b": ${msg('"timestamp": null')}, "c": {"role": "user"}}`)), NOW);
+    const out = rowsOf(chatToRows(CHAT, USER, parseChatColumn(doc(`{"a": ${msg()}, "b": ${msg('"timestamp": null')}, "c": {"role": "user"}}`)), NOW));
     expect(out.timestampIsNow).toEqual([false, true, true]);
   });
 });
+
+function rowsOf(out: ReturnType<typeof chatToRows>): ChatRows {
+  if (out.kind !== 'rows') throw new Error(`expected rows, got poison: ${out.reason}`);
+  return out;
+}
 
 describe('timestamp coercion: int(float(x)), then the range rules', () => {
   it.each<[string, string | undefined, number]>([
@@ -294,5 +310,12 @@ describe('message entries (the order upstream batches them in)', () => {
   it('yields nothing for chats the migration does not read', () => {
     expect(messageEntries(CHAT, 'shared-x', one(), NOW)).toEqual([]);
     expect(messageEntries(CHAT, null, one(), NOW)).toEqual([]);
+    // Not even for a document that would stop the migration: the query never returns it.
+    expect(messageEntries(CHAT, 'shared-x', '[1]', NOW)).toEqual([]);
+  });
+
+  it('throws PoisonChatError naming the chat where upstream raises', () => {
+    expect(() => messageEntries(CHAT, USER, '[1]', NOW)).toThrow(PoisonChatError);
+    expect(() => messageEntries(CHAT, USER, '[1]', NOW)).toThrow("chat c1 stops the migration: AttributeError: 'list' object has no attribute 'get'");
   });
 });
