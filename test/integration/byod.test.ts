@@ -466,6 +466,10 @@ const MANIFEST = {
   },
   // c01's rows that fall back to `now`.
   nowRows: 18,
+  // None stops v0.8.12 or the fix. v0.8.0 stops at a10 and a11 (history not an object), a12 and a13
+  // (messages not an object) and c01 (timestamps that are not numbers).
+  poisonChats: 0,
+  v080PoisonChats: 5,
 };
 
 const ALL_FAILURES = CHATS.flatMap((c) => c.failures).sort();
@@ -770,6 +774,9 @@ describe('run --from-database: every strategy on a copy, the source only read', 
       expectedRows: MANIFEST.expectedRows,
       expectedFailures: MANIFEST.expectedFailures,
       failureReasons: MANIFEST.failureReasons,
+      poisonChats: MANIFEST.poisonChats,
+      firstPoisonChats: [],
+      v080PoisonChats: MANIFEST.v080PoisonChats,
     });
     expect(result.dataset).toMatchObject({
       source: 'database',
@@ -795,7 +802,8 @@ describe('run --from-database: every strategy on a copy, the source only read', 
       /^owui_staging: 177 chats \([\d.]+ kB of documents\), 2 chats skipped \(1 shared, 1 without an owner\), 5348 messages; a correct migration writes 5323 rows; 14 chats yield none; 11 messages fail to insert/,
     );
     expect(lines[1]).toBe('  4 × done: Not a boolean value');
-    expect(lines).toHaveLength(1 + Object.keys(MANIFEST.failureReasons).length);
+    expect(lines.at(-1)).toBe("5 chats stop v0.8.0 (it lacks the later releases' guards)");
+    expect(lines).toHaveLength(1 + Object.keys(MANIFEST.failureReasons).length + 1);
   });
 
   it.each(['original', 'chunked', 'parallel'])('%s writes exactly the hand-written rows and fails exactly the hand-listed messages', async (name) => {

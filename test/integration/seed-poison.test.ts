@@ -8,11 +8,13 @@
  * and every other chat is the chat it is without poison.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deriveManifest } from '../../harness/byod/derive-manifest.ts';
 import type { StartedEmbeddedPostgres } from '../../harness/postgres/embedded-server.ts';
 import { createOwnedDatabase } from '../../harness/postgres/databases.ts';
 import { datasetKey, planDataset, type DatasetSpec } from '../../seed/dataset-plan.ts';
+import { NOW_REFERENCE } from '../../seed/manifest.ts';
 import { seedDatabase, type SeedSummary } from '../../seed/seeder.ts';
-import { seedTemplate, startTestServer, withClient } from '../support/postgres.ts';
+import { cloneDatabase, seedTemplate, startTestServer, withClient } from '../support/postgres.ts';
 
 /** 200 small chats, a few edge cases, 7 poison chats from the middle on. */
 const DATASET_P: DatasetSpec = { seed: 41, chats: 200, edgeCaseRate: 0.05, sharedRate: 0.05, sizeScale: 0.05, poisonChats: 7, poisonAt: 0.5 };
@@ -128,6 +130,24 @@ describe('poison chats', () => {
     expect(a).toEqual(none);
     expect(datasetKey(DATASET_P)).not.toBe(datasetKey(WITHOUT_POISON));
     expect(datasetKey({ ...DATASET_P, poisonAt: 0.7 })).not.toBe(datasetKey(DATASET_P));
+  });
+
+  it('a manifest derived from a copy finds the same poison chats and reports them by id', async () => {
+    await cloneDatabase(server, 'poison_a', 'poison_derived');
+    const { summary, report } = await deriveManifest(server, 'poison_derived', 'seeded-copy', NOW_REFERENCE);
+    const seededPoison = await poisonOf('poison_a');
+    const derivedPoison = await poisonOf('poison_derived');
+    expect(derivedPoison.map(({ kind: _k, ...p }) => p)).toEqual(seededPoison.map(({ kind: _k, ...p }) => p));
+    expect(derivedPoison.every((p) => p.kind === null)).toBe(true);
+    const fix = seededPoison.filter((p) => p.rules === 'v0.8.12');
+    expect(report.poisonChats).toBe(7);
+    expect(report.firstPoisonChats).toEqual(fix.map((p) => ({ chatId: p.chat_id, reason: p.reason })));
+    expect(report.v080PoisonChats).toBe(seeded.get('poison_a')!.v080PoisonChats);
+    expect({ poisonChats: summary.poisonChats, expectedRows: summary.expectedRows, checksum: summary.checksum }).toEqual({
+      poisonChats: 7,
+      expectedRows: seeded.get('poison_a')!.expectedRows,
+      checksum: seeded.get('poison_a')!.checksum,
+    });
   });
 
   it('refuses more poison chats than fit after poisonAt, naming both', () => {

@@ -28,6 +28,8 @@ import { cloneDatabase, seedTemplate, startTestServer, TEST_SETTINGS, withClient
 
 /** Every column of every chat row, in id order, as the server returns it (a record's text holds each column, NULL as nothing). */
 const ROWS_DIGEST_SQL = `SELECT count(*)::int AS n, md5(coalesce(string_agg(c::text, E'\\n' ORDER BY c.id), '')) AS digest FROM chat c`;
+/** The manifest's poison chats, without what the seeder planted there. */
+const POISON_SQL = 'SELECT chat_id, rules, reason FROM harness.poison_chats ORDER BY chat_id, rules';
 /** The manifest's expected rows, in id order. */
 const EXPECTED_ROWS_DIGEST_SQL = `SELECT count(*)::int AS n, md5(coalesce(string_agg(id || ':' || body || ':' || usage || ':' || coalesce(created_at::text, 'now'), ',' ORDER BY id), '')) AS digest FROM harness.expected_rows`;
 
@@ -485,6 +487,8 @@ describe('manifest', () => {
       messages: d.messages,
       expectedRows: d.expectedRows,
       expectedFailures: d.expectedFailures,
+      poisonChats: d.poisonChats,
+      v080PoisonChats: d.v080PoisonChats,
       nowRows: d.nowRows,
       checksum: d.checksum,
       generatedBytes: d.generatedBytes,
@@ -495,6 +499,8 @@ describe('manifest', () => {
       messages: s.messages,
       expectedRows: s.expectedRows,
       expectedFailures: s.expectedFailures,
+      poisonChats: s.poisonChats,
+      v080PoisonChats: s.v080PoisonChats,
       nowRows: s.nowRows,
       checksum: s.checksum,
       generatedBytes: s.generatedBytes,
@@ -503,6 +509,9 @@ describe('manifest', () => {
     const seededRows = await withClient(server, 'shape_e', (c) => c.query(EXPECTED_ROWS_DIGEST_SQL));
     const derivedRows = await withClient(server, 'shape_e_derived', (c) => c.query(EXPECTED_ROWS_DIGEST_SQL));
     expect(derivedRows.rows[0]).toEqual(seededRows.rows[0]);
+    // The same chats stop v0.8.0, for the same reasons (a user's database has no planted kinds).
+    const poison = (name: string) => withClient(server, name, async (c) => (await c.query(POISON_SQL)).rows);
+    expect(await poison('shape_e_derived')).toEqual(await poison('shape_e'));
   });
 });
 
