@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { DatasetParams } from './chat-generator.ts';
-import type { GeneratedUnit } from './unit-generator.ts';
+import type { GeneratedUnit, UnitPoison } from './unit-generator.ts';
 import type { WorkerReply, WorkerRequest } from './unit-worker.ts';
 
 export class ChatWorker {
@@ -36,13 +36,13 @@ export class ChatWorker {
   }
 
   /** Generate one unit; one at a time per worker. */
-  generate(spec: DatasetParams, indices: number[]): Promise<GeneratedUnit> {
+  generate(spec: DatasetParams, indices: number[], poison: UnitPoison): Promise<GeneratedUnit> {
     if (this.failed) return Promise.reject(this.failed);
     if (this.pending) return Promise.reject(new Error('ChatWorker.generate: a unit is already in progress'));
     const id = this.seq++;
     return new Promise((resolve, reject) => {
       this.pending = { id, resolve, reject };
-      this.worker.postMessage({ type: 'unit', id, spec, indices } satisfies WorkerRequest);
+      this.worker.postMessage({ type: 'unit', id, spec, indices, poison } satisfies WorkerRequest);
     });
   }
 

@@ -5,13 +5,21 @@
  * seed name the same bytes on every machine.
  */
 import { createHash } from 'node:crypto';
-import { chatPlan, GENERATOR_VERSION, type DatasetParams } from './chat-generator.ts';
+import { chatPlan, GENERATOR_VERSION, type DatasetParams, type PoisonKind } from './chat-generator.ts';
+import { DEFAULT_POISON_AT, planPoison } from './poison-plan.ts';
 
 export interface DatasetSpec extends DatasetParams {
   /** Target `pg_total_relation_size('chat')` in bytes. */
   targetBytes?: number;
   /** Or an exact number of chats (each may add a shared snapshot row): chats 0 to n-1. */
   chats?: number;
+  /**
+   * Poison chats to plant: documents at which upstream raises, so every
+   * faithful migration fails there (see poison-plan.ts). Default is 0.
+   */
+  poisonChats?: number;
+  /** Where the first poison chat sits, as a fraction (0 to 1) of the migrated chats in id order. Default is 0.6. */
+  poisonAt?: number;
 }
 
 /** Chats per load unit: the unit of parallelism and of resumption. */
@@ -57,6 +65,8 @@ interface DatasetPlan {
   /** Whether each is loaded with compression off (see {@link INCOMPRESSIBLE_ABOVE}), parallel to `indices`. */
   large: Uint8Array;
   estimatedBytes: number;
+  /** The poison chats, by chat index. */
+  poison: Map<number, PoisonKind>;
 }
 
 /** On-disk estimate of chat `index` and what the plan records of it. */
@@ -106,7 +116,14 @@ export function planDataset(spec: DatasetSpec): DatasetPlan {
       else if (!indices.length && (!smallest || c.estimate < smallest.c.estimate)) smallest = { i, c };
     }
   }
-  return { chats: indices.length, indices: Uint32Array.from(indices), bytes: Float64Array.from(bytes), large: Uint8Array.from(large), estimatedBytes: est };
+  return {
+    chats: indices.length,
+    indices: Uint32Array.from(indices),
+    bytes: Float64Array.from(bytes),
+    large: Uint8Array.from(large),
+    estimatedBytes: est,
+    poison: planPoison(spec, indices),
+  };
 }
 
 /**
@@ -134,6 +151,8 @@ export interface LoadUnit {
   /** Chat indices. */
   indices: number[];
   plannedBytes: number;
+  /** Poison chats among them, by chat index. */
+  poison: Record<number, PoisonKind>;
 }
 
 /**
@@ -147,14 +166,18 @@ export function planUnits(plan: DatasetPlan): LoadUnit[] {
   for (const phase of ['x', 'c'] as UnitPhase[]) {
     for (let start = 0; start < plan.chats; start += CHATS_PER_UNIT) {
       const indices: number[] = [];
+      const poison: Record<number, PoisonKind> = {};
       let planned = 0;
       for (let k = start; k < Math.min(plan.chats, start + CHATS_PER_UNIT); k++) {
         if ((plan.large[k] === 1) === (phase === 'x')) {
-          indices.push(plan.indices[k]);
+          const index = plan.indices[k];
+          indices.push(index);
           planned += plan.bytes[k];
+          const kind = plan.poison.get(index);
+          if (kind) poison[index] = kind;
         }
       }
-      if (indices.length) units.push({ name: `${phase}${start / CHATS_PER_UNIT}`, phase, indices, plannedBytes: planned });
+      if (indices.length) units.push({ name: `${phase}${start / CHATS_PER_UNIT}`, phase, indices, plannedBytes: planned, poison });
     }
   }
   return units;
@@ -164,7 +187,17 @@ export function planUnits(plan: DatasetPlan): LoadUnit[] {
 export function datasetKey(spec: DatasetSpec): string {
   const shape = spec.chats !== undefined ? `c${spec.chats}` : `b${spec.targetBytes}`;
   const h = createHash('sha256')
-    .update(JSON.stringify({ v: GENERATOR_VERSION, seed: spec.seed, shape, e: spec.edgeCaseRate, s: spec.sharedRate, ...(spec.sizeScale !== undefined && spec.sizeScale !== 1 ? { k: spec.sizeScale } : {}) }))
+    .update(
+      JSON.stringify({
+        v: GENERATOR_VERSION,
+        seed: spec.seed,
+        shape,
+        e: spec.edgeCaseRate,
+        s: spec.sharedRate,
+        ...(spec.sizeScale !== undefined && spec.sizeScale !== 1 ? { k: spec.sizeScale } : {}),
+        ...(spec.poisonChats ? { p: spec.poisonChats, pa: spec.poisonAt ?? DEFAULT_POISON_AT } : {}),
+      }),
+    )
     .digest('hex')
     .slice(0, 10);
   return `g${GENERATOR_VERSION}_s${spec.seed}_${shape}_${h}`;

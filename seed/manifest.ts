@@ -6,8 +6,12 @@
  * Per expected row: its id, the digest of its body, the digest of `usage`,
  * and its timestamp (NULL where the migration's own `now` decides it).
  * Per failing message: its id and why upstream's insert fails.
+ * Per poison chat (one at which upstream raises and the whole attempt
+ * fails): its id, the rules it stops (`v0.8.12`, which the fix and later
+ * releases share, or `v0.8.0`), what the seeder planted there, and why;
+ * its messages are in neither list.
  */
-import { chatToRows } from '../harness/openwebui/chat-to-rows.ts';
+import { chatToRows, isMigratedChat, migratedMessages, type ChatRows, type PoisonChat, type Rules } from '../harness/openwebui/chat-to-rows.ts';
 import { bodyDigest, checksumTerm, CHECKSUM_MODULUS, usageDigest } from '../harness/openwebui/row-digest.ts';
 import type { PyValue } from '../harness/openwebui/python-json.ts';
 import type { Client } from '../harness/postgres/sql.ts';
@@ -42,7 +46,9 @@ export const MANIFEST_DDL = [
     bytes bigint NOT NULL,
     checksum numeric NOT NULL,
     edge_cases jsonb NOT NULL,
-    chat_checksum numeric
+    chat_checksum numeric,
+    poison_chats integer NOT NULL DEFAULT 0,
+    v080_poison_chats integer NOT NULL DEFAULT 0
   )`,
   `CREATE TABLE IF NOT EXISTS harness.expected_rows (
     id text NOT NULL,
@@ -56,6 +62,13 @@ export const MANIFEST_DDL = [
     chat_id text NOT NULL,
     reason text NOT NULL
   )`,
+  `CREATE TABLE IF NOT EXISTS harness.poison_chats (
+    chat_id text NOT NULL,
+    rules text NOT NULL,
+    kind text,
+    reason text NOT NULL,
+    PRIMARY KEY (chat_id, rules)
+  )`,
 ];
 
 export interface UnitManifest {
@@ -66,6 +79,10 @@ export interface UnitManifest {
   expectedRows: number;
   nowRows: number;
   failures: number;
+  /** Chats that stop the migration under v0.8.12's rules (the fix's and later releases' too). */
+  poisonChats: number;
+  /** Chats that stop v0.8.0 (those above, and the ones only its missing guards trip on). */
+  v080PoisonChats: number;
   bytes: number;
   checksum: bigint;
   /** Sum of the unit's chat-row digests (see chat-digest.ts), mod 2^64. */
@@ -74,29 +91,74 @@ export interface UnitManifest {
 }
 
 export function emptyUnitManifest(): UnitManifest {
-  return { chats: 0, chatRows: 0, migratedChats: 0, messages: 0, expectedRows: 0, nowRows: 0, failures: 0, bytes: 0, checksum: 0n, chatChecksum: 0n, edgeCases: {} };
+  return {
+    chats: 0,
+    chatRows: 0,
+    migratedChats: 0,
+    messages: 0,
+    expectedRows: 0,
+    nowRows: 0,
+    failures: 0,
+    poisonChats: 0,
+    v080PoisonChats: 0,
+    bytes: 0,
+    checksum: 0n,
+    chatChecksum: 0n,
+    edgeCases: {},
+  };
 }
 
-/** Add one chat row's expectations to `m`; returns COPY lines for the two manifest tables. */
+/** What one chat row adds to the manifest: COPY lines for its three tables, and what the rules said of it. */
+export interface ChatExpectation {
+  rowLines: string;
+  failureLines: string;
+  poisonLines: string;
+  /** Under v0.8.12's rules: rows and failing messages, or the poison that stops the migration here. */
+  outcome: ChatRows | PoisonChat;
+  /** Whether v0.8.0 stops here, and why (null when it does not). */
+  v080Poison: string | null;
+}
+
+/**
+ * Add one chat row's expectations to `m`. `kind` is what the seeder planted
+ * in the chat (recorded with a poison chat), when it knows.
+ */
 export function expectChatRow(
   m: UnitManifest,
   chat: { id: string; userId: string | null; doc: PyValue },
   now: number = NOW_REFERENCE,
-): { rowLines: string; failureLines: string } {
-  const out = chatToRows(chat.id, chat.userId, chat.doc, now);
+  kind: string | null = null,
+): ChatExpectation {
+  const outcome = chatToRows(chat.id, chat.userId, chat.doc, now);
   let rowLines = '';
   let failureLines = '';
-  out.rows.forEach((row, i) => {
-    const body = bodyDigest(row);
-    m.checksum = (m.checksum + checksumTerm(body)) % CHECKSUM_MODULUS;
-    const isNow = out.timestampIsNow[i];
-    if (isNow) m.nowRows++;
-    rowLines += copyLine([row.id, row.chat_id, body, usageDigest(row), isNow ? null : row.created_at]);
-  });
-  for (const f of out.failures) failureLines += copyLine([f.id, f.chatId, f.reason]);
-  m.expectedRows += out.rows.length;
-  m.failures += out.failures.length;
-  return { rowLines, failureLines };
+  let poisonLines = '';
+  const poison = (rules: Rules, reason: string) => {
+    poisonLines += copyLine([chat.id, rules, kind, reason]);
+  };
+  if (outcome.kind === 'poison') {
+    m.poisonChats++;
+    poison('v0.8.12', outcome.reason);
+  } else {
+    outcome.rows.forEach((row, i) => {
+      const body = bodyDigest(row);
+      m.checksum = (m.checksum + checksumTerm(body)) % CHECKSUM_MODULUS;
+      const isNow = outcome.timestampIsNow[i];
+      if (isNow) m.nowRows++;
+      rowLines += copyLine([row.id, row.chat_id, body, usageDigest(row), isNow ? null : row.created_at]);
+    });
+    for (const f of outcome.failures) failureLines += copyLine([f.id, f.chatId, f.reason]);
+    m.expectedRows += outcome.rows.length;
+    m.failures += outcome.failures.length;
+  }
+  // v0.8.0 stops wherever v0.8.12 does, and also where only v0.8.12's guards help: a walk, no rows built.
+  const walk = outcome.kind === 'poison' ? { poison: outcome.reason } : isMigratedChat(chat.userId) ? migratedMessages(chat.doc, 'v0.8.0') : { messages: [] };
+  const v080Poison = 'poison' in walk ? walk.poison : null;
+  if (v080Poison !== null) {
+    m.v080PoisonChats++;
+    poison('v0.8.0', v080Poison);
+  }
+  return { rowLines, failureLines, poisonLines, outcome, v080Poison };
 }
 
 /** SQL totals over every loaded unit. */
@@ -108,6 +170,8 @@ export const MANIFEST_TOTALS_SQL = `SELECT
   coalesce(sum(expected_rows), 0)::bigint AS expected_rows,
   coalesce(sum(now_rows), 0)::bigint AS now_rows,
   coalesce(sum(failures), 0)::bigint AS failures,
+  coalesce(sum(poison_chats), 0)::bigint AS poison_chats,
+  coalesce(sum(v080_poison_chats), 0)::bigint AS v080_poison_chats,
   coalesce(sum(bytes), 0)::bigint AS bytes,
   (coalesce(sum(checksum), 0) % 18446744073709551616)::text AS checksum,
   (coalesce(sum(chat_checksum), 0) % 18446744073709551616)::text AS chat_checksum,
@@ -123,6 +187,10 @@ interface ManifestTotals {
   messages: number;
   expectedRows: number;
   expectedFailures: number;
+  /** Chats at which v0.8.12, the fix and later releases fail the whole attempt (see harness.poison_chats). */
+  poisonChats: number;
+  /** Chats at which v0.8.0 fails the whole attempt. */
+  v080PoisonChats: number;
   nowRows: number;
   checksum: string;
   generatedBytes: number;
@@ -138,6 +206,8 @@ export async function readManifestTotals(client: Client): Promise<ManifestTotals
     messages: Number(t.messages),
     expectedRows: Number(t.expected_rows),
     expectedFailures: Number(t.failures),
+    poisonChats: Number(t.poison_chats),
+    v080PoisonChats: Number(t.v080_poison_chats),
     nowRows: Number(t.now_rows),
     checksum: t.checksum as string,
     generatedBytes: Number(t.bytes),

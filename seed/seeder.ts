@@ -85,6 +85,10 @@ export interface SeedSummary {
   expectedRows: number;
   /** Messages whose insert fails upstream (logged and skipped). */
   expectedFailures: number;
+  /** Chats at which v0.8.12, the fix and later releases fail the whole attempt (harness.poison_chats). */
+  poisonChats: number;
+  /** Chats at which v0.8.0 fails the whole attempt. */
+  v080PoisonChats: number;
   /** Expected rows whose timestamp is the migration's own `now`. */
   nowRows: number;
   /** Order-independent checksum of the expected rows' bodies. */
@@ -142,10 +146,26 @@ async function copyUnit(client: Client, unit: LoadUnit, g: GeneratedUnit, freeze
     if (n !== m.expectedRows) throw new Error(`COPY expected_rows reported ${n}, expected ${m.expectedRows}`);
   }
   if (g.failureLines) await copyIn(client, 'COPY harness.expected_failures (id, chat_id, reason) FROM STDIN', [g.failureLines]);
+  if (g.poisonLines) await copyIn(client, 'COPY harness.poison_chats (chat_id, rules, kind, reason) FROM STDIN', [g.poisonLines]);
   await client.query(
-    `INSERT INTO harness.load_units (unit, chats, chat_rows, migrated_chats, messages, expected_rows, now_rows, failures, bytes, checksum, edge_cases, chat_checksum)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-    [unit.name, m.chats, m.chatRows, m.migratedChats, m.messages, m.expectedRows, m.nowRows, m.failures, m.bytes, m.checksum.toString(), JSON.stringify(m.edgeCases), m.chatChecksum.toString()],
+    `INSERT INTO harness.load_units (unit, chats, chat_rows, migrated_chats, messages, expected_rows, now_rows, failures, bytes, checksum, edge_cases, chat_checksum, poison_chats, v080_poison_chats)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+    [
+      unit.name,
+      m.chats,
+      m.chatRows,
+      m.migratedChats,
+      m.messages,
+      m.expectedRows,
+      m.nowRows,
+      m.failures,
+      m.bytes,
+      m.checksum.toString(),
+      JSON.stringify(m.edgeCases),
+      m.chatChecksum.toString(),
+      m.poisonChats,
+      m.v080PoisonChats,
+    ],
   );
 }
 

@@ -7,7 +7,7 @@
 import { isMigratedChat } from '../harness/openwebui/chat-to-rows.ts';
 import { CHECKSUM_MODULUS } from '../harness/openwebui/row-digest.ts';
 import { CHAT_COPY_COLUMNS } from '../harness/openwebui/schema.ts';
-import { generateChat, type DatasetParams } from './chat-generator.ts';
+import { generateChat, type DatasetParams, type PoisonKind } from './chat-generator.ts';
 import { chatDigestTerm } from './chat-digest.ts';
 import { DocumentWriter } from './document-writer.ts';
 import { BinaryCopyWriter } from './binary-copy-writer.ts';
@@ -19,9 +19,10 @@ export interface GeneratedUnit {
   /** COPY bytes in `chunks`. */
   copyBytes: number;
   manifest: UnitManifest;
-  /** COPY text rows for `harness.expected_rows` and `harness.expected_failures`. */
+  /** COPY text rows for `harness.expected_rows`, `harness.expected_failures` and `harness.poison_chats`. */
   rowLines: string;
   failureLines: string;
+  poisonLines: string;
 }
 
 /** A unit built chat by chat (so a caller on the main thread can yield in between). */
@@ -31,12 +32,13 @@ export class UnitBuilder {
   private readonly docs = new DocumentWriter();
   private readonly rowLines: string[] = [];
   private readonly failureLines: string[] = [];
+  private readonly poisonLines: string[] = [];
 
   constructor(private readonly spec: DatasetParams) {}
 
-  add(index: number): void {
+  add(index: number, poison: PoisonKind | null = null): void {
     const { m, out } = this;
-    const g = generateChat(this.spec, index);
+    const g = generateChat(this.spec, index, poison);
     m.chats++;
     if (g.edgeCase) m.edgeCases[g.edgeCase] = (m.edgeCases[g.edgeCase] ?? 0) + 1;
     // A shared chat's snapshot holds the same document: written once.
@@ -47,9 +49,10 @@ export class UnitBuilder {
         m.migratedChats++;
         m.messages += g.messages;
       }
-      const expect = expectChatRow(m, row);
+      const expect = expectChatRow(m, row, undefined, g.poison ?? g.edgeCase);
       if (expect.rowLines) this.rowLines.push(expect.rowLines);
       if (expect.failureLines) this.failureLines.push(expect.failureLines);
+      if (expect.poisonLines) this.poisonLines.push(expect.poisonLines);
       if (text === undefined) text = row.doc === null ? null : this.docs.write(row.doc, g.rawContent);
       m.bytes += text?.length ?? 0;
       out.row(CHAT_COPY_COLUMNS.length).text(row.id).text(row.userId).text(row.title);
@@ -62,12 +65,22 @@ export class UnitBuilder {
 
   finish(): GeneratedUnit {
     const chunks = this.out.finish();
-    return { chunks, copyBytes: this.out.byteCount, manifest: this.m, rowLines: this.rowLines.join(''), failureLines: this.failureLines.join('') };
+    return {
+      chunks,
+      copyBytes: this.out.byteCount,
+      manifest: this.m,
+      rowLines: this.rowLines.join(''),
+      failureLines: this.failureLines.join(''),
+      poisonLines: this.poisonLines.join(''),
+    };
   }
 }
 
-export function generateUnit(spec: DatasetParams, indices: readonly number[]): GeneratedUnit {
+/** Poison chats among a unit's chats, by chat index (see poison-plan.ts). */
+export type UnitPoison = Readonly<Record<number, PoisonKind>>;
+
+export function generateUnit(spec: DatasetParams, indices: readonly number[], poison: UnitPoison = {}): GeneratedUnit {
   const b = new UnitBuilder(spec);
-  for (const i of indices) b.add(i);
+  for (const i of indices) b.add(i, poison[i] ?? null);
   return b.finish();
 }

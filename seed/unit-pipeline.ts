@@ -9,19 +9,19 @@ import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { DatasetParams } from './chat-generator.ts';
 import { ChatWorker } from './chat-worker.ts';
 import type { LoadUnit } from './dataset-plan.ts';
-import { UnitBuilder, type GeneratedUnit } from './unit-generator.ts';
+import { UnitBuilder, type GeneratedUnit, type UnitPoison } from './unit-generator.ts';
 
 interface UnitGenerator {
-  generate(spec: DatasetParams, indices: number[]): Promise<GeneratedUnit>;
+  generate(spec: DatasetParams, indices: number[], poison: UnitPoison): Promise<GeneratedUnit>;
   close(): Promise<void>;
 }
 
 /** Generation on the main thread, yielding to I/O after every chat. */
 class MainThreadGenerator implements UnitGenerator {
-  async generate(spec: DatasetParams, indices: number[]): Promise<GeneratedUnit> {
+  async generate(spec: DatasetParams, indices: number[], poison: UnitPoison): Promise<GeneratedUnit> {
     const b = new UnitBuilder(spec);
     for (const i of indices) {
-      b.add(i);
+      b.add(i, poison[i] ?? null);
       await yieldToIo();
     }
     return b.finish();
@@ -68,7 +68,7 @@ export class UnitPipeline {
       const k = this.next++;
       const gen = this.idle.pop()!;
       this.aheadBytes += unit.plannedBytes;
-      const promise = gen.generate(this.spec, unit.indices).finally(() => {
+      const promise = gen.generate(this.spec, unit.indices, unit.poison).finally(() => {
         this.idle.push(gen);
         this.pump();
       });

@@ -8,13 +8,13 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import { emptyUnitManifest, expectChatRow, MANIFEST_DDL, readManifestTotals } from '../../seed/manifest.ts';
-import { chatChecksumOf, type SeedSummary } from '../../seed/seeder.ts';
-import { chatToRows, isMigratedChat, parseChatColumn } from '../openwebui/chat-to-rows.ts';
+import { isMigratedChat, parseChatColumn } from '../openwebui/chat-to-rows.ts';
 import { isDict, loads, truthy, type PyValue } from '../openwebui/python-json.ts';
 import type { Client } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { withClient } from '../postgres/with-client.ts';
+import { emptyUnitManifest, expectChatRow, MANIFEST_DDL, readManifestTotals } from '../../seed/manifest.ts';
+import { chatChecksumOf, type SeedSummary } from '../../seed/seeder.ts';
 
 /** What was found in a tester's database, reported before any strategy runs. */
 export interface SourceReport {
@@ -24,7 +24,7 @@ export interface SourceReport {
   sharedChatsSkipped: number;
   /** Chats with a NULL `user_id`: skipped too (`NOT LIKE` is not true for NULL). */
   nullOwnerSkipped: number;
-  /** Migrated chats from which no row is inserted (empty or unreadable documents, no usable message, or every message failing). */
+  /** Migrated chats from which no row is inserted (empty or unreadable documents, no usable message, every message failing, poison chats). */
   chatsWithoutRows: number;
   /** Documents the driver-side parser could not read (counted in `chatsWithoutRows`). */
   unparseableDocuments: number;
@@ -37,7 +37,21 @@ export interface SourceReport {
   expectedFailures: number;
   /** `expectedFailures` by kind of reason (the column and the error, without the offending value). */
   failureReasons: Record<string, number>;
+  /**
+   * Chats at which upstream raises and nothing catches it (a document that
+   * is not an object, say): v0.8.12, the fix and later releases fail the
+   * whole attempt at the first one they reach, every time. All are in
+   * `harness.poison_chats`.
+   */
+  poisonChats: number;
+  /** The first of them by id (at most {@link POISON_LISTED}): the chat and Python's exception. */
+  firstPoisonChats: { chatId: string; reason: string }[];
+  /** Chats at which v0.8.0 fails the whole attempt (those above, and those only its missing guards trip on). */
+  v080PoisonChats: number;
 }
+
+/** Poison chats a report names. */
+export const POISON_LISTED = 20;
 
 const FETCH = 200;
 
@@ -106,7 +120,13 @@ async function deriveWith(reader: Client, writer: Client, sourceName: string, no
     expectedRows: 0,
     expectedFailures: 0,
     failureReasons: {},
+    poisonChats: 0,
+    firstPoisonChats: [],
+    v080PoisonChats: 0,
   };
+  // The smallest ids seen so far, trimmed now and then: the cursor reads chats in no particular order.
+  let poisonSeen: { chatId: string; reason: string }[] = [];
+  const byId = (a: { chatId: string }, b: { chatId: string }) => (a.chatId < b.chatId ? -1 : a.chatId > b.chatId ? 1 : 0);
   // The copy is ours: a `harness` schema it brought along (a copy of a seeded database, say) is replaced.
   await writer.query('DROP SCHEMA IF EXISTS harness CASCADE');
   for (const ddl of MANIFEST_DDL) await writer.query(ddl);
@@ -119,6 +139,7 @@ async function deriveWith(reader: Client, writer: Client, sourceName: string, no
     if (!rows.length) break;
     let rowLines = '';
     let failureLines = '';
+    let poisonLines = '';
     for (const r of rows) {
       report.chats++;
       m.chats++;
@@ -145,27 +166,34 @@ async function deriveWith(reader: Client, writer: Client, sourceName: string, no
       const e = expectChatRow(m, { id: r.id, userId: r.user_id, doc }, now);
       rowLines += e.rowLines;
       failureLines += e.failureLines;
+      poisonLines += e.poisonLines;
       const messages = historyEntries(doc);
       m.messages += messages;
       report.messages += messages;
       if (m.expectedRows === rowsBefore) report.chatsWithoutRows++;
-      if (e.failureLines) {
-        for (const f of chatToRows(r.id, r.user_id, doc, now).failures) {
+      if (e.outcome.kind === 'poison') {
+        poisonSeen.push({ chatId: r.id, reason: e.outcome.reason });
+        if (poisonSeen.length > 10 * POISON_LISTED) poisonSeen = poisonSeen.sort(byId).slice(0, POISON_LISTED);
+      } else
+        for (const f of e.outcome.failures) {
           const kind = failureKind(f.reason);
           report.failureReasons[kind] = (report.failureReasons[kind] ?? 0) + 1;
         }
-      }
     }
     await copyLines(writer, 'COPY harness.expected_rows (id, chat_id, body, usage, created_at) FROM STDIN', rowLines);
     await copyLines(writer, 'COPY harness.expected_failures (id, chat_id, reason) FROM STDIN', withoutNul(failureLines));
+    await copyLines(writer, 'COPY harness.poison_chats (chat_id, rules, kind, reason) FROM STDIN', withoutNul(poisonLines));
   }
   await reader.query('COMMIT');
   report.expectedRows = m.expectedRows;
   report.expectedFailures = m.failures;
+  report.poisonChats = m.poisonChats;
+  report.firstPoisonChats = poisonSeen.sort(byId).slice(0, POISON_LISTED);
+  report.v080PoisonChats = m.v080PoisonChats;
   await writer.query(
-    `INSERT INTO harness.load_units (unit, chats, chat_rows, migrated_chats, messages, expected_rows, now_rows, failures, bytes, checksum, edge_cases)
-     VALUES ('source', $1, $2, $3, $4, $5, $6, $7, $8, $9, '{}')`,
-    [m.chats, m.chatRows, m.migratedChats, m.messages, m.expectedRows, m.nowRows, m.failures, m.bytes, m.checksum.toString()],
+    `INSERT INTO harness.load_units (unit, chats, chat_rows, migrated_chats, messages, expected_rows, now_rows, failures, bytes, checksum, edge_cases, poison_chats, v080_poison_chats)
+     VALUES ('source', $1, $2, $3, $4, $5, $6, $7, $8, $9, '{}', $10, $11)`,
+    [m.chats, m.chatRows, m.migratedChats, m.messages, m.expectedRows, m.nowRows, m.failures, m.bytes, m.checksum.toString(), m.poisonChats, m.v080PoisonChats],
   );
   await writer.query('COMMIT');
   await writer.query('ALTER TABLE harness.expected_rows ADD CONSTRAINT expected_rows_pkey PRIMARY KEY (id)').catch(async (err: Error & { code?: string }) => {

@@ -29,6 +29,8 @@ import { cloneDatabase, seedTemplate, startTestServer, TEST_SETTINGS } from '../
 
 /** Every column of every chat row, in id order, as the server returns it (a record's text holds each column, NULL as nothing). */
 const ROWS_DIGEST_SQL = `SELECT count(*)::int AS n, md5(coalesce(string_agg(c::text, E'\\n' ORDER BY c.id), '')) AS digest FROM chat c`;
+/** The manifest's poison chats, without what the seeder planted there. */
+const POISON_SQL = 'SELECT chat_id, rules, reason FROM harness.poison_chats ORDER BY chat_id, rules';
 /** The manifest's expected rows, in id order. */
 const EXPECTED_ROWS_DIGEST_SQL = `SELECT count(*)::int AS n, md5(coalesce(string_agg(id || ':' || body || ':' || usage || ':' || coalesce(created_at::text, 'now'), ',' ORDER BY id), '')) AS digest FROM harness.expected_rows`;
 
@@ -55,7 +57,7 @@ async function snapshot(c: Client | pg.Client): Promise<Snapshot> {
 const DATASET_D: DatasetSpec = { seed: 5, targetBytes: 8 * 1024 * 1024, edgeCaseRate: 0.05, sharedRate: 0.03 };
 /** Same shape, another seed. */
 const DATASET_D_OTHER: DatasetSpec = { ...DATASET_D, seed: 6 };
-/** Edge cases in half the chats (seed 33 plants all 29 kinds in 300 chats), many shared, sizes scaled down. */
+/** Edge cases in half the chats (seed 33 plants all 35 kinds in 300 chats), many shared, sizes scaled down. */
 const DATASET_E: DatasetSpec = { seed: 33, chats: 300, edgeCaseRate: 0.5, sharedRate: 0.1, sizeScale: 0.05 };
 
 /**
@@ -65,6 +67,7 @@ const DATASET_E: DatasetSpec = { seed: 33, chats: 300, edgeCaseRate: 0.5, shared
  */
 const GOLDEN_CHAT_CHECKSUM: Record<number, string> = {
   4: '15704046634056873002',
+  5: '16655883425224017906',
 };
 
 let server: StartedEmbeddedPostgres;
@@ -271,6 +274,12 @@ const SHOWS: Record<EdgeCase, (row: StoredChat, doc: Json) => boolean> = {
   'model-object': (_, d) => anyMessage(d, (m) => isObj(m.model)),
   'nul-in-role': (_, d) => anyMessage(d, (m) => typeof m.role === 'string' && m.role.includes('\u0000')),
   'null-user': (r) => r.user_id === null,
+  'role-list': (_, d) => anyMessage(d, (m) => Array.isArray(m.role) && m.role.length === 1 && typeof m.role[0] === 'string'),
+  'role-list-nested-empty': (_, d) => anyMessage(d, (m) => JSON.stringify(m.role) === '[[]]'),
+  'parent-id-list': (_, d) => anyMessage(d, (m) => Array.isArray(m.parentId) && m.parentId[1] === 'regenerated answer'),
+  'parent-id-list-ragged': (_, d) => anyMessage(d, (m) => Array.isArray(m.parentId) && Array.isArray(m.parentId[0]) && Array.isArray(m.parentId[1])),
+  'model-list': (_, d) => anyMessage(d, (m) => Array.isArray(m.model) && m.model.length === 2 && m.model[1] === null),
+  'model-list-mixed': (_, d) => anyMessage(d, (m) => Array.isArray(m.model) && m.model.length === 2 && m.model[1] === 1),
 };
 
 describe('documents', () => {
@@ -427,6 +436,8 @@ describe('manifest', () => {
         expect(Number(t.messages)).toBe(s.messages);
         expect(Number(t.expected_rows)).toBe(s.expectedRows);
         expect(Number(t.failures)).toBe(s.expectedFailures);
+        expect(Number(t.poison_chats)).toBe(s.poisonChats);
+        expect(Number(t.v080_poison_chats)).toBe(s.v080PoisonChats);
         expect(Number(t.now_rows)).toBe(s.nowRows);
         expect(t.checksum).toBe(s.checksum);
         expect(t.chat_checksum).toBe(s.chatChecksum);
@@ -436,6 +447,8 @@ describe('manifest', () => {
         expect(await count('SELECT count(*) AS n FROM harness.expected_rows')).toBe(s.expectedRows);
         expect(await count('SELECT count(*) AS n FROM harness.expected_failures')).toBe(s.expectedFailures);
         expect(await count('SELECT count(*) AS n FROM harness.expected_rows WHERE created_at IS NULL')).toBe(s.nowRows);
+        expect(await count("SELECT count(*) AS n FROM harness.poison_chats WHERE rules = 'v0.8.12'")).toBe(s.poisonChats);
+        expect(await count("SELECT count(*) AS n FROM harness.poison_chats WHERE rules = 'v0.8.0'")).toBe(s.v080PoisonChats);
         const d = (await c.query<{ key: string; state: string; summary: string }>('SELECT key, state, summary::text AS summary FROM harness.dataset')).rows;
         expect(d).toHaveLength(1);
         expect(d[0].key).toBe(s.key);
@@ -448,16 +461,47 @@ describe('manifest', () => {
     expect(seeded.get('shape_e')!.expectedFailures).toBeGreaterThan(0);
   });
 
+  it('edge cases never stop v0.8.12 or the fix; some stop v0.8.0, which lacks their guards, recorded with the edge case', async () => {
+    const s = seeded.get('shape_e')!;
+    expect(s.poisonChats).toBe(0);
+    expect(s.v080PoisonChats).toBeGreaterThan(0);
+    const kinds = await withClient(server, 'shape_e', 'test', async (c) => (await c.query<{ kind: string }>("SELECT DISTINCT kind FROM harness.poison_chats WHERE rules = 'v0.8.0' ORDER BY kind")).rows.map((r) => r.kind));
+    // A history or messages that is not an object, a timestamp that is not a number.
+    expect(kinds).toEqual(['history-not-object', 'messages-not-object', 'timestamp-exponent-string', 'timestamp-garbage', 'timestamp-null', 'timestamp-string']);
+  });
+
+  it('lists in text columns PostgreSQL cannot make an array of fail alone; no list fails as a list any more', async () => {
+    const reasons = await withClient(server, 'shape_e', 'test', async (c) => (await c.query<{ reason: string }>('SELECT reason FROM harness.expected_failures')).rows.map((r) => r.reason));
+    expect(reasons).toContain('role: cannot determine type of empty array');
+    expect(reasons).toContain('parent_id: multidimensional arrays must have array expressions with matching dimensions');
+    expect(reasons.filter((r) => /^model_id: invalid input syntax for type integer: "[^"]+"$/.test(r)).length).toBeGreaterThan(0);
+    expect(reasons.filter((r) => r.includes("can't adapt type 'list'"))).toEqual([]);
+  });
+
   it('is what reading the stored chats back gives (derived independently, as for a tester’s own database)', async () => {
     const s = seeded.get('shape_e')!;
     await cloneDatabase(server, 'shape_e', 'shape_e_derived');
     const { summary: d } = await deriveManifest(server, 'shape_e_derived', 'seeded-copy', NOW_REFERENCE);
-    expect({ chats: d.chats, migratedChats: d.migratedChats, messages: d.messages, expectedRows: d.expectedRows, expectedFailures: d.expectedFailures, nowRows: d.nowRows, checksum: d.checksum, generatedBytes: d.generatedBytes, chatChecksum: d.chatChecksum }).toEqual({
+    expect({
+      chats: d.chats,
+      migratedChats: d.migratedChats,
+      messages: d.messages,
+      expectedRows: d.expectedRows,
+      expectedFailures: d.expectedFailures,
+      poisonChats: d.poisonChats,
+      v080PoisonChats: d.v080PoisonChats,
+      nowRows: d.nowRows,
+      checksum: d.checksum,
+      generatedBytes: d.generatedBytes,
+      chatChecksum: d.chatChecksum,
+    }).toEqual({
       chats: s.chats,
       migratedChats: s.migratedChats,
       messages: s.messages,
       expectedRows: s.expectedRows,
       expectedFailures: s.expectedFailures,
+      poisonChats: s.poisonChats,
+      v080PoisonChats: s.v080PoisonChats,
       nowRows: s.nowRows,
       checksum: s.checksum,
       generatedBytes: s.generatedBytes,
@@ -466,6 +510,9 @@ describe('manifest', () => {
     const seededRows = await withClient(server, 'shape_e', 'test', (c) => c.query(EXPECTED_ROWS_DIGEST_SQL));
     const derivedRows = await withClient(server, 'shape_e_derived', 'test', (c) => c.query(EXPECTED_ROWS_DIGEST_SQL));
     expect(derivedRows.rows[0]).toEqual(seededRows.rows[0]);
+    // The same chats stop v0.8.0, for the same reasons (a user's database has no planted kinds).
+    const poison = (name: string) => withClient(server, name, 'test', async (c) => (await c.query(POISON_SQL)).rows);
+    expect(await poison('shape_e_derived')).toEqual(await poison('shape_e'));
   });
 });
 

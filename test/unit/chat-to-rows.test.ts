@@ -1,13 +1,13 @@
 /**
- * The rules by which upstream's migration turns one chat into rows, with the
- * Python semantics that decide the bytes (https://github.com/open-webui/open-webui/blob/main/backend/open_webui/migrations/versions/8452d01d26d7_add_chat_message_table.py),
+ * How one chat becomes rows under v0.8.12's rules (which the fix shares):
  * one table row per rule, branch and seeded edge case. Inputs are the `chat`
  * column's text, as the strategies receive it; every expectation is written
  * by hand from what upstream, in Python, writes, never computed by the code
- * under test.
+ * under test. chat-to-rows-upstream.test.ts holds the corrections found by
+ * reading upstream's releases again, and v0.8.0's rules.
  */
 import { describe, expect, it } from 'vitest';
-import { chatToRows, coerceTimestamp, parseChatColumn, type MessageRow } from '../../harness/openwebui/chat-to-rows.ts';
+import { chatToRows, coerceTimestamp, parseChatColumn, PoisonChatError, type ChatRows, type MessageRow } from '../../harness/openwebui/chat-to-rows.ts';
 import { loads } from '../../harness/openwebui/python-json.ts';
 import { messageEntries } from '../../harness/strategies/ported/message-entries.ts';
 import { EDGE_CASES, type EdgeCase } from '../../seed/chat-generator.ts';
@@ -57,6 +57,8 @@ interface Case {
   rows: Partial<MessageRow>[];
   /** Expected failures: id and a pattern of the reason. */
   failures?: [id: string, reason: RegExp][];
+  /** Instead of rows: the whole attempt fails at this chat, with this exception. */
+  poison?: string;
 }
 
 const CASES: Case[] = [
@@ -73,9 +75,12 @@ const CASES: Case[] = [
     rows: [{ content: '"x"', done: true }],
   },
   { name: 'a JSON string that is not JSON: no rows', edge: 'document-as-invalid-string', text: JSON.stringify('{"history": {"messages": {'), rows: [] },
-  { name: 'a JSON string holding a string: no rows', text: JSON.stringify(JSON.stringify('{}')), rows: [] },
-  { name: 'a document that is a list: no rows', text: '[{"history": {}}]', rows: [] },
-  { name: 'a document that is a number: no rows', text: '5', rows: [] },
+  // Upstream calls `.get` on whatever the (once more parsed) document is: nothing catches what that raises.
+  { name: 'a JSON string holding a string: the migration fails here', text: JSON.stringify(JSON.stringify('{}')), rows: [], poison: "AttributeError: 'str' object has no attribute 'get'" },
+  { name: 'a document that is a list: the migration fails here', text: '[{"history": {}}]', rows: [], poison: "AttributeError: 'list' object has no attribute 'get'" },
+  { name: 'a document that is a number: the migration fails here', text: '5', rows: [], poison: "AttributeError: 'int' object has no attribute 'get'" },
+  { name: 'an empty list document (falsy): no rows', text: '[]', rows: [] },
+  { name: 'a zero document (falsy): no rows', text: '0', rows: [] },
 
   // ---- 2. history and messages must be objects
   { name: 'history is a list: no rows', edge: 'history-not-object', text: `{"history": [${msg()}]}`, rows: [] },
@@ -212,7 +217,19 @@ const CASES: Case[] = [
   { name: 'parentId 1e-05 is numeric text', text: one('"parentId": 1e-05'), rows: [{ parent_id: '0.00001' }] },
   { name: 'parentId false is the text false', text: one('"parentId": false'), rows: [{ parent_id: 'false' }] },
   { name: 'a model given as an object fails the row', edge: 'model-object', text: one('"model": {"id": "llama3.1:8b"}'), rows: [], failures: [['c1-m1', /^model_id: can't adapt type 'dict'/]] },
-  { name: 'a model given as a list fails the row', text: one('"model": ["a"]'), rows: [], failures: [['c1-m1', /^model_id: can't adapt type 'list'/]] },
+  { name: "a model given as a list is stored as the array's text", text: one('"model": ["a"]'), rows: [{ model_id: '{a}' }] },
+  { name: 'role ["assistant"] is truthy: kept, stored as array text', edge: 'role-list', text: one('"role": ["assistant"]'), rows: [{ role: '{assistant}' }] },
+  { name: 'role [[]] is truthy, but PostgreSQL cannot type the array: the row fails', edge: 'role-list-nested-empty', text: one('"role": [[]]'), rows: [], failures: [['c1-m1', /^role: cannot determine type of empty array$/]] },
+  { name: 'parentId [null, "regenerated answer"] is stored as array text, quoted', edge: 'parent-id-list', text: one('"parentId": [null, "regenerated answer"]'), rows: [{ parent_id: '{NULL,"regenerated answer"}' }] },
+  {
+    name: 'parentId [["m0"], ["m0", "x"]] is ragged: the row fails',
+    edge: 'parent-id-list-ragged',
+    text: one('"parentId": [["m0"], ["m0", "x"]]'),
+    rows: [],
+    failures: [['c1-m1', /^parent_id: multidimensional arrays must have array expressions with matching dimensions$/]],
+  },
+  { name: 'model ["gpt-4o", null] is stored as array text', edge: 'model-list', text: one('"model": ["gpt-4o", null]'), rows: [{ model_id: '{gpt-4o,NULL}' }] },
+  { name: 'model ["gpt-4o", 1]: the string is read as an integer, the row fails', edge: 'model-list-mixed', text: one('"model": ["gpt-4o", 1]'), rows: [], failures: [['c1-m1', /^model_id: invalid input syntax for type integer: "gpt-4o"$/]] },
   { name: 'NUL in role fails the row', edge: 'nul-in-role', text: one('"role": "us\\u0000er"'), rows: [], failures: [['c1-m1', new RegExp(`^role: ${NUL_TEXT.replace(/[.()]/g, '\\$&')}`)]] },
   { name: 'NUL in parentId fails the row', text: one('"parentId": "a\\u0000"'), rows: [], failures: [['c1-m1', /^parent_id: /]] },
   { name: 'NUL in the message id fails the row', text: doc(`{"m\\u0000": ${msg()}}`), rows: [], failures: [['c1-m\u0000', /^id: /]] },
@@ -232,7 +249,12 @@ const CASES: Case[] = [
 describe('how one chat becomes rows', () => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const userId = c.userId === undefined ? USER : c.userId;
-    const out = chatToRows(CHAT, userId, parseChatColumn(c.text), NOW);
+    const result = chatToRows(CHAT, userId, parseChatColumn(c.text), NOW);
+    if (c.poison !== undefined) {
+      expect(result).toEqual({ kind: 'poison', chatId: CHAT, reason: c.poison });
+      return;
+    }
+    const out = rowsOf(result);
     expect(out.rows).toEqual(c.rows.map((r) => ({ ...BASE, user_id: userId, ...r })));
     expect(out.failures.map((f) => f.id)).toEqual((c.failures ?? []).map(([id]) => id));
     out.failures.forEach((f, i) => {
@@ -247,10 +269,15 @@ describe('how one chat becomes rows', () => {
   });
 
   it('says which rows took the migration\u2019s now', () => {
-    const out = chatToRows(CHAT, USER, parseChatColumn(doc(`{"a": ${msg()}, "b": ${msg('"timestamp": null')}, "c": {"role": "user"}}`)), NOW);
+    const out = rowsOf(chatToRows(CHAT, USER, parseChatColumn(doc(`{"a": ${msg()}, "b": ${msg('"timestamp": null')}, "c": {"role": "user"}}`)), NOW));
     expect(out.timestampIsNow).toEqual([false, true, true]);
   });
 });
+
+function rowsOf(out: ReturnType<typeof chatToRows>): ChatRows {
+  if (out.kind !== 'rows') throw new Error(`expected rows, got poison: ${out.reason}`);
+  return out;
+}
 
 describe('timestamp coercion: int(float(x)), then the range rules', () => {
   it.each<[string, string | undefined, number]>([
@@ -284,5 +311,12 @@ describe('message entries (the order upstream batches them in)', () => {
   it('yields nothing for chats the migration does not read', () => {
     expect(messageEntries(CHAT, 'shared-x', one(), NOW)).toEqual([]);
     expect(messageEntries(CHAT, null, one(), NOW)).toEqual([]);
+    // Not even for a document that would stop the migration: the query never returns it.
+    expect(messageEntries(CHAT, 'shared-x', '[1]', NOW)).toEqual([]);
+  });
+
+  it('throws PoisonChatError naming the chat where upstream raises', () => {
+    expect(() => messageEntries(CHAT, USER, '[1]', NOW)).toThrow(PoisonChatError);
+    expect(() => messageEntries(CHAT, USER, '[1]', NOW)).toThrow("chat c1 stops the migration: AttributeError: 'list' object has no attribute 'get'");
   });
 });

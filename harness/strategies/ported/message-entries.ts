@@ -5,17 +5,18 @@
  * so the ports need them interleaved, not split as `chatToRows` returns them.
  * The rules themselves are `chat-to-rows.ts`'s; nothing is restated here.
  */
-import { isMigratedChat, messageRow, migratedMessages, parseChatColumn, type MessageRow, type RowFailure } from '../../openwebui/chat-to-rows.ts';
+import { chatOutcome, parseChatColumn, PoisonChatError, type MessageEntry, type Rules } from '../../openwebui/chat-to-rows.ts';
 
-export type MessageEntry = { ok: true; row: MessageRow } | { ok: false; failure: RowFailure };
+export type { MessageEntry };
 
-/** The entries of one `chat` row; `chatText` is the column's text as the server sent it (null for SQL NULL). */
-export function messageEntries(chatId: string, userId: string | null, chatText: string | null, now: number): MessageEntry[] {
-  if (!isMigratedChat(userId)) return [];
-  const out: MessageEntry[] = [];
-  for (const [messageId, message] of migratedMessages(parseChatColumn(chatText))) {
-    const r = messageRow(chatId, userId, messageId, message, now);
-    out.push(r.ok ? { ok: true, row: r.row } : { ok: false, failure: r.failure });
-  }
-  return out;
+/**
+ * The entries of one `chat` row; `chatText` is the column's text as the
+ * server sent it (null for SQL NULL). A chat at which upstream raises (see
+ * PoisonChat) throws {@link PoisonChatError}: the attempt fails there, as
+ * upstream's does. A strategy that skips such chats calls `chatOutcome`.
+ */
+export function messageEntries(chatId: string, userId: string | null, chatText: string | null, now: number, rules?: Rules): MessageEntry[] {
+  const outcome = chatOutcome(chatId, userId, parseChatColumn(chatText), now, rules);
+  if (outcome.kind === 'poison') throw new PoisonChatError(outcome);
+  return outcome.entries;
 }
