@@ -26,6 +26,7 @@ export function fidelityCommand(ctx: CliContext): Command {
         `byte-identical (per-row digests; the first differences listed with chat id, column and both values), WAL bytes ` +
         `and full-page images within ±${WAL_TOLERANCE * 100} %, the same locks on chat, the same outcome and stamp. ` +
         'Duration and client memory are reported as port/upstream ratios: a TypeScript port is not Python. ' +
+        'Autovacuum is off on a server the harness owns (--pg-setting autovacuum=on to keep it), so its WAL lands on neither side. ' +
         'Exit 0 when the port is faithful, 1 when not.',
     )
     .addHelpText(
@@ -42,6 +43,8 @@ export function fidelityCommand(ctx: CliContext): Command {
       plan.strategies = ['upstream', port];
       // Both in upstream's environment, or the comparison would measure the environments.
       plan.environment = { ...plan.environment, shape: u.setup.shape, target: u.setup.target };
+      // Autovacuum visiting one side's new table and not the other's would be counted as that side's WAL.
+      if (!(flags.pgSetting ?? []).some((p) => p.startsWith('autovacuum='))) plan.settings.autovacuum = 'off';
       let rows: RowComparison | undefined;
       const outDir = flags.out ?? defaultOutDir(ctx, plan.runId);
       const { result } = await executeRun(ctx, {

@@ -225,7 +225,8 @@ describe('the command line', () => {
 
   it('fidelity: the port next to upstream, exit 0 when faithful (with the section), 1 when not', async () => {
     const out = path.join(sandbox.work, 'fidelity');
-    const ok = await runCli(sandbox, ['fidelity', '--openwebui', COMMITS, '--provider', 'embedded', '--chats', '30', '--edge-case-rate', '0', '--no-probe', '--out', out], { timeoutMs: 300_000 });
+    // No timed checkpoint inside either run: full-page images then follow the writes alone.
+    const ok = await runCli(sandbox, ['fidelity', '--openwebui', COMMITS, '--provider', 'embedded', '--chats', '30', '--edge-case-rate', '0', '--checkpoint-timeout', '1h', '--no-probe', '--out', out], { timeoutMs: 300_000 });
     expect(ok.stderr).not.toMatch(/harness error/);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/fidelity: 5\/5 checks hold for chunked against upstream's 8452d01d26d7_fixture_commits_per_page\.py/);
