@@ -118,7 +118,8 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
   const pushSample = (s: ServerSample) => {
     const sample: Sample = {
       tMs: Math.round(s.tMs),
-      attempt: attemptNo,
+      // A sample taken before the first attempt began (a slow start) counts as the first attempt's.
+      attempt: Math.max(1, attemptNo),
       walBytes: s.walSinceStart,
       rows: rowsNow,
       walDirBytes: s.walDirBytes,
