@@ -157,6 +157,8 @@ export interface StrategyResult {
   longestTransactionMs: number | null;
   /** Lock modes the migration's connection(s) held on `chat`. */
   locksOnChat: string[];
+  /** In how many samples each of those modes was seen: a mode held briefly (one short DDL) may fall between samples. */
+  locksOnChatSamples?: Record<string, number>;
   writeStall: WriteStall;
   clientPeakRssBytes: number | null;
   /**

@@ -232,8 +232,9 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
 
   const walBytes = Math.max(0, lsnBytes - probeWal.bytes);
   const chatMessageBytes = verification.chatMessageBytes;
-  const locks = new Set<string>();
-  for (const s of sampler.samples) for (const l of s.locksOnChat) locks.add(l);
+  const lockSamples: Record<string, number> = {};
+  for (const s of sampler.samples) for (const l of new Set(s.locksOnChat)) lockSamples[l] = (lockSamples[l] ?? 0) + 1;
+  const locks = Object.keys(lockSamples);
   const txAges = sampler.samples.map((s) => s.txAgeMs).filter((x): x is number => x !== null);
   const walDirs = sampler.samples.map((s) => s.walDirBytes).filter((x): x is number => x !== null);
   return {
@@ -254,6 +255,7 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
     peakWalDirBytes: walDirs.length ? Math.max(...walDirs) : null,
     longestTransactionMs: txAges.length ? Math.round(Math.max(...txAges)) : null,
     locksOnChat: [...locks].sort(),
+    locksOnChatSamples: lockSamples,
     writeStall: {
       probes: probeSummary?.probes ?? 0,
       timeouts: probeSummary?.timeouts ?? 0,

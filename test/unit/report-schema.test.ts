@@ -160,7 +160,7 @@ describe('the TypeScript type and the schema agree', () => {
     expectTypeOf<keyof Projection>().toEqualTypeOf<Props<Defs['projection']>>();
     expectTypeOf<keyof SweepPoint>().toEqualTypeOf<Props<Defs['sweep']['properties']['points']['items']>>();
     expectTypeOf<OptionalKeys<RunResult>>().toEqualTypeOf<'checks' | 'projections' | 'extra'>();
-    expectTypeOf<OptionalKeys<StrategyResult>>().toEqualTypeOf<'output' | 'kept' | 'stamp' | 'alembic' | 'upstream' | 'clientPeakRssOf'>();
+    expectTypeOf<OptionalKeys<StrategyResult>>().toEqualTypeOf<'output' | 'kept' | 'stamp' | 'alembic' | 'upstream' | 'clientPeakRssOf' | 'locksOnChatSamples'>();
     expectTypeOf<OptionalKeys<Check>>().toEqualTypeOf<'detail'>();
   });
 
@@ -175,7 +175,7 @@ describe('the TypeScript type and the schema agree', () => {
 
   it('on which strategy fields are required', async () => {
     const s = (await fixture('repro')).strategies[0];
-    const optional: OptionalKeys<StrategyResult>[] = ['output', 'kept', 'stamp', 'alembic', 'upstream', 'clientPeakRssOf'];
+    const optional: OptionalKeys<StrategyResult>[] = ['output', 'kept', 'stamp', 'alembic', 'upstream', 'clientPeakRssOf', 'locksOnChatSamples'];
     expect([...schema.$defs.strategy.required].sort()).toEqual(Object.keys(s).filter((k) => !(optional as string[]).includes(k)).sort());
   });
 });
