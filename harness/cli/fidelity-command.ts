@@ -42,7 +42,12 @@ export function fidelityCommand(ctx: CliContext): Command {
       if (!port) throw new UsageError(`--openwebui ${flags.openwebui}: ${path.basename(u.result.revisionFile)} looks like none of the ports (${u.result.portWhy}); give --port ${PORTS.join('|')}`);
       plan.strategies = ['upstream', port];
       // Both in upstream's environment, or the comparison would measure the environments.
-      plan.environment = { ...plan.environment, shape: u.setup.shape, target: u.setup.target };
+      plan.environment = {
+        ...plan.environment,
+        shape: u.setup.shape,
+        target: u.setup.target,
+        shapeWhy: flags.alembicEnv ? `--alembic-env ${flags.alembicEnv}` : `upstream's, so both run alike: ${plan.environment?.checkout?.evidence ?? 'the checkout’s env.py'}`,
+      };
       // Autovacuum visiting one side's new table and not the other's would be counted as that side's WAL.
       if (!(flags.pgSetting ?? []).some((p) => p.startsWith('autovacuum='))) plan.settings.autovacuum = 'off';
       let rows: RowComparison | undefined;
