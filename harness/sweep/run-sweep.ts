@@ -12,10 +12,9 @@ import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { withClient } from '../postgres/with-client.ts';
 import type { Projection, RunResult, StrategyResult } from '../result/run-result.ts';
 import type { ProjectionCheck, SweepPoint } from '../result/sweep-points.ts';
-import { REPORTED_SETTINGS, readSettings, type RunIO, type RunPlan } from '../run.ts';
+import { REPORTED_SETTINGS, readSettings, resolveStrategy, type RunIO, type RunPlan } from '../run.ts';
 import { copySource, datasetResult, prepareData, type PrepareOptions } from '../run/prepare-data.ts';
 import { runStrategy } from '../run/run-strategy.ts';
-import { strategyByName } from '../strategies/strategy-registry.ts';
 import { pgSize } from '../units.ts';
 import { fitGrowth, project, superLinear, type Fit } from './fit.ts';
 
@@ -135,14 +134,17 @@ async function measureAt(
     const points: SweepPoint[] = [];
     const runs: StrategyResult[] = [];
     for (const name of plan.strategies) {
-      const strategy = strategyByName(name)!;
+      const { strategy, options, alembic, upstream, parts } = resolveStrategy(plan, name);
       io.log(`sweep ${label}: ${name}`);
       const r = await runStrategy({
         server,
         template,
         database: cloneName(plan.runId, name, sizeBytes),
         strategy,
-        strategyOptions: plan.strategyOptions,
+        strategyOptions: options,
+        alembic,
+        upstream,
+        parts,
         faults: plan.faults,
         deadlineMs: plan.faults.deadline?.kind === 'fixed' ? plan.faults.deadline.ms : null,
         expectedRows: summary.expectedRows,
