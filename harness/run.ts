@@ -18,12 +18,13 @@ import { withClient } from './postgres/with-client.ts';
 import type { RunResult, Sample, UpstreamResult } from './result/run-result.ts';
 import { SCHEMA_VERSION } from './result/run-result.ts';
 import { datasetResult, prepareData, type Prepared } from './run/prepare-data.ts';
-import { runStrategy, type MeasureOptions, type StrategyRunOptions } from './run/run-strategy.ts';
+import { runStrategy, type MeasureOptions, type StrategyPart, type StrategyRunOptions } from './run/run-strategy.ts';
 import { strategyContext } from './run/strategy-context.ts';
 import { environmentFor, modelled, type EnvironmentChoice } from './run/strategy-environment.ts';
 import { runInChildProcess } from './run/strategy-process.ts';
 import type { Scenario } from './scenario/scenario-schema.ts';
 import { strategyByName } from './strategies/strategy-registry.ts';
+import { sequenceNames, sequenceStrategy } from './strategies/strategy-sequence.ts';
 import type { StrategyOptions, UpstreamSetup } from './strategies/strategy.ts';
 import { upstreamStrategy } from './strategies/upstream.ts';
 import { formatDuration } from './units.ts';
@@ -65,6 +66,12 @@ export interface RunPlan {
   resumeCheckStrategies?: string[];
   /** The Alembic environment asked for (flags) and the checkout's own. */
   environment?: EnvironmentChoice;
+  /**
+   * Strategies the scenario names with a label of their own (`as`), or runs
+   * in an Alembic environment of its choosing: by label (the name in
+   * `strategies`). The flags' environment overrides theirs.
+   */
+  strategyEntries?: Record<string, { strategy: string; environment?: Pick<EnvironmentChoice, 'shape' | 'target' | 'shapeFrom'> }>;
   /** `--openwebui`: what `upstream` runs, and the port its file stands for. */
   upstream?: { setup: UpstreamSetup; result: UpstreamResult };
 }
@@ -89,15 +96,41 @@ export interface RunIO {
   onStrategiesDone?: (server: StartedPostgres, databases: Map<string, string>) => Promise<void>;
 }
 
-/** A strategy as this run runs it: `upstream` with its checkout, each in its Alembic environment. */
-export function resolveStrategy(plan: Pick<RunPlan, 'strategyOptions' | 'environment' | 'upstream'>, name: string) {
+/** How one strategy of a sequence, or a strategy alone, runs: what runStrategy needs of it. */
+function resolveOne(plan: Pick<RunPlan, 'strategyOptions' | 'upstream'>, name: string, choice: EnvironmentChoice): StrategyPart & { upstream?: UpstreamResult } {
   const registered = strategyByName(name);
   if (!registered) throw new Error(`no strategy named ${name}`);
   const port = plan.upstream?.result.port ? strategyByName(plan.upstream.result.port) : undefined;
   const strategy = name === 'upstream' ? upstreamStrategy(port) : registered;
-  const alembic = environmentFor(strategy, plan.environment);
-  const options: StrategyOptions = { ...plan.strategyOptions, alembic: modelled(alembic), ...(name === 'upstream' && plan.upstream ? { upstream: plan.upstream.setup } : {}) };
-  return { strategy, options, alembic, upstream: name === 'upstream' ? plan.upstream?.result : undefined };
+  const alembic = environmentFor(strategy, choice);
+  const strategyOptions: StrategyOptions = { ...plan.strategyOptions, alembic: modelled(alembic), ...(name === 'upstream' && plan.upstream ? { upstream: plan.upstream.setup } : {}) };
+  return { strategy, strategyOptions, alembic, upstream: name === 'upstream' ? plan.upstream?.result : undefined };
+}
+
+/**
+ * A strategy as this run runs it, by its label in the plan: `upstream` with
+ * its checkout, each in its Alembic environment (the flags', else the
+ * scenario's for it, else the one it shipped with); a sequence (`a>b`) as
+ * one strategy whose parts run one per start.
+ */
+export function resolveStrategy(plan: Pick<RunPlan, 'strategyOptions' | 'environment' | 'upstream' | 'strategyEntries'>, label: string) {
+  const entry = plan.strategyEntries?.[label];
+  const flags = plan.environment ?? {};
+  const choice: EnvironmentChoice = {
+    ...flags,
+    shape: flags.shape ?? entry?.environment?.shape,
+    target: flags.target ?? entry?.environment?.target,
+    ...(flags.shape ? {} : entry?.environment?.shapeFrom ? { shapeFrom: entry.environment.shapeFrom } : {}),
+  };
+  const name = entry?.strategy ?? label;
+  const names = sequenceNames(name);
+  if (!names) {
+    const one = resolveOne(plan, name, choice);
+    return { strategy: one.strategy, options: one.strategyOptions, alembic: one.alembic, upstream: one.upstream, parts: undefined };
+  }
+  const parts = names.map((n) => resolveOne(plan, n, choice));
+  const last = parts[parts.length - 1];
+  return { strategy: sequenceStrategy(parts.map((p) => p.strategy)), options: parts[0].strategyOptions, alembic: last.alembic, upstream: undefined, parts };
 }
 
 /** Settings recorded in every result, as the server reports them. */
@@ -239,10 +272,10 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
   // 3. Each strategy on its own copy of the template (named after `label` in the results).
   const compare = io.onStrategiesDone;
   const databases = new Map<string, string>();
-  const runOnClone = (name: string, label: string, change: Partial<StrategyRunOptions> = {}) => {
-    const { strategy, options, alembic, upstream } = resolveStrategy(plan, name);
+  const runOnClone = async (name: string, label: string, change: Partial<StrategyRunOptions> = {}) => {
+    const { strategy, options, alembic, upstream, parts } = resolveStrategy(plan, name);
     databases.set(label, cloneName(plan.runId, label));
-    return runStrategy({
+    const r = await runStrategy({
       server,
       template,
       database: cloneName(plan.runId, label),
@@ -250,6 +283,8 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
       strategyOptions: options,
       alembic,
       upstream,
+      parts,
+      label,
       faults: plan.faults,
       deadlineMs,
       expectedRows: summary.expectedRows,
@@ -263,11 +298,15 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
       ...(compare ? { keep: true } : {}),
       ...change,
     });
+    r.name = label;
+    return r;
   };
   for (const name of plan.strategies) {
     stage(`strategy ${name}`);
-    const { strategy, alembic } = resolveStrategy(plan, name);
-    io.log(`${name}: ${strategy.summary}${alembic ? ` (Alembic environment: ${alembic.shape}, upgrading to ${alembic.target === 'head' ? 'head' : 'this revision'})` : ''}`);
+    const { strategy, alembic, parts } = resolveStrategy(plan, name);
+    const envOf = (e: typeof alembic) => (e ? `${e.shape}, upgrading to ${e.target === 'head' ? 'head' : 'this revision'}` : 'its own');
+    const environment = parts ? parts.map((p) => `${p.strategy.name}: ${envOf(p.alembic)}`).join('; ') : alembic ? envOf(alembic) : null;
+    io.log(`${name}: ${strategy.summary}${environment ? ` (Alembic environment: ${environment})` : ''}`);
     const r = await runOnClone(name, name);
     result.strategies.push(r);
     for (const w of r.warnings) result.warnings.push(`${name}: ${w}`);

@@ -34,24 +34,27 @@ export function defineCommands(program: Command, ctx: CliContext): void {
       await executeRun(ctx, { plan, outDir: flags.out ?? defaultOutDir(ctx, plan.runId), quiet: !!flags.quiet, verbose: !!flags.verbose });
     });
 
-  const run = runLike('run', ctx, { defaultScenario: 'issue-23273' })
+  const run = runLike('run', ctx, { defaultScenario: 'plain' })
     .summary('run strategies on seeded data under a scenario, measure and verify them')
     .description(
       "Seed (or reuse) a dataset, then run each strategy on its own copy of it, measuring WAL, checkpoints, pg_wal, " +
         'write stalls and memory, and verifying every row against the seed\'s manifest. Strategies: original (v0.8.12), ' +
-        'v0.8.0, chunked (the fix), setbased, parallel, resuming (the fix without its restart tax), external (--cmd).',
+        'v0.8.0, v0.9.6 (the current release), chunked (the fix), setbased, parallel, resuming (the fix without its restart tax), ' +
+        'external (--cmd), upstream (--openwebui), and sequences such as chunked>v0.9.6 (one strategy per start). ' +
+        'Without --scenario: the plain scenario, no faults (repro keeps the reproduction\'s deadline and restarts); ' +
+        'the hazards are scenarios too: poison-chat, lost-stamp, mixed-upgrade.',
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  npm run harness -- run --strategies original,chunked --size 200MB\n  npm run harness -- run --scenario small --fault kill-at=0.5 --fault restarts=1\n  npm run harness -- run --cmd "cd ../open-webui/backend && alembic upgrade 8452d01d26d7"',
+      '\nExamples:\n  npm run harness -- run --strategies original,chunked --size 200MB\n  npm run harness -- run --scenario small --fault kill-at=0.5 --fault restarts=1\n  npm run harness -- run --scenario mixed-upgrade\n  npm run harness -- run --strategies original,chunked,resuming --poison-chats 1 --fault restarts=2\n  npm run harness -- run --cmd "cd ../open-webui/backend && alembic upgrade 8452d01d26d7"',
     )
     .action(async (flags: RunFlags) => {
       const { executeRun, defaultOutDir } = await import('./execute-run.ts');
-      const plan = await buildPlan('run', flags, ['run', ...ctx.argv.slice(1)], ctx.env, 'issue-23273');
+      const plan = await buildPlan('run', flags, ['run', ...ctx.argv.slice(1)], ctx.env, 'plain');
       await executeRun(ctx, { plan, outDir: flags.out ?? defaultOutDir(ctx, plan.runId), quiet: !!flags.quiet, verbose: !!flags.verbose });
     });
 
-  const seed = runLike('seed', ctx, { defaultScenario: 'issue-23273', strategies: false, faults: false })
+  const seed = runLike('seed', ctx, { defaultScenario: 'plain', strategies: false, faults: false })
     .summary('fill the chat table with realistic chats at a target size (and cache the result)')
     .description(
       "Seed Open WebUI's chat table (schema at revision 374d2f66af06) with documents shaped like real chats, content " +
@@ -61,7 +64,7 @@ export function defineCommands(program: Command, ctx: CliContext): void {
     .addHelpText('after', '\nExamples:\n  npm run harness -- seed --size 2GB\n  npm run harness -- seed --chats 5000 --seed 7\n  npm run harness -- seed --size 68GB --database-url postgres://user@staging:5432/postgres')
     .action(async (flags: RunFlags) => {
       const { executeRun, defaultOutDir } = await import('./execute-run.ts');
-      const plan = await buildPlan('seed', { ...flags, faults: false, probe: false }, ['seed', ...ctx.argv.slice(1)], ctx.env, 'issue-23273');
+      const plan = await buildPlan('seed', { ...flags, faults: false, probe: false }, ['seed', ...ctx.argv.slice(1)], ctx.env, 'plain');
       plan.seedOnly = true;
       plan.strategies = [];
       await executeRun(ctx, { plan, outDir: flags.out ?? defaultOutDir(ctx, plan.runId), quiet: !!flags.quiet, verbose: !!flags.verbose });
@@ -214,7 +217,7 @@ function extraCommands(ctx: CliContext): Command[] {
       ctx.stdout(`validate: ${checks.filter((c) => c.passed).length}/${checks.length} checks hold for the command; paste ${path.join(outDir, 'report.md')} into the pull request`);
       if (result.status !== 'complete' || checks.some((c) => !c.passed)) throw new CheckFailed(`validation failed:\n${failingChecks(checks)}`);
     });
-  const sweep = runLike('sweep', ctx, { defaultScenario: 'issue-23273' })
+  const sweep = runLike('sweep', ctx, { defaultScenario: 'plain' })
     .option('--sizes <list>', 'comma-separated dataset sizes (default 256MB,512MB,1GB)', (v: string) =>
       v.split(',').map((x) => {
         const r = parseSize(x.trim());
@@ -240,7 +243,7 @@ function extraCommands(ctx: CliContext): Command[] {
       const { executeRun, defaultOutDir } = await import('./execute-run.ts');
       const { runSweep } = await import('../sweep/run-sweep.ts');
       const { chooseProvider } = await import('../postgres/choose-provider.ts');
-      const base = await buildPlan('sweep', { ...flags, faults: flags.fault ? flags.faults : false }, ['sweep', ...ctx.argv.slice(1)], ctx.env, 'issue-23273');
+      const base = await buildPlan('sweep', { ...flags, faults: flags.fault ? flags.faults : false }, ['sweep', ...ctx.argv.slice(1)], ctx.env, 'plain');
       if (flags.size !== undefined || flags.chats !== undefined) throw new UsageError('sweep takes --sizes, not --size or --chats');
       const sizes = flags.sizes ?? [256, 512, 1024].map((m) => m * 1024 * 1024);
       if (sizes.length < 2) throw new UsageError('--sizes: give at least two sizes to fit growth');

@@ -8,10 +8,9 @@ import { describeFaults } from '../faults/fault-spec.ts';
 import type { Thresholds } from '../gate/gate-checks.ts';
 import { chooseProvider } from '../postgres/choose-provider.ts';
 import { parseDatabaseUrl } from '../postgres/url-server.ts';
-import type { RunPlan } from '../run.ts';
 import { templateName } from '../run/prepare-data.ts';
 import { readCacheEntry } from '../run/seed-cache.ts';
-import { strategyByName } from '../strategies/strategy-registry.ts';
+import { resolveStrategy, type RunPlan } from '../run.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 
 export async function describeDryRun(plan: RunPlan, t: Thresholds, outDir: string): Promise<string[]> {
@@ -41,7 +40,7 @@ export async function describeDryRun(plan: RunPlan, t: Thresholds, outDir: strin
   }
   lines.push('strategies, each on its own copy of the seeded database:');
   for (const name of plan.strategies) {
-    const s = strategyByName(name)!;
+    const s = resolveStrategy(plan, name).strategy;
     const u = plan.upstream?.result;
     const detail =
       name === 'external'

@@ -5,16 +5,17 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { DatasetSpec } from '../../seed/dataset-plan.ts';
-import { UsageError } from '../errors.ts';
+import { planDataset, type DatasetSpec } from '../../seed/dataset-plan.ts';
+import { errorMessage, UsageError } from '../errors.ts';
 import { NO_FAULTS, parseFaults } from '../faults/fault-spec.ts';
 import { ALEMBIC_ENV_SHAPES, ALEMBIC_TARGETS, type AlembicEnvShape, type AlembicTarget, type CommitVia } from '../openwebui/alembic-environment.ts';
 import { REVISION_AFTER } from '../openwebui/schema.ts';
 import type { RunPlan } from '../run.ts';
 import { defaultCacheDir } from '../run/seed-cache.ts';
-import { loadScenario } from '../scenario/load-scenario.ts';
-import type { Scenario } from '../scenario/scenario-schema.ts';
+import { builtinScenarioNamesSync, loadScenario } from '../scenario/load-scenario.ts';
+import { entryLabel, type Scenario } from '../scenario/scenario-schema.ts';
 import { STRATEGIES, strategyByName } from '../strategies/strategy-registry.ts';
+import { strategyNameProblem } from '../strategies/strategy-sequence.ts';
 import { DURATION_HELP, parseDuration, parseSize, pgSize, SIZE_HELP } from '../units.ts';
 import { resolveUpstream } from './resolve-upstream.ts';
 
@@ -27,6 +28,8 @@ export interface RunFlags {
   chats?: number;
   seed?: number;
   edgeCaseRate?: number;
+  poisonChats?: number;
+  poisonAt?: number;
   fault?: string[];
   faults: boolean;
   maxWalSize?: number;
@@ -107,11 +110,16 @@ const rate = (v: string) => {
 
 const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
+const STRATEGY_NAMES = STRATEGIES.map((s) => s.name);
+const isStrategy = (n: string) => !!strategyByName(n);
+
 const strategyList = (v: string, prev: string[] | undefined) => {
   const names = v.split(',').map((s) => s.trim()).filter(Boolean);
-  if (!names.length) throw new InvalidArgumentError(`no strategy named; allowed: ${STRATEGIES.map((s) => s.name).join(', ')}.`);
-  for (const n of names)
-    if (!strategyByName(n)) throw new InvalidArgumentError(`unknown strategy '${n}'; allowed: ${STRATEGIES.map((s) => s.name).join(', ')}.`);
+  if (!names.length) throw new InvalidArgumentError(`no strategy named; allowed: ${STRATEGY_NAMES.join(', ')}.`);
+  for (const n of names) {
+    const problem = strategyNameProblem(n, isStrategy, STRATEGY_NAMES);
+    if (problem) throw new InvalidArgumentError(`${problem}.`);
+  }
   return [...(prev ?? []), ...names];
 };
 
@@ -123,7 +131,7 @@ const pgSettingPair = (v: string, prev: string[] | undefined) => {
 /** Add the flags shared by repro, run, seed, gate, validate and sweep. */
 export function addRunFlags(cmd: Command, opts: { strategies?: boolean; faults?: boolean; defaultScenario: string }): Command {
   cmd
-    .option('--scenario <name|file.json>', `a built-in scenario (issue-23273, ci-gate, small) or a JSON file of the same shape (default: ${opts.defaultScenario})`)
+    .option('--scenario <name|file.json>', `a built-in scenario (${builtinScenarioNamesSync().join(', ')}) or a JSON file of the same shape (default: ${opts.defaultScenario})`)
     .addOption(
       new Option('--provider <provider>', 'where PostgreSQL 15 comes from: auto uses Testcontainers when a container runtime answers, otherwise the embedded server')
         .choices(['auto', 'testcontainers', 'embedded', 'url'])
@@ -134,6 +142,8 @@ export function addRunFlags(cmd: Command, opts: { strategies?: boolean; faults?:
     .option('--chats <n>', 'an exact number of chats instead of --size', chatCount)
     .option('--seed <n>', 'dataset seed: the same seed gives the same bytes on any machine', nonNegativeInt('a seed'))
     .option('--edge-case-rate <fraction>', 'share of chats carrying irregular data (timestamps in ms, non-object messages, NUL, ...)', rate)
+    .option('--poison-chats <n>', 'plant n chats whose document is not an object, at which upstream fails the whole migration (default: the scenario\'s, usually 0)', nonNegativeInt('a chat count'))
+    .option('--poison-at <fraction>', 'where the first poison chat sits: a fraction of the migrated chats in id order (default 0.6); the others follow it', rate)
     .option('--max-wal-size <size>', `PostgreSQL max_wal_size (the scenario's default is 64MB): ${SIZE_HELP}`, size('--max-wal-size'))
     .option('--shared-buffers <size>', `PostgreSQL shared_buffers: ${SIZE_HELP}`, size('--shared-buffers'))
     .option('--checkpoint-timeout <duration>', `PostgreSQL checkpoint_timeout: ${DURATION_HELP}`, duration())
@@ -185,9 +195,9 @@ export function addUpstreamFlags(cmd: Command): Command {
       ]),
     )
     .addOption(
-      new Option('--alembic-target <target>', 'head: a revision follows the one under test in the same run (Open WebUI upgrading at start-up); revision: it is the last one run (alembic upgrade 8452d01d26d7)')
-        .choices([...ALEMBIC_TARGETS])
-        .default('head'),
+      new Option('--alembic-target <target>', "head: a revision follows the one under test in the same run (Open WebUI upgrading at start-up); revision: it is the last one run (alembic upgrade 8452d01d26d7); default: the scenario's, else head").choices([
+        ...ALEMBIC_TARGETS,
+      ]),
     )
     .addOption(
       new Option('--commit-via <how>', "our proposals (setbased, parallel, resuming): commit with conn.commit() as the fix does, or through Alembic's autocommit_block(), which keeps the stamp in every environment").choices([
@@ -219,6 +229,8 @@ export async function buildPlan(kind: RunPlan['kind'], flags: RunFlags, argv: st
   if (flags.size !== undefined && flags.chats !== undefined) throw new UsageError('--size and --chats conflict: give one of them');
   if ((flags.fromDatabase || flags.fromDump) && (flags.size !== undefined || flags.chats !== undefined || flags.seed !== undefined))
     throw new UsageError('--from-database/--from-dump bring their own data: --size, --chats and --seed do not apply');
+  if ((flags.fromDatabase || flags.fromDump) && (flags.poisonChats !== undefined || flags.poisonAt !== undefined))
+    throw new UsageError('--from-database/--from-dump bring their own data: --poison-chats and --poison-at plant chats in seeded data only');
   const dataset: DatasetSpec = {
     seed: flags.seed ?? scenario.dataset.seed,
     edgeCaseRate: flags.edgeCaseRate ?? scenario.dataset.edgeCaseRate,
@@ -228,6 +240,7 @@ export async function buildPlan(kind: RunPlan['kind'], flags: RunFlags, argv: st
   else if (flags.size !== undefined) dataset.targetBytes = flags.size;
   else if (scenario.dataset.chats !== undefined) dataset.chats = scenario.dataset.chats;
   else dataset.targetBytes = (parseSize(scenario.dataset.size!) as { bytes: number }).bytes;
+  if (!byod) planPoisonChats(dataset, flags, scenario);
 
   const settings = { ...scenario.server.settings };
   if (flags.maxWalSize !== undefined) {
@@ -251,9 +264,19 @@ export async function buildPlan(kind: RunPlan['kind'], flags: RunFlags, argv: st
     throw new UsageError(`${where}: '${settings.wal_level}' is not allowed; the harness measures with replica or logical (what a server with standbys or backups runs), e.g. --wal-level replica`);
   }
 
-  const strategies = [...(flags.strategies ?? scenario.strategies)];
-  for (const s of strategies)
-    if (!strategyByName(s)) throw new UsageError(`scenario ${scenario.name}: unknown strategy '${s}'; allowed: ${STRATEGIES.map((x) => x.name).join(', ')}`);
+  // The scenario's strategies by label, each with the environment the scenario gives it; named on the command line, by name.
+  const strategyEntries: NonNullable<RunPlan['strategyEntries']> = {};
+  const entries = flags.strategies ?? scenario.strategies;
+  for (const e of entries) {
+    const label = entryLabel(e);
+    const name = typeof e === 'string' ? e : e.strategy;
+    const problem = strategyNameProblem(name, isStrategy, STRATEGY_NAMES);
+    if (problem) throw new UsageError(`scenario ${scenario.name}: ${problem}`);
+    const environment = { ...scenario.alembic, ...(typeof e === 'string' ? {} : e.alembic) };
+    const shapeFrom = environment.shape ? `the scenario ${scenario.name} sets it` : undefined;
+    if (label !== name || environment.shape || environment.target) strategyEntries[label] = { strategy: name, environment: { ...environment, ...(shapeFrom ? { shapeFrom } : {}) } };
+  }
+  const strategies = entries.map(entryLabel);
   if (strategies.includes('external') && !flags.cmd) throw new UsageError('--strategies external needs --cmd "<command>" (run against the seeded database with DATABASE_URL set)');
   if (flags.cmd && !strategies.includes('external')) strategies.push('external');
   if (strategies.includes('upstream') && !flags.openwebui) throw new UsageError('--strategies upstream needs --openwebui <dir>: the Open WebUI checkout whose revision file it runs');
@@ -297,6 +320,7 @@ export async function buildPlan(kind: RunPlan['kind'], flags: RunFlags, argv: st
     seedStreams: flags.seedStreams ?? Math.max(2, os.cpus().length),
     strategies,
     strategyOptions: { workers: flags.workers, command: flags.cmd },
+    ...(Object.keys(strategyEntries).length ? { strategyEntries } : {}),
     environment: { shape: flags.alembicEnv, target: flags.alembicTarget, commitVia: flags.commitVia, checkout: upstream?.envShape },
     ...(upstream ? { upstream: { setup: upstream.setup, result: upstream.result } } : {}),
     faults,
@@ -310,4 +334,26 @@ export async function buildPlan(kind: RunPlan['kind'], flags: RunFlags, argv: st
     force: !!flags.force,
     source: flags.fromDatabase || flags.fromDump ? { database: flags.fromDatabase, dump: flags.fromDump, copyMode: flags.copyMode ?? 'template' } : undefined,
   };
+}
+
+/**
+ * Poison chats from the flags or the scenario, checked against the dataset
+ * here (bad input exits 2 before anything starts): that they fit after
+ * `--poison-at`.
+ */
+function planPoisonChats(dataset: DatasetSpec, flags: RunFlags, scenario: Scenario): void {
+  const count = flags.poisonChats ?? scenario.dataset.poisonChats ?? 0;
+  const at = flags.poisonAt ?? scenario.dataset.poisonAt;
+  if (!count) {
+    if (flags.poisonAt !== undefined) throw new UsageError(`--poison-at places poison chats: give --poison-chats <n> too (scenario ${scenario.name} plants none)`);
+    return;
+  }
+  dataset.poisonChats = count;
+  if (at !== undefined) dataset.poisonAt = at;
+  try {
+    planDataset(dataset);
+  } catch (err) {
+    // The plan names the dataset's fields; the flags are what the user gave.
+    throw new UsageError(errorMessage(err).replace(/\bpoisonChats\b/g, '--poison-chats').replace(/\bpoisonAt\b/g, '--poison-at'));
+  }
 }

@@ -2,7 +2,7 @@
  * The gate's checks: each compares one measured figure with its limit and
  * says both. Pure: results in, checks out.
  */
-import type { Check, StrategyResult } from '../result/run-result.ts';
+import { CLIENT_MEMORY_OF, type Check, type StrategyResult } from '../result/run-result.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 
 export interface Thresholds {
@@ -73,7 +73,7 @@ export function gateChecks(s: StrategyResult, resume: StrategyResult | undefined
     name: 'client memory',
     strategy: s.name,
     passed: s.clientPeakRssBytes !== null && s.clientPeakRssBytes <= t.clientPeakRssBytes,
-    measured: s.clientPeakRssBytes === null ? 'not measured' : `peak RSS ${formatBytes(s.clientPeakRssBytes)}`,
+    measured: s.clientPeakRssBytes === null ? 'not measured' : `peak RSS ${formatBytes(s.clientPeakRssBytes)}${s.clientPeakRssOf ? ` (${CLIENT_MEMORY_OF[s.clientPeakRssOf]})` : ''}`,
     limit: `<= ${formatBytes(t.clientPeakRssBytes)}`,
   });
   return checks;

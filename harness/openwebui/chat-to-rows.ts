@@ -82,6 +82,8 @@ export interface RowFailure {
    * strategy reports an error it met itself.
    */
   raisedBy?: 'driver' | 'server';
+  /** More precisely, where (see FailureStage): SQLAlchemy's bind processors run over a whole executemany first. */
+  stage?: FailureStage;
 }
 
 /**
@@ -316,7 +318,7 @@ export function messageRow(chatId: string, userId: string | null, messageId: str
     const rank = (f: (typeof failed)[number]) => FAILURE_STAGES.indexOf(f.stage) * MESSAGE_COLUMNS.length + MESSAGE_COLUMNS.indexOf(f.column);
     const first = failed.reduce((a, b) => (rank(b) < rank(a) ? b : a));
     const raisedBy = first.stage === 'bind' || first.stage === 'adapt' ? 'driver' : 'server';
-    return { ok: false, failure: { id, chatId, reason: `${first.column}: ${first.reason}`, raisedBy } };
+    return { ok: false, failure: { id, chatId, reason: `${first.column}: ${first.reason}`, raisedBy, stage: first.stage } };
   }
   return {
     ok: true,

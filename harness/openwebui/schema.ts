@@ -50,7 +50,13 @@ export const ALEMBIC_VERSION_DDL = [
 /** The columns of `chat` a COPY writes, in order. */
 export const CHAT_COPY_COLUMNS = ['id', 'user_id', 'title', 'chat', 'created_at', 'updated_at', 'share_id', 'archived', 'pinned', 'meta', 'folder_id'] as const;
 
-const CHAT_MESSAGE_COLUMNS_DDL = `
+/**
+ * `chat_message`'s columns. `done` has a server default only in the fix's
+ * hand-written CREATE TABLE: upstream's `op.create_table` (v0.8.0, v0.8.12)
+ * gives `done` a client-side default (`default=True`), which emits no
+ * DEFAULT in the DDL.
+ */
+const chatMessageColumnsDdl = (doneDefault: boolean) => `
     id text NOT NULL,
     chat_id text NOT NULL,
     user_id text,
@@ -62,7 +68,7 @@ const CHAT_MESSAGE_COLUMNS_DDL = `
     files json,
     sources json,
     embeds json,
-    done boolean DEFAULT true,
+    done boolean${doneDefault ? ' DEFAULT true' : ''},
     status_history json,
     error json,
     usage json,
@@ -73,12 +79,12 @@ const CHAT_MESSAGE_COLUMNS_DDL = `
 export const FK_NAME = 'chat_message_chat_id_fkey';
 
 /** Upstream's `op.create_table`: primary key and foreign key in one statement. */
-export const CHAT_MESSAGE_WITH_FK_DDL = `CREATE TABLE chat_message (${CHAT_MESSAGE_COLUMNS_DDL},
+export const CHAT_MESSAGE_WITH_FK_DDL = `CREATE TABLE chat_message (${chatMessageColumnsDdl(false)},
     CONSTRAINT ${FK_NAME} FOREIGN KEY (chat_id) REFERENCES chat (id) ON DELETE CASCADE
 )`;
 
 /** The fix's first step: the table with its primary key only. */
-export const CHAT_MESSAGE_PK_ONLY_DDL = `CREATE TABLE IF NOT EXISTS chat_message (${CHAT_MESSAGE_COLUMNS_DDL}
+export const CHAT_MESSAGE_PK_ONLY_DDL = `CREATE TABLE IF NOT EXISTS chat_message (${chatMessageColumnsDdl(true)}
 )`;
 
 /** Created with the table upstream. */

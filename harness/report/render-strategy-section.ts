@@ -2,17 +2,11 @@
  * One strategy's part of `report.md`: how each attempt ended, then every
  * figure measured, then what verification found.
  */
-import type { StrategyResult } from '../result/run-result.ts';
+import { CLIENT_MEMORY_OF, type StrategyResult } from '../result/run-result.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 import { markdownCode, markdownFence, markdownTable, markdownText } from './markdown.ts';
 import { formatCount, formatRatio } from './number-format.ts';
-
-/** Whose memory the client peak RSS is. */
-const MEMORY_OF = {
-  port: 'the TypeScript port’s process, not what upstream’s Python needs',
-  upstream: 'upstream’s Python process tree',
-  command: 'the command’s process group',
-} as const;
+import { silentDataLoss } from './summarize-run.ts';
 
 /** How many per-row failures the report lists before "and N more". */
 const FAILURES_LISTED = 10;
@@ -23,20 +17,56 @@ function yesNo(value: boolean | null, yes = 'yes', no = 'no'): string {
 
 function attemptsTable(s: StrategyResult): string {
   if (s.attempts.length === 0) return '_No attempt started._';
+  // A sequence names what each start ran; the WAL of each attempt is what a restart costs.
+  const ran = s.attempts.some((a) => a.strategy !== undefined);
+  const wal = s.attempts.some((a) => a.walBytes !== undefined);
+  const cols: { head: string; align: 'l' | 'r'; cell: (a: StrategyResult['attempts'][number]) => string; when?: boolean }[] = [
+    { head: '#', align: 'r', cell: (a) => String(a.n) },
+    { head: 'ran', align: 'l', cell: (a) => (a.strategy ? markdownCode(a.strategy) : ''), when: ran },
+    { head: 'started', align: 'r', cell: (a) => formatDuration(a.startMs) },
+    { head: 'duration', align: 'r', cell: (a) => formatDuration(a.durationMs) },
+    { head: 'WAL', align: 'r', cell: (a) => (a.walBytes === undefined ? '' : formatBytes(a.walBytes)), when: wal },
+    { head: 'ended', align: 'l', cell: (a) => a.ended },
+    { head: 'rows written', align: 'r', cell: (a) => formatCount(a.rowsWritten) },
+    { head: 'rows kept', align: 'r', cell: (a) => (a.rowsKept === null ? 'no table' : formatCount(a.rowsKept)) },
+    { head: 'alembic', align: 'l', cell: (a) => (a.alembicVersion ? markdownCode(a.alembicVersion) : 'none') },
+    { head: 'error', align: 'l', cell: (a) => (a.error ? markdownText(a.error) : '') },
+  ];
+  const shown = cols.filter((c) => c.when !== false);
   return markdownTable(
-    ['#', 'started', 'duration', 'ended', 'rows written', 'rows kept', 'alembic', 'error'],
-    s.attempts.map((a) => [
-      String(a.n),
-      formatDuration(a.startMs),
-      formatDuration(a.durationMs),
-      a.ended,
-      formatCount(a.rowsWritten),
-      a.rowsKept === null ? 'no table' : formatCount(a.rowsKept),
-      a.alembicVersion ? markdownCode(a.alembicVersion) : 'none',
-      a.error ? markdownText(a.error) : '',
-    ]),
-    ['r', 'r', 'r', 'l', 'r', 'r', 'l', 'l'],
+    shown.map((c) => c.head),
+    s.attempts.map((a) => shown.map((c) => c.cell(a))),
+    shown.map((c) => c.align),
   );
+}
+
+/** Exit 0, stamped, rows missing: what that means, in words. */
+function silentDataLossText(s: StrategyResult): string | null {
+  if (!silentDataLoss(s)) return null;
+  const last = s.attempts.at(-1);
+  const schema = [
+    s.schema.indexesMissing.length ? `${s.schema.indexesMissing.length} of its 7 indexes are missing` : null,
+    !s.schema.fkPresent ? 'its foreign key to chat is missing' : !s.schema.fkValidated ? 'its foreign key was never validated' : null,
+  ].filter((x): x is string => x !== null);
+  return (
+    `**Silent data loss.** The last start${last?.strategy ? ` (${markdownCode(last.strategy)})` : ''} exited 0 without an error and the revision is stamped ` +
+    `(${markdownCode(s.alembicVersion ?? 'none')}), so Open WebUI will not run this migration again: ${formatCount(s.rows.missing)} of ${formatCount(s.rows.expected)} ` +
+    `expected rows are not in \`chat_message\` and never will be${schema.length ? `; ${schema.join(' and ')}` : ''}.`
+  );
+}
+
+/** Chats a proposal skipped, and why we recommend upstream does the same. */
+function skippedChatsList(s: StrategyResult): string | null {
+  if (!s.skippedChats?.length) return null;
+  const listed = s.skippedChats.slice(0, FAILURES_LISTED).map((c) => `- chat ${markdownCode(c.chatId)}: ${markdownText(c.reason)}`);
+  const more = s.skippedChats.length > FAILURES_LISTED ? [`- and ${formatCount(s.skippedChats.length - FAILURES_LISTED)} more`] : [];
+  return [
+    `Chats skipped, not migrated: their document is not an object, so upstream's migration raises there and the whole upgrade fails, at every start. ` +
+      `This strategy skips such a chat, logs it and reports it here, and migrates the rest: that is the behaviour we recommend upstream adopts.`,
+    '',
+    ...listed,
+    ...more,
+  ].join('\n');
 }
 
 function figuresTable(s: StrategyResult): string {
@@ -62,7 +92,7 @@ function figuresTable(s: StrategyResult): string {
     ['probe timeouts / over 1 s', `${formatCount(ws.timeouts)} / ${formatCount(ws.over1s)}`],
     ['writes to chat blocked (longest)', formatDuration(ws.longestBlockedMs)],
     ['probe WAL (subtracted)', `${formatBytes(ws.wal.bytes)} · ${formatCount(ws.wal.records)} records · ${formatCount(ws.wal.fpi)} FPI`],
-    ['client peak RSS', `${formatBytes(s.clientPeakRssBytes)}${s.clientPeakRssOf ? ` (${MEMORY_OF[s.clientPeakRssOf]})` : ''}`],
+    ['client peak RSS', `${formatBytes(s.clientPeakRssBytes)}${s.clientPeakRssOf ? ` (${CLIENT_MEMORY_OF[s.clientPeakRssOf]})` : ''}`],
     ['rows inserted / expected', `${formatCount(s.rows.inserted)} / ${formatCount(s.rows.expected)}`],
     ['rows missing / unexpected / mismatched', `${formatCount(s.rows.missing)} / ${formatCount(s.rows.unexpected)} / ${formatCount(s.rows.mismatched)}`],
     ['expected failures (absent as they should be)', formatCount(s.rows.expectedFailures)],
@@ -120,14 +150,16 @@ function outputBlock(s: StrategyResult): string | null {
 /** The section (starting with `### name`). */
 export function renderStrategySection(s: StrategyResult): string {
   const verdict =
-    s.outcome === 'failed' ? '❌ failed' : s.verified ? '✅ succeeded, verified' : '⚠️ succeeded, not verified';
+    s.outcome === 'failed' ? '❌ failed' : silentDataLoss(s) ? '❌ silent data loss' : s.verified ? '✅ succeeded, verified' : '⚠️ succeeded, not verified';
   const parts: (string | null)[] = [
     `### ${s.name}: ${verdict}`,
     s.summary ? `_${markdownText(s.summary)}_` : null,
     environmentLine(s),
     s.error ? `**Error:** ${markdownCode(s.error)}` : null,
+    silentDataLossText(s),
     attemptsTable(s),
     figuresTable(s),
+    skippedChatsList(s),
     failuresList(s),
     outputBlock(s),
     s.kept ? `Database kept (\`--keep\`): ${markdownCode(s.kept.database)} at ${markdownCode(s.kept.url)}` : null,

@@ -16,6 +16,8 @@ export function renderTerminal(result: RunResult, opts: { color: boolean }): str
   const width = Math.max(0, ...summary.verdicts.map((v) => v.strategy.length));
   const lines: string[] = [];
   if (summary.status) lines.push(paint('yellow', summary.status));
+  // Failures a simulated platform caused are not the migration's: say which faults were in force.
+  if (summary.faults) lines.push(paint('yellow', `faults in force: ${summary.faults}`));
   for (const v of summary.verdicts) {
     lines.push(`${paint('bold', v.strategy.padEnd(width))}  ${paint(v.ok ? 'green' : 'red', v.text)}`);
   }

@@ -5,6 +5,7 @@
  * dataset). Data, not text layout: the Markdown and terminal renderers lay
  * it out.
  */
+import { REVISION_AFTER } from '../openwebui/schema.ts';
 import type { RunResult, StrategyResult } from '../result/run-result.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 import { displayStrategies, largestDataset } from './display-strategies.ts';
@@ -31,6 +32,8 @@ export interface RunSummary {
   comparisons: string[];
   /** Gate and validate checks, when the result has them. */
   checks: { total: number; failed: number } | null;
+  /** The faults in force (simulated), or null when there were none. */
+  faults: string | null;
 }
 
 /** The strategy others are compared with when it ran; otherwise the first. */
@@ -62,6 +65,21 @@ function rowsKept(s: StrategyResult): number | null {
   return last ? last.rowsKept : s.rows.inserted;
 }
 
+/**
+ * The migration exited 0 and left the revision stamped, yet rows are
+ * missing: Open WebUI never runs it again, so they are missing for good.
+ */
+export function silentDataLoss(s: StrategyResult): boolean {
+  const stamped = s.stamp ? s.stamp.verdict === 'stamped' : s.alembicVersion === REVISION_AFTER;
+  return s.outcome === 'succeeded' && s.attempts.at(-1)?.ended === 'completed' && stamped && s.rows.missing > 0;
+}
+
+/** "· 1 chat skipped (named in the report)", or nothing. */
+function skippedNote(s: StrategyResult): string {
+  const n = s.skippedChats?.length ?? 0;
+  return n ? ` · ${plural(n, 'chat')} skipped (named in the report)` : '';
+}
+
 /** A strategy's verdict line (without its name). */
 function verdictOf(s: StrategyResult): Verdict {
   const attempts = plural(s.attempts.length, 'attempt');
@@ -72,10 +90,20 @@ function verdictOf(s: StrategyResult): Verdict {
     const keptText = kept === null ? '0 rows kept (no chat_message table)' : `${plural(kept, 'row')} kept`;
     return { strategy: s.name, ok: false, text: `${how} · ${keptText} · stamp ${s.alembicVersion ?? 'none'}` };
   }
+  if (silentDataLoss(s)) {
+    const rest = verificationProblems(s).filter((p) => !p.endsWith(' missing'));
+    return {
+      strategy: s.name,
+      ok: false,
+      text:
+        `SILENT DATA LOSS: exit 0 and stamped ${s.alembicVersion ?? 'none'} after ${attempts} · ` +
+        `${formatCount(s.rows.missing)} of ${plural(s.rows.expected, 'row')} missing for good (the next start skips the migration)${rest.length ? ` · ${rest.join(', ')}` : ''}`,
+    };
+  }
   const head = `succeeded in ${attempts} · ${formatDuration(s.durationMs)}`;
-  if (s.verified) return { strategy: s.name, ok: true, text: `${head} · ${plural(s.rows.inserted, 'row')} verified` };
+  if (s.verified) return { strategy: s.name, ok: true, text: `${head} · ${plural(s.rows.inserted, 'row')} verified${skippedNote(s)}` };
   const problems = verificationProblems(s);
-  return { strategy: s.name, ok: false, text: `${head} · NOT VERIFIED${problems.length ? `: ${problems.join(', ')}` : ''}` };
+  return { strategy: s.name, ok: false, text: `${head} · NOT VERIFIED${problems.length ? `: ${problems.join(', ')}` : ''}${skippedNote(s)}` };
 }
 
 /** A quantity both strategies wrote, and the words for it. */
@@ -176,5 +204,6 @@ export function summarizeRun(result: RunResult): RunSummary {
   const base = group.length > 1 ? (group.find((s) => s.name === BASELINE) ?? group[0]) : null;
   const comparisons = base ? group.filter((s) => s !== base).flatMap((s) => compareStrategies(s, base)) : [];
   const checks = result.checks ? { total: result.checks.length, failed: result.checks.filter((c) => !c.passed).length } : null;
-  return { status, verdicts, baseline: base?.name ?? null, comparedOn: base ? compared.note : null, comparisons, checks };
+  const faults = result.faults && result.faults.description !== 'none' ? result.faults.description : null;
+  return { status, verdicts, baseline: base?.name ?? null, comparedOn: base ? compared.note : null, comparisons, checks, faults };
 }

@@ -9,6 +9,13 @@ import type { AlembicEnvShape, AlembicTarget, CommitVia, StampReading } from '..
 
 export const SCHEMA_VERSION = 1;
 
+/** Whose memory a strategy's client peak RSS is (`clientPeakRssOf`), in words for the reports. */
+export const CLIENT_MEMORY_OF = {
+  port: 'the TypeScript port’s process, not what upstream’s Python needs',
+  upstream: 'upstream’s Python process tree',
+  command: 'the command’s process group',
+} as const;
+
 export type Outcome = 'succeeded' | 'failed';
 
 /** How an attempt ended. */
@@ -43,6 +50,10 @@ export interface Attempt {
   alembicVersion: string | null;
   /** What that stamp means for the next start (absent in results written before the harness read it). */
   stamp?: StampReading;
+  /** A sequence (`a>b`): the strategy this start ran. */
+  strategy?: string;
+  /** WAL the server wrote from this attempt's start to its end (LSN difference): what the attempt cost. */
+  walBytes?: number;
 }
 
 /** How a strategy's stamp was read: what Open WebUI finds at its next start. */
@@ -183,6 +194,12 @@ export interface StrategyResult {
   /** WAL bytes / chat_message bytes. */
   walAmplification: number | null;
   failures: { id: string; reason: string }[];
+  /**
+   * Our proposals: chats skipped because upstream cannot read them (a
+   * document that is not an object, where upstream's migration fails), with
+   * Python's exception there. Absent for strategies that never skip.
+   */
+  skippedChats?: { chatId: string; reason: string }[];
   timeline: Sample[];
   warnings: string[];
   output?: { stdout: string; stderr: string; exitCode: number | null };

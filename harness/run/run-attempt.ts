@@ -103,6 +103,12 @@ export async function runAttempt(o: StrategyRunOptions, a: AttemptInput): Promis
       void endAttempt('crashed');
     }
   };
+  // The rows at which the next kill or crash is due (see strategy-child.ts).
+  const haltAtRows = () => {
+    if (!o.expectedRows) return undefined;
+    const at = faults.killAt !== undefined && !a.fired.kill ? faults.killAt : faults.crashAt !== undefined && !a.fired.crash && server.crash ? faults.crashAt : undefined;
+    return at === undefined ? undefined : Math.max(1, Math.ceil(at * o.expectedRows));
+  };
   const timers: NodeJS.Timeout[] = [];
   if (o.deadlineMs !== null) timers.push(setTimeout(() => void endAttempt('deadline'), o.deadlineMs));
   if (faults.walLimitBytes && !faults.walTmpfs) {
@@ -142,7 +148,7 @@ export async function runAttempt(o: StrategyRunOptions, a: AttemptInput): Promis
     });
     if (command) report = scrubReport(await strategy.run(ctx), secrets());
     else {
-      const r = await runInChildProcess(strategy.name, ctx);
+      const r = await runInChildProcess(strategy.name, ctx, haltAtRows());
       report = r.report;
       portPeak = r.maxRssBytes;
     }

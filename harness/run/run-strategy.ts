@@ -55,6 +55,21 @@ export interface StrategyRunOptions {
   alembic?: AlembicEnvironmentResult | null;
   /** `upstream`: what it runs. */
   upstream?: UpstreamResult;
+  /** The name its results carry, when not the strategy's (a scenario's label), for the log. */
+  label?: string;
+  /**
+   * A sequence (see strategies/strategy-sequence.ts): what each start runs,
+   * in order, the last one for every later start. `strategy` is then the
+   * sequence as a whole (its name, summary and what verification expects).
+   */
+  parts?: StrategyPart[];
+}
+
+/** What one start runs: a strategy, its options, its Alembic environment. */
+export interface StrategyPart {
+  strategy: Strategy;
+  strategyOptions: StrategyOptions;
+  alembic: AlembicEnvironmentResult | null;
 }
 
 const REPLICATION_SLOT_PREFIX = 'owui_harness_';
@@ -79,6 +94,11 @@ async function dbState(server: StartedPostgres, database: string): Promise<DbSta
   });
 }
 
+/** The server's WAL insert position now. */
+async function currentLsn(server: StartedPostgres): Promise<string> {
+  return withClient(server, server.maintenanceDatabase, 'admin', async (c) => (await c.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0].l);
+}
+
 /** For the sentence of a strategy whose environment the harness does not know (a command). */
 const DEFAULT_SENTENCE_ENV = { shape: 'single', target: 'revision' } as const;
 
@@ -86,7 +106,13 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
   const alembic = given.alembic !== undefined ? given.alembic : environmentFor(given.strategy);
   const o = { ...given, alembic, strategyOptions: { ...given.strategyOptions, alembic: modelled(alembic) } };
   const { server, strategy, faults } = o;
-  const command = strategy.runsCommand === true;
+  // What each start runs: the strategy itself, or a sequence's parts in turn.
+  const parts: StrategyPart[] = (given.parts ?? [{ strategy: given.strategy, strategyOptions: given.strategyOptions, alembic }]).map((p) => {
+    const env = p.alembic !== undefined ? p.alembic : environmentFor(p.strategy);
+    return { strategy: p.strategy, alembic: env, strategyOptions: { ...p.strategyOptions, alembic: modelled(env) } };
+  });
+  const partFor = (n: number) => parts[Math.min(n, parts.length) - 1];
+  const command = parts.some((p) => p.strategy.runsCommand === true);
   const warnings: string[] = [];
   const slot = `${REPLICATION_SLOT_PREFIX}${o.database}`.slice(0, 63);
   await withClient(server, server.maintenanceDatabase, 'admin', async (admin) => {
@@ -135,6 +161,9 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
   const attempts: Attempt[] = [];
   const phaseTotals = new Map<string, number>();
   const failures: { id: string; reason: string }[] = [];
+  const skippedChats: { chatId: string; reason: string }[] = [];
+  // Whether the strategy skips chats it cannot read (our proposals say so in their reports, even when none was skipped).
+  let skips = false;
   let lastReport: AttemptReport | undefined;
   const fired = { kill: false, crash: false };
   let stamp: StampReading | null = null;
@@ -148,8 +177,10 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
   for (let n = 1; n <= faults.restarts + 1; n++) {
     attemptNo = n;
     rowsNow = 0;
+    const part = partFor(n);
+    const lsnBefore = await currentLsn(server).catch(() => null);
     wallStart.push(Date.now());
-    const a = await runAttempt(o, {
+    const a = await runAttempt({ ...o, strategy: part.strategy, strategyOptions: part.strategyOptions, alembic: part.alembic }, {
       n,
       fired,
       walDirBytes: () => sampler.lastWalDirBytes(),
@@ -159,6 +190,7 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
     });
     wallEnd.push(Date.now());
     if (a.portPeakRssBytes) clientPeak = Math.max(clientPeak ?? 0, a.portPeakRssBytes);
+    const lsnAfter = await currentLsn(server).catch(() => null);
     let state: DbState = { rows: null, stamp: null, followingTable: null };
     try {
       state = await dbState(server, o.database);
@@ -172,15 +204,18 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
     keptBefore = keptNow;
     if (report) {
       for (const f of report.failures) if (failures.length < 100 && !failures.some((x) => x.id === f.id)) failures.push({ id: f.id, reason: f.reason });
+      if (report.skippedChats) skips = true;
+      for (const c of report.skippedChats ?? []) if (!skippedChats.some((x) => x.chatId === c.chatId)) skippedChats.push({ chatId: c.chatId, reason: c.reason });
       if (report.childPeakRssBytes) childPeak = Math.max(childPeak ?? 0, report.childPeakRssBytes);
       lastReport = report;
     }
-    stamp = readStamp(state.stamp, { before: REVISION_BEFORE, after: REVISION_AFTER, followingTablePresent: o.alembic?.target === 'head' ? state.followingTable : null });
+    stamp = readStamp(state.stamp, { before: REVISION_BEFORE, after: REVISION_AFTER, followingTablePresent: part.alembic?.target === 'head' ? state.followingTable : null });
     // Completed without its stamp: Open WebUI's next start runs it again, and a platform restarts it.
     const unstamped = a.ended === 'completed' && stamp.verdict === 'not-stamped';
-    const error = unstamped ? `completed, but ${nextStartSentence(stamp, o.alembic ?? DEFAULT_SENTENCE_ENV, REVISION_AFTER)}` : a.error;
+    const error = unstamped ? `completed, but ${nextStartSentence(stamp, part.alembic ?? DEFAULT_SENTENCE_ENV, REVISION_AFTER)}` : a.error;
     attempts.push({
       n,
+      ...(given.parts ? { strategy: part.strategy.name } : {}),
       startMs: Math.round(a.startMs),
       endMs: Math.round(a.endMs),
       durationMs: Math.round(a.endMs - a.startMs),
@@ -190,8 +225,9 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
       rowsKept: state.rows,
       alembicVersion: state.stamp,
       stamp,
+      ...(lsnBefore !== null && lsnAfter !== null ? { walBytes: Math.max(0, lsnDiff(lsnAfter, lsnBefore)) } : {}),
     });
-    o.log(`${strategy.name}: attempt ${n} ${a.ended} after ${Math.round(a.endMs - a.startMs)} ms; ${state.rows ?? 0} rows kept; stamp ${state.stamp}${unstamped ? ' (not stamped: the next start runs it again)' : ''}`);
+    o.log(`${o.label ?? strategy.name}${given.parts ? ` (${part.strategy.name})` : ''}: attempt ${n} ${a.ended} after ${Math.round(a.endMs - a.startMs)} ms; ${state.rows ?? 0} rows kept; stamp ${state.stamp}${unstamped ? ' (not stamped: the next start runs it again)' : ''}`);
     if ((a.ended === 'completed' && !unstamped) || a.ended === 'interrupted' || o.signal.aborted) break;
     if (n <= faults.restarts) await sleep(faults.restartDelayMs);
   }
@@ -212,6 +248,8 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
   if (others) warnings.push(`other sessions were active on the database under test in ${others} samples: their work is included in ${strategy.name}'s figures`);
 
   const last = attempts[attempts.length - 1];
+  // The environment of the start that ran last: its stamp is the one Open WebUI finds next.
+  const lastPart = partFor(Math.max(1, attempts.length));
   // A run that completed without its stamp is not a success: the next start runs it again.
   const outcome = last?.ended === 'completed' && stamp?.verdict !== 'not-stamped' ? 'succeeded' : 'failed';
   const verification = await withClient(server, o.database, 'verify', (vc) =>
@@ -272,13 +310,14 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
     schema: verification.schema,
     verified: outcome === 'succeeded' && verification.verified,
     alembicVersion: verification.alembicVersion,
-    ...(stamp ? { stamp: { ...stamp, nextStart: nextStartSentence(stamp, o.alembic ?? DEFAULT_SENTENCE_ENV, REVISION_AFTER) } } : {}),
-    ...(o.alembic ? { alembic: o.alembic } : {}),
+    ...(stamp ? { stamp: { ...stamp, nextStart: nextStartSentence(stamp, lastPart.alembic ?? DEFAULT_SENTENCE_ENV, REVISION_AFTER) } } : {}),
+    ...(lastPart.alembic ? { alembic: lastPart.alembic } : {}),
     ...(o.upstream ? { upstream: o.upstream } : {}),
     rowsLost,
     chatMessageBytes,
     walAmplification: chatMessageBytes ? walBytes / chatMessageBytes : null,
     failures,
+    ...(skips ? { skippedChats } : {}),
     timeline,
     warnings,
     ...(command && lastReport ? { output: { stdout: lastReport.stdout ?? '', stderr: lastReport.stderr ?? '', exitCode: lastReport.exitCode ?? null } } : {}),

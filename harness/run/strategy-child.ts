@@ -17,6 +17,13 @@ export interface ChildInit {
   database: string;
   connection: ClientConfig;
   options: StrategyOptions;
+  /**
+   * A kill or crash is due when the rows written reach this: the strategy
+   * stops starting new work there (the parent ends its connections at
+   * once), so the fault lands right after the write that crossed it and not
+   * wherever a fast strategy got to while the news travelled.
+   */
+  haltAtRows?: number;
 }
 
 export type ChildMessage =
@@ -63,6 +70,11 @@ process.on('message', async (m: ChildInit | { type: 'abort' }) => {
         server,
         database: m.database,
         progress: (rows, committed) => {
+          if (m.haltAtRows !== undefined && rows >= m.haltAtRows && !controller.signal.aborted) {
+            send({ type: 'progress', rows, committed });
+            controller.abort(new Error('attempt ended'));
+            return;
+          }
           // Batches can be small: do not flood the parent.
           const now = Date.now();
           if (now - lastProgress < 50) return;

@@ -1,6 +1,7 @@
 /**
  * The Alembic environment each strategy runs in, decided once per run:
- * `--alembic-env`/`--alembic-target` when given; otherwise `upstream` takes
+ * `--alembic-env`/`--alembic-target` when given, else the scenario's for it;
+ * otherwise `upstream` takes
  * the shape its checkout's env.py gives an upgrade, and each port the one
  * its upstream counterpart shipped with (v0.8.0, v0.8.12, v0.9.6: one
  * transaction; the fix and our proposals built on it: the pull request's
@@ -18,6 +19,8 @@ export interface EnvironmentChoice {
   shapeWhy?: string;
   /** `--alembic-target`. */
   target?: AlembicTarget;
+  /** Where `shape` comes from when not from `--alembic-env` (a scenario). */
+  shapeFrom?: string;
   /** `--commit-via` (our proposals only). */
   commitVia?: CommitVia;
   /** The checkout's own env.py, for `upstream`. */
@@ -28,7 +31,7 @@ export function environmentFor(strategy: Strategy, choice: EnvironmentChoice = {
   const target = choice.target ?? 'head';
   const commitVia = strategy.proposal && strategy.commitsInside ? choice.commitVia : undefined;
   const withVia = (e: AlembicEnvironmentResult): AlembicEnvironmentResult => (commitVia ? { ...e, commitVia } : e);
-  if (choice.shape) return withVia({ shape: choice.shape, target, why: choice.shapeWhy ?? `--alembic-env ${choice.shape}` });
+  if (choice.shape) return withVia({ shape: choice.shape, target, why: choice.shapeWhy ?? choice.shapeFrom ?? `--alembic-env ${choice.shape}` });
   if (strategy.name === 'upstream') {
     const c = choice.checkout ?? { shape: 'single', evidence: 'no env.py read: Alembic’s default, one transaction' };
     return { shape: c.shape, target, why: `the checkout's own: ${c.evidence}` };

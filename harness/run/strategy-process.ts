@@ -11,7 +11,7 @@ import type { ChildInit, ChildMessage } from './strategy-child.ts';
 
 const ENTRY = new URL('./strategy-child-entry.mjs', import.meta.url);
 
-export async function runInChildProcess(strategy: string, ctx: StrategyContext): Promise<{ report: AttemptReport; maxRssBytes: number }> {
+export async function runInChildProcess(strategy: string, ctx: StrategyContext, haltAtRows?: number): Promise<{ report: AttemptReport; maxRssBytes: number }> {
   const child = fork(ENTRY, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
   const undo = onCleanup(`strategy process ${child.pid}`, () => {
     child.kill('SIGKILL');
@@ -53,7 +53,7 @@ export async function runInChildProcess(strategy: string, ctx: StrategyContext):
       child.on('error', (err) => {
         if (!settled) reject(new AttemptFailed(err.message));
       });
-      const init: ChildInit = { type: 'init', strategy, database: ctx.database, connection: ctx.server.connection(ctx.database), options: ctx.options };
+      const init: ChildInit = { type: 'init', strategy, database: ctx.database, connection: ctx.server.connection(ctx.database), options: ctx.options, ...(haltAtRows !== undefined ? { haltAtRows } : {}) };
       child.send(init);
     });
   } finally {

@@ -2,6 +2,7 @@
  * Resolve `--scenario`: a built-in name (a file in `scenarios/`) or a path
  * to a JSON file of the same shape. Validation errors name the field's path.
  */
+import { readdirSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,9 +12,15 @@ import { ScenarioSchema, type Scenario } from './scenario-schema.ts';
 
 const SCENARIO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
 
+const namesOf = (files: string[]) => files.filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
+
 async function builtinScenarioNames(): Promise<string[]> {
-  const files = await readdir(SCENARIO_DIR);
-  return files.filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
+  return namesOf(await readdir(SCENARIO_DIR));
+}
+
+/** The built-in scenarios' names, for help text (read when the command line is defined). */
+export function builtinScenarioNamesSync(): string[] {
+  return namesOf(readdirSync(SCENARIO_DIR));
 }
 
 function formatIssues(where: string, error: z.ZodError): string {

@@ -4,10 +4,41 @@
  * so a wrong field is reported by its path.
  */
 import { z } from 'zod';
+import { ALEMBIC_ENV_SHAPES, ALEMBIC_TARGETS, type AlembicEnvShape, type AlembicTarget } from '../openwebui/alembic-environment.ts';
 import { parseDuration, parseSize } from '../units.ts';
 
 const sizeString = z.string().refine((s) => parseSize(s).ok, { message: 'not a size (use e.g. 64MB, 1GB)' });
 const durationString = z.string().refine((s) => parseDuration(s).ok, { message: 'not a duration (use e.g. 250ms, 15s, 2min)' });
+
+/** The Alembic environment a port models (see harness/openwebui/alembic-environment.ts); `--alembic-env`/`--alembic-target` override it. */
+const alembicEnvironment = z
+  .object({
+    shape: z.enum(ALEMBIC_ENV_SHAPES as [AlembicEnvShape, ...AlembicEnvShape[]]).optional(),
+    target: z.enum(ALEMBIC_TARGETS as [AlembicTarget, ...AlembicTarget[]]).optional(),
+  })
+  .strict();
+
+/**
+ * A strategy to run: its name (a sequence such as `chunked>v0.9.6` too), or
+ * the name with a label of its own for the results (`as`, so one strategy
+ * can run twice, e.g. in two Alembic environments) and an environment.
+ */
+const strategyEntry = z.union([
+  z.string().min(1),
+  z
+    .object({
+      strategy: z.string().min(1),
+      as: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._>:()+ -]*$/, 'letters, digits and . _ > : ( ) + - or spaces').optional(),
+      alembic: alembicEnvironment.optional(),
+    })
+    .strict(),
+]);
+export type StrategyEntry = z.output<typeof strategyEntry>;
+
+/** The label an entry's results carry. */
+export function entryLabel(e: StrategyEntry): string {
+  return typeof e === 'string' ? e : (e.as ?? e.strategy);
+}
 
 export const ScenarioSchema = z
   .object({
@@ -22,11 +53,27 @@ export const ScenarioSchema = z
         seed: z.number().int().min(0).default(1),
         edgeCaseRate: z.number().min(0).max(1).default(0.01),
         sharedRate: z.number().min(0).max(1).default(0.03),
+        /** Documents upstream cannot read (see seed/poison-plan.ts); `--poison-chats` overrides. */
+        poisonChats: z.number().int().min(0).optional(),
+        /** Where the first one sits, a fraction of the migrated chats in id order; `--poison-at` overrides. */
+        poisonAt: z.number().min(0).max(1).optional(),
       })
       .strict()
       .refine((d) => (d.size === undefined) !== (d.chats === undefined), { message: 'give exactly one of size and chats' }),
     server: z.object({ settings: z.record(z.string().regex(/^[a-z_][a-z0-9_.]*$/), z.string()) }).strict(),
-    strategies: z.array(z.string()).min(1),
+    strategies: z
+      .array(strategyEntry)
+      .min(1)
+      .superRefine((entries, ctx) => {
+        const seen = new Set<string>();
+        for (const [i, e] of entries.entries()) {
+          const label = entryLabel(e);
+          if (seen.has(label)) ctx.addIssue({ code: 'custom', path: [i], message: `'${label}' is listed twice; give one of them a label of its own (as)` });
+          seen.add(label);
+        }
+      }),
+    /** The Alembic environment of every strategy that names none; the flags override it. */
+    alembic: alembicEnvironment.optional(),
     /** Faults in `--fault` syntax, e.g. ["deadline=0.5x", "restarts=3"]. */
     faults: z.array(z.string()).default([]),
     /** What a relative deadline (`deadline=0.75x`) is relative to: one uninterrupted backfill of `strategy`, run on its first `sample` share and extrapolated. */

@@ -42,6 +42,7 @@ const CURSOR = 'c_owui_chat_stream_1';
 
 const statements: BatchStatements = {
   rowsPerStatement: LITERAL_PAGE_ROWS,
+  convertWholeBatchFirst: true,
   bulk: (rows) => ({ text: literalInsertSql(rows) }),
   single: (row) => ({ text: literalInsertSql([row]) }),
 };

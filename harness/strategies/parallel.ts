@@ -11,7 +11,9 @@
  * split; many small ranges, so the workers finish together. The indexes,
  * the foreign key and the stamp follow once, after every worker is done.
  * Idempotent and resumable exactly as `chunked` is: a rerun recomputes the
- * ranges and skips the rows already there.
+ * ranges and skips the rows already there. Where the fix fails at a chat
+ * upstream cannot read (a document that is not an object), it skips that
+ * chat, logs it and reports it (see skipped-chats.ts).
  *
  * Workers are async connections in one thread. Measured on 200 MB of seeded
  * data on 2 cores, the server's side of a page (json validation, TOAST, WAL)
@@ -29,10 +31,10 @@ import { withClient } from '../postgres/with-client.ts';
 import { insertPageEntries } from './ported/chunked-page-insert.ts';
 import { FailureLog } from './ported/failure-log.ts';
 import { byteBalancedRanges, highWaterMark, nextPage, PAGE_CHATS } from './ported/keyset-pages.ts';
-import { messageEntries } from './ported/message-entries.ts';
 import { environmentOf } from './ported/alembic-stamp.ts';
 import { runPostLoadSteps } from './ported/post-load-steps.ts';
 import { SavepointNames } from './ported/savepoint-names.ts';
+import { entriesOrSkip, SkippedChats } from './skipped-chats.ts';
 import type { Strategy, StrategyContext } from './strategy.ts';
 
 /** Most workers `parallel` accepts (each holds a connection and a page of documents in memory). */
@@ -49,7 +51,7 @@ function parallelWorkers(ctx: Pick<StrategyContext, 'options'>): number {
 
 export const parallel: Strategy = {
   name: 'parallel',
-  summary: 'the chunked plan with its load split over N workers on disjoint, byte-balanced id ranges (default: one per core), then indexes and FK once',
+  summary: 'the chunked plan with its load split over N workers on disjoint, byte-balanced id ranges (default: one per core), then indexes and FK once; skips and reports a chat upstream cannot read',
   singleTransaction: false,
   resumable: true,
   writesUsage: true,
@@ -60,6 +62,8 @@ export const parallel: Strategy = {
     const workers = parallelWorkers(ctx);
     const now = Math.floor(Date.now() / 1000);
     const failures = new FailureLog(ctx.log);
+    const skipped = new SkippedChats(ctx.log);
+    const send = ctx.options.sendValues ?? 'inline';
     let inserted = 0;
     await withClient(() => ctx.connect(), async (main) => {
       ctx.phase('schema');
@@ -83,8 +87,8 @@ export const parallel: Strategy = {
             ctx.signal.throwIfAborted();
             await client.query('BEGIN');
             const chats = await nextPage(client, last, upTo);
-            const entries = chats.flatMap((c) => messageEntries(c.id, c.user_id, c.chat, now));
-            const rows = await insertPageEntries(client, entries, savepoints, failures);
+            const entries = chats.flatMap((c) => entriesOrSkip(c.id, c.user_id, c.chat, now, skipped));
+            const rows = await insertPageEntries(client, entries, savepoints, failures, send);
             await client.query('COMMIT');
             inserted += rows;
             ctx.progress(inserted, true);
@@ -107,6 +111,6 @@ export const parallel: Strategy = {
       if (failed) throw failed.reason;
       await runPostLoadSteps(main, ctx, environmentOf(ctx, parallel));
     });
-    return { rowsInserted: inserted, rowsFailed: failures.count, failures: failures.listed };
+    return { rowsInserted: inserted, rowsFailed: failures.count, failures: failures.listed, skippedChats: skipped.list };
   },
 };

@@ -10,6 +10,10 @@
  * walk continues with `id > max(chat_id)`, compared by the server as the
  * walk itself compares ids; ON CONFLICT DO NOTHING still covers the rest.
  *
+ * A chat upstream cannot read (a document that is not an object, where the
+ * fix fails on every attempt) is skipped, logged and reported instead (see
+ * skipped-chats.ts).
+ *
  * When it is not: if something other than an in-order walk wrote
  * `chat_message` rows (an interrupted `parallel`, which commits several id
  * ranges at once, or the application itself), chats below the maximum may
@@ -21,7 +25,7 @@ import { WALK_START } from './ported/keyset-pages.ts';
 export const resuming = keysetFix({
   name: 'resuming',
   proposal: true,
-  summary: 'our proposal: the fix, each attempt continuing after the last chat already in chat_message instead of re-reading from the first',
+  summary: 'our proposal: the fix, each attempt continuing after the last chat already in chat_message instead of re-reading from the first; skips and reports a chat upstream cannot read',
   async startAt(client, ctx) {
     const r = await client.query<{ m: string | null }>('SELECT max(chat_id) AS m FROM chat_message');
     const last = r.rows[0]?.m ?? null;

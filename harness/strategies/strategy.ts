@@ -10,6 +10,8 @@ import type { Client } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import type { RevisionFile } from '../upstream/openwebui-checkout.ts';
 import type { PythonInfo } from '../upstream/python-interpreter.ts';
+import type { SendValues } from './ported/chunked-page-insert.ts';
+import type { SkippedChat } from './skipped-chats.ts';
 
 /** Names of the phases a strategy reports, for per-phase durations. */
 export type PhaseName = 'schema' | 'load' | 'indexes' | 'constraint' | 'stamp' | 'command';
@@ -68,6 +70,12 @@ export interface StrategyOptions {
   alembic?: ModelledEnvironment;
   /** `upstream`: the checkout's revision file and how to run it. */
   upstream?: UpstreamSetup;
+  /**
+   * The fix's ports (`chunked`, `resuming`, `parallel`): how INSERT values
+   * travel, inline in the statement's text as psycopg2 sends them (the
+   * default), or as bind parameters (the benchmark's comparison).
+   */
+  sendValues?: SendValues;
 }
 
 /** What the `upstream` strategy runs: plain data, resolved by the command line. */
@@ -89,6 +97,11 @@ export interface AttemptReport {
   rowsFailed: number;
   /** The first failures, for the report. */
   failures: RowFailure[];
+  /**
+   * Our proposals: chats skipped because upstream cannot read them (a
+   * document that is not an object, where upstream's migration fails).
+   */
+  skippedChats?: SkippedChat[];
   /** Peak RSS of a child process (`external`), bytes. */
   childPeakRssBytes?: number;
   /** Captured output (`external`), truncated. */

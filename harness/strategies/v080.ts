@@ -1,18 +1,26 @@
 /**
- * `v0.8.0`: the first release of migration 8452d01d26d7, the one that ran
- * out of memory. One transaction; the same DDL as `original` before any row;
+ * `v0.8.0`: the first release of migration 8452d01d26d7, as released: the
+ * one that ran out of memory, and the one that stops at irregular data. One
+ * transaction; the table with its foreign key and four indexes, then the
+ * three composite indexes, before any row (no server default for `done`);
  * then `fetchall()` (every chat document in client memory at once) and one
  * single-row INSERT per message, each inside its own SAVEPOINT
  * (`begin_nested()`), literals inline as psycopg2 sends them. It never
  * writes `usage`. Commits at the end, with the `alembic_version` update.
  *
- * The row rules are the shared ones (`chat-to-rows.ts`); v0.8.0's code has
- * the same ones except `usage`. One consequence: a message whose `usage`
- * PostgreSQL could not store fails here although v0.8.0 never writes it;
- * no document PostgreSQL accepted as `json` produces such a value.
+ * Its rules are v0.8.0's own (`chat-to-rows.ts`, rules `v0.8.0`): none of
+ * the guards later releases added. A `history` or `history.messages` that
+ * is not an object, or a message timestamp that is not a number (a string,
+ * null), raises outside any savepoint: the whole migration fails and rolls
+ * back, as it did for users; so on a seed with the default edge cases this
+ * port fails, and with `--edge-case-rate 0` it completes. A float timestamp
+ * is kept as a float, which PostgreSQL rounds into the bigint column (half
+ * away from zero; the rules give the stored value), where later releases
+ * truncate it: such rows differ from the manifest (which follows v0.8.12)
+ * by one second.
  */
 import { errorMessage } from '../errors.ts';
-import { MESSAGE_COLUMNS } from '../openwebui/chat-to-rows.ts';
+import { MESSAGE_COLUMNS, type Rules } from '../openwebui/chat-to-rows.ts';
 import { MIGRATED_CHATS_WHERE } from '../openwebui/schema.ts';
 import { endLikeAlembic, environmentOf } from './ported/alembic-stamp.ts';
 import { FailureLog } from './ported/failure-log.ts';
@@ -26,6 +34,7 @@ import type { Strategy } from './strategy.ts';
 
 /** v0.8.0 inserts every column but `usage`. */
 const V080_COLUMNS = MESSAGE_COLUMNS.filter((c) => c !== 'usage');
+const RULES: Rules = 'v0.8.0';
 
 export const v080: Strategy = {
   name: 'v0.8.0',
@@ -51,7 +60,7 @@ export const v080: Strategy = {
       );
       for (const chat of chats.rows) {
         ctx.signal.throwIfAborted();
-        for (const entry of messageEntries(chat.id, chat.user_id, chat.chat, now)) {
+        for (const entry of messageEntries(chat.id, chat.user_id, chat.chat, now, RULES)) {
           const sp = savepoints.next();
           await client.query(`SAVEPOINT ${sp}`);
           if (!entry.ok) {

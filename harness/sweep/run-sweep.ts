@@ -134,7 +134,7 @@ async function measureAt(
     const points: SweepPoint[] = [];
     const runs: StrategyResult[] = [];
     for (const name of plan.strategies) {
-      const { strategy, options, alembic, upstream } = resolveStrategy(plan, name);
+      const { strategy, options, alembic, upstream, parts } = resolveStrategy(plan, name);
       io.log(`sweep ${label}: ${name}`);
       const r = await runStrategy({
         server,
@@ -144,6 +144,7 @@ async function measureAt(
         strategyOptions: options,
         alembic,
         upstream,
+        parts,
         faults: plan.faults,
         deadlineMs: plan.faults.deadline?.kind === 'fixed' ? plan.faults.deadline.ms : null,
         expectedRows: summary.expectedRows,

@@ -16,8 +16,9 @@
  *   beforehand (default storage, WAL-logged) in another database of the same
  *   server. Alternately, `--repeat` times; MB/s of on-disk table bytes.
  * - accuracy: seeded on-disk size against the target, at `--sizes`.
- * - strategies, overhead: test/bench/parallel-vs-chunked.ts and
- *   measurement-overhead.ts, each in a child process (minutes each: opt-in).
+ * - strategies, values, overhead: test/bench/parallel-vs-chunked.ts,
+ *   inline-vs-bound.ts and measurement-overhead.ts, each in a child process
+ *   (minutes each: opt-in).
  *
  * MB is 2^20 bytes. Results on stdout and in <out>/bench.json; progress and
  * warnings on stderr.
@@ -51,7 +52,7 @@ import { generateUnit } from '../../seed/unit-generator.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MB = 1024 * 1024;
-const BENCHES = ['generator', 'seed', 'accuracy', 'strategies', 'overhead'] as const;
+const BENCHES = ['generator', 'seed', 'accuracy', 'strategies', 'values', 'overhead'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 // ------------------------------------------------------------ arguments
@@ -65,6 +66,7 @@ usage: npm run bench -- [options]
                          seed        seeding on-disk MB/s against one plain COPY of the same rows
                          accuracy    on-disk size against --size targets (--sizes)
                          strategies  parallel against chunked (test/bench/parallel-vs-chunked.ts)
+                         values      chunked with values inline, as psycopg2 sends them, against bind parameters (test/bench/inline-vs-bound.ts)
                          overhead    a measured run against a bare one (test/bench/measurement-overhead.ts)
   --size <size>        dataset for seed (default: 512MB)
   --repeat <n>         loads of each kind, alternating (default: 2)
@@ -556,6 +558,7 @@ try {
   }
   for (const [name, script] of [
     ['strategies', 'parallel-vs-chunked.ts'],
+    ['values', 'inline-vs-bound.ts'],
     ['overhead', 'measurement-overhead.ts'],
   ] as const) {
     if (!options.only.includes(name)) continue;

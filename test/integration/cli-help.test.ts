@@ -14,7 +14,7 @@ afterAll(async () => {
   if (sandbox) await destroySandbox(sandbox);
 });
 
-const RUN_FLAGS = ['--scenario', '--provider', '--database-url', '--size', '--chats', '--seed', '--max-wal-size', '--out', '--no-cache', '--cache-dir', '--force'];
+const RUN_FLAGS = ['--scenario', '--provider', '--database-url', '--size', '--chats', '--seed', '--poison-chats', '--poison-at', '--max-wal-size', '--out', '--no-cache', '--cache-dir', '--force'];
 
 const COMMANDS: { command: string; flags: string[]; example: RegExp }[] = [
   { command: 'repro', flags: [...RUN_FLAGS, '--strategies', '--fault'], example: /npm run repro -- --size 2GB/ },
@@ -66,7 +66,7 @@ describe.concurrent('unknown commands and flags', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toEqual([
-      "error: unknown command 'frobnicate'; commands: repro, run, seed, gate, validate, sweep, report; see 'npm run harness -- --help'",
+      "error: unknown command 'frobnicate'; commands: repro, run, seed, gate, validate, sweep, fidelity, report; see 'npm run harness -- --help'",
     ]);
   });
 

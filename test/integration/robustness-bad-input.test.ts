@@ -64,6 +64,12 @@ const CASES: Case[] = [
   { name: '--seed -1', args: run('--seed', '-1'), names: '--seed', allowed: /whole number of 0 or more/ },
   { name: '--seed x', args: run('--seed', 'x'), names: '--seed', allowed: /whole number of 0 or more/ },
   { name: '--edge-case-rate 2', args: run('--edge-case-rate', '2'), names: '--edge-case-rate', allowed: /from 0 to 1/ },
+  { name: '--poison-chats -1', args: run('--poison-chats', '-1'), names: '--poison-chats', allowed: /whole number of 0 or more/ },
+  { name: '--poison-chats 1.5', args: run('--poison-chats', '1.5'), names: '--poison-chats', allowed: /whole number of 0 or more/ },
+  { name: '--poison-at 1.5', args: run('--poison-chats', '1', '--poison-at', '1.5'), names: '--poison-at', allowed: /from 0 to 1/ },
+  { name: '--poison-at without --poison-chats', args: run('--poison-at', '0.5'), names: '--poison-at', allowed: /give --poison-chats <n> too/ },
+  { name: '--poison-chats more than fit after --poison-at', args: run('--chats', '10', '--poison-chats', '50'), names: '--poison-chats 50', allowed: /does not fit.*plant fewer or lower --poison-at/ },
+  { name: '--poison-chats with --from-dump', args: run('--from-dump', 'x.dump', '--poison-chats', '1'), names: '--poison-chats', allowed: /seeded data only/ },
   { name: '--workers 0', args: run('--workers', '0'), names: '--workers', allowed: /at least 1/ },
   { name: 'gate --wal-amplification -1', args: cmd('gate', '--wal-amplification', '-1'), names: '--wal-amplification', allowed: /positive number/ },
   // Server settings not allowed for measurement.
@@ -72,9 +78,11 @@ const CASES: Case[] = [
   { name: '--pg-setting without =', args: run('--pg-setting', 'fsync'), names: '--pg-setting', allowed: /name=value/ },
   // Unknown names.
   { name: '--provider docker', args: (o) => ['run', '--provider', 'docker', '--out', o.out], names: '--provider', allowed: /auto, testcontainers, embedded, url/ },
-  { name: '--strategies chunky', args: run('--strategies', 'chunky'), names: '--strategies', allowed: /original, v0\.8\.0, chunked, setbased, parallel, resuming, external/ },
+  { name: '--strategies chunky', args: run('--strategies', 'chunky'), names: '--strategies', allowed: /original, v0\.8\.0, v0\.9\.6, chunked, setbased, parallel, resuming, external, upstream/ },
+  { name: '--strategies chunked>nope', args: run('--strategies', 'chunked>nope'), names: "unknown strategy 'nope'", allowed: /or a sequence of them such as chunked>v0\.9\.6/ },
+  { name: '--strategies chunked>external', args: run('--strategies', 'chunked>external'), names: '--strategies', allowed: /a sequence runs ports only/ },
   { name: '--strategies external without --cmd', args: run('--strategies', 'external'), names: '--cmd', allowed: /needs --cmd/ },
-  { name: '--scenario nope', args: run('--scenario', 'nope'), names: '--scenario', allowed: /ci-gate, issue-23273, small or a path to a \.json file/ },
+  { name: '--scenario nope', args: run('--scenario', 'nope'), names: '--scenario', allowed: /ci-gate, issue-23273, lost-stamp, mixed-upgrade, plain, poison-chat, small or a path to a \.json file/ },
   { name: '--copy-mode x', args: run('--copy-mode', 'x'), names: '--copy-mode', allowed: /template, dump/ },
   { name: 'seed --strategies (seed runs none)', args: cmd('seed', '--strategies', 'chunked'), names: '--strategies', allowed: /seed --help/ },
   { name: 'an unknown flag', args: run('--sise', '1GB'), names: '--sise', allowed: /did you mean --size\?.*run --help/ },
@@ -83,6 +91,8 @@ const CASES: Case[] = [
   { name: '--scenario file with a JSON syntax error', args: (o) => run('--scenario', path.join(o.files, 'syntax.json'))(o), names: '--scenario', allowed: /not valid JSON/ },
   { name: '--scenario file that does not exist', args: (o) => run('--scenario', path.join(o.files, 'missing.json'))(o), names: '--scenario', allowed: /cannot read it \(ENOENT\)/ },
   { name: '--scenario file with an unknown strategy', args: (o) => run('--scenario', path.join(o.files, 'unknown-strategy.json'))(o), names: "unknown strategy 'quick'", allowed: /allowed: original/ },
+  { name: '--scenario file naming a strategy twice', args: (o) => run('--scenario', path.join(o.files, 'twice.json'))(o), names: 'strategies.1', allowed: /listed twice; give one of them a label of its own \(as\)/ },
+  { name: '--scenario file with an unknown Alembic environment', args: (o) => run('--scenario', path.join(o.files, 'bad-alembic.json'))(o), names: 'alembic.shape', allowed: /single.*per-migration/ },
   // Faults.
   { name: '--fault deadline=soon', args: run('--fault', 'deadline=soon'), names: '--fault deadline', allowed: /unit ms, s, min or h.*0\.5x/ },
   { name: '--fault restarts=-1', args: run('--fault', 'restarts=-1'), names: '--fault restarts', allowed: /whole number from 0 to 100/ },
@@ -105,11 +115,11 @@ const CASES: Case[] = [
   // Command-specific.
   { name: 'sweep --sizes with one size', args: cmd('sweep', '--sizes', '1GB'), names: '--sizes', allowed: /at least two sizes/ },
   { name: 'sweep --check-projection without --project', args: cmd('sweep', '--check-projection'), names: '--check-projection', allowed: /needs --project/ },
-  { name: 'validate without --cmd', args: cmd('validate'), names: '--cmd', allowed: /validate needs --cmd/ },
+  { name: 'validate without --cmd', args: cmd('validate'), names: '--cmd', allowed: /validate needs the migration to validate: --openwebui .* or --cmd/ },
   { name: 'report on a missing file', args: (o) => ['report', path.join(o.files, 'missing-result.json')], names: 'missing-result.json', allowed: /ENOENT.*results\/<run-id>\/result\.json/ },
   { name: 'report on a file that is not JSON', args: (o) => ['report', path.join(o.files, 'not-json.txt')], names: 'not-json.txt', allowed: /is not JSON/ },
   { name: 'report on JSON that fails the schema', args: (o) => ['report', path.join(o.files, 'bad-result.json')], names: '$.dataset.chats', allowed: /not a valid result\.json/ },
-  { name: 'an unknown command', args: () => ['frobnicate'], names: "'frobnicate'", allowed: /commands: repro, run, seed, gate, validate, sweep, report/ },
+  { name: 'an unknown command', args: () => ['frobnicate'], names: "'frobnicate'", allowed: /commands: repro, run, seed, gate, validate, sweep, fidelity, report/ },
   // The environment, not the input: exit 3.
   {
     name: '--database-url where nothing listens (exit 3)',
@@ -125,6 +135,8 @@ async function writeInputFiles(dir: string): Promise<void> {
   const scenario = { name: 'x', description: 'd', server: { settings: {} }, strategies: ['chunked'] };
   await writeFile(path.join(dir, 'wrong-type.json'), JSON.stringify({ ...scenario, dataset: { size: 5 } }));
   await writeFile(path.join(dir, 'unknown-strategy.json'), JSON.stringify({ ...scenario, dataset: { chats: 3 }, strategies: ['quick'] }));
+  await writeFile(path.join(dir, 'twice.json'), JSON.stringify({ ...scenario, dataset: { chats: 3 }, strategies: ['chunked', { strategy: 'chunked' }] }));
+  await writeFile(path.join(dir, 'bad-alembic.json'), JSON.stringify({ ...scenario, dataset: { chats: 3 }, alembic: { shape: 'nested' } }));
   await writeFile(path.join(dir, 'syntax.json'), '{"name": "x", ');
   await writeFile(path.join(dir, 'not-json.txt'), 'not json at all\n');
   await writeFile(path.join(dir, 'a-file'), 'a regular file where a directory is expected\n');

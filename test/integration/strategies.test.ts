@@ -6,7 +6,11 @@
  * strategies exist for: original's lock on `chat`, a rerun of chunked, a
  * chunked run ended midway and resumed, a failed original leaving nothing
  * behind, an external psql script, and setbased on documents the seeder
- * does not write.
+ * does not write. v0.8.0, which lacks the later releases' guards, stops at
+ * that dataset's irregular data, as it did for users, and writes the
+ * manifest's rows on data without any. A planted poison chat (a document
+ * that is not an object) stops every faithful port there, naming it, and
+ * is skipped and reported by our proposals.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptFailed } from '../../harness/errors.ts';
+import { PoisonChatError } from '../../harness/openwebui/chat-to-rows.ts';
 import { dumps } from '../../harness/openwebui/python-json.ts';
 import { ALEMBIC_VERSION_DDL, CHAT_TABLE_DDL, REVISION_AFTER, REVISION_BEFORE } from '../../harness/openwebui/schema.ts';
 import { createOwnedDatabase } from '../../harness/postgres/databases.ts';
@@ -37,17 +42,27 @@ import { directContext, type DirectContextOptions } from '../support/direct-cont
 import { cloneDatabase, seedTemplate, startTestServer } from '../support/postgres.ts';
 
 const TEMPLATE = 'tpl_strategies';
-/** 560 chats with every edge case planted (seed 104 holds all 29 kinds) and about 5,300 rows to migrate. */
+/** 560 chats with every edge case planted (seed 104 holds all of them) and about 5,300 rows to migrate. */
 const DATASET = { seed: 104, chats: 560, edgeCaseRate: 0.3, sharedRate: 0.05 };
+/** Small chats without any edge case: what v0.8.0 completes on. */
+const CLEAN_TEMPLATE = 'tpl_clean';
+const CLEAN_DATASET = { seed: 5, chats: 120, edgeCaseRate: 0, sharedRate: 0.05, sizeScale: 0.05 };
+/** Three pages of small chats, one poison chat at 60% (in the second page). */
+const POISON_TEMPLATE = 'tpl_poison';
+const POISON_DATASET = { seed: 9, chats: 300, edgeCaseRate: 0.02, sharedRate: 0.03, sizeScale: 0.03, poisonChats: 1, poisonAt: 0.6 };
 const FIXTURE = fileURLToPath(new URL('../fixtures/chunked-migration-psql.sh', import.meta.url));
 
 let server: StartedEmbeddedPostgres;
 let seeded: SeedSummary;
+let clean: SeedSummary;
+let poisoned: SeedSummary;
 const checksums = new Map<string, string | null>();
 
 beforeAll(async () => {
   server = await startTestServer();
   seeded = await seedTemplate(server, TEMPLATE, DATASET);
+  clean = await seedTemplate(server, CLEAN_TEMPLATE, CLEAN_DATASET);
+  poisoned = await seedTemplate(server, POISON_TEMPLATE, POISON_DATASET);
 });
 afterAll(async () => {
   await server?.stop();
@@ -65,20 +80,20 @@ async function verify(database: string, strategy: Strategy, fromSec: number): Pr
   return withClient(server, database, 'test', (c) => verifyMigration(c, { writesUsage: strategy.writesUsage, window: { fromSec, toSec: nowSec() + 1 } }));
 }
 
-/** Run `strategy` on `database` (cloned from the template unless `reuse`), then verify it. */
-async function run(strategy: Strategy, database: string, opts: DirectContextOptions & { reuse?: boolean; fromSec?: number } = {}): Promise<Run> {
-  if (!opts.reuse) await cloneDatabase(server, TEMPLATE, database);
+/** Run `strategy` on `database` (cloned from `template` unless `reuse`), then verify it. */
+async function run(strategy: Strategy, database: string, opts: DirectContextOptions & { reuse?: boolean; fromSec?: number; template?: string } = {}): Promise<Run> {
+  if (!opts.reuse) await cloneDatabase(server, opts.template ?? TEMPLATE, database);
   const fromSec = opts.fromSec ?? nowSec();
   const ctx = directContext(server, database, opts);
   const report = await strategy.run(ctx);
   return { report, verification: await verify(database, strategy, fromSec), phases: [...ctx.phases] };
 }
 
-function expectVerified(r: Run): void {
+function expectVerified(r: Run, data: SeedSummary = seeded): void {
   const v = r.verification;
   expect(v.notes).toEqual([]);
-  expect(v.rows).toMatchObject({ inserted: seeded.expectedRows, expected: seeded.expectedRows, missing: 0, unexpected: 0, mismatched: 0, expectedFailures: seeded.expectedFailures });
-  expect(v.rows.checksum).toBe(seeded.checksum);
+  expect(v.rows).toMatchObject({ inserted: data.expectedRows, expected: data.expectedRows, missing: 0, unexpected: 0, mismatched: 0, expectedFailures: data.expectedFailures });
+  expect(v.rows.checksum).toBe(data.checksum);
   expect(v.schema).toMatchObject({ tableExists: true, indexesMissing: [], fkPresent: true, fkValidated: true, untouched: false });
   expect(v.alembicVersion).toBe(REVISION_AFTER);
   expect(v.verified).toBe(true);
@@ -105,7 +120,7 @@ async function rowVersions(database: string): Promise<{ n: number; versions: str
 
 describe('the registry', () => {
   it('lists the strategies in report order and finds them by name', () => {
-    expect(STRATEGIES.map((s) => s.name)).toEqual(['original', 'v0.8.0', 'chunked', 'setbased', 'parallel', 'resuming', 'external']);
+    expect(STRATEGIES.map((s) => s.name)).toEqual(['original', 'v0.8.0', 'v0.9.6', 'chunked', 'setbased', 'parallel', 'resuming', 'external', 'upstream']);
     expect(strategyByName('v0.8.0')).toBe(v080);
     expect(strategyByName('nope')).toBeUndefined();
   });
@@ -197,7 +212,6 @@ describe('every strategy writes the rows upstream writes', () => {
   });
 
   it.each([
-    [v080, ['schema', 'indexes', 'load', 'stamp']],
     [chunked, ['schema', 'load', 'indexes', 'constraint', 'stamp']],
     [setbased, ['schema', 'load', 'indexes', 'constraint', 'stamp']],
     [parallel, ['schema', 'load', 'indexes', 'constraint', 'stamp']],
@@ -212,10 +226,43 @@ describe('every strategy writes the rows upstream writes', () => {
     checksums.set(strategy.name, r.verification.rows.checksum);
   });
 
-  it('v0.8.0 leaves usage NULL, the others write it', async () => {
+  it('v0.8.0 stops at the first chat its missing guards trip on, as released, and leaves the database as it was', async () => {
+    const db = 'st_v080_edge';
+    await cloneDatabase(server, TEMPLATE, db);
+    const stops = await withClient(server, db, 'test', async (c) => (await c.query<{ chat_id: string; reason: string }>("SELECT chat_id, reason FROM harness.poison_chats WHERE rules = 'v0.8.0'")).rows);
+    expect(seeded.poisonChats).toBe(0);
+    expect(stops.length).toBe(seeded.v080PoisonChats);
+    expect(stops.length).toBeGreaterThan(0);
+    const err = (await v080.run(directContext(server, db)).then(
+      () => new Error('v0.8.0 finished'),
+      (e: unknown) => e,
+    )) as Error;
+    expect(err).toBeInstanceOf(PoisonChatError);
+    // fetchall() reads in the table's order: whichever of them comes first; the error names it and Python's exception.
+    const at = (err as PoisonChatError).poison;
+    expect(stops).toContainEqual({ chat_id: at.chatId, reason: at.reason });
+    expect(err.message).toBe(`chat ${at.chatId} stops the migration: ${at.reason}`);
+    const v = await verify(db, v080, nowSec());
+    expect(v.schema).toMatchObject({ tableExists: false, untouched: true });
+    expect(v.alembicVersion).toBe(REVISION_BEFORE);
+  });
+
+  it('v0.8.0 writes the manifest rows (usage NULL) on data without irregular values', async () => {
+    const r = await run(v080, 'st_v080', { template: CLEAN_TEMPLATE });
+    expectVerified(r, clean);
+    expect(r.report.rowsInserted).toBe(clean.expectedRows);
+    expect(r.phases).toEqual(['schema', 'indexes', 'load', 'stamp']);
     const usage = (db: string) => withClient(server, db, 'test', async (c) => (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM chat_message WHERE usage IS NOT NULL')).rows[0].n);
     expect(await usage('st_v080')).toBe(0);
     expect(await usage('st_chunked')).toBe(seeded.expectedRows);
+  });
+
+  it('the released migrations create done without a server default; the fix with DEFAULT true', async () => {
+    const defaultOf = (db: string) =>
+      withClient(server, db, 'test', async (c) => (await c.query<{ d: string | null }>("SELECT column_default AS d FROM information_schema.columns WHERE table_name = 'chat_message' AND column_name = 'done'")).rows[0].d);
+    expect(await defaultOf('st_original')).toBeNull();
+    expect(await defaultOf('st_v080')).toBeNull();
+    expect(await defaultOf('st_chunked')).toBe('true');
   });
 });
 
@@ -394,7 +441,7 @@ describe('external', () => {
 
 describe('the same rows from every strategy', () => {
   it('gives one checksum, the manifest\u2019s', () => {
-    expect([...checksums.keys()].sort()).toEqual(['chunked', 'external', 'original', 'parallel', 'resuming', 'setbased', 'v0.8.0']);
+    expect([...checksums.keys()].sort()).toEqual(['chunked', 'external', 'original', 'parallel', 'resuming', 'setbased']);
     expect(new Set(checksums.values())).toEqual(new Set([seeded.checksum]));
   });
 });
@@ -487,5 +534,63 @@ describe('setbased on documents the seeder does not write', () => {
     await withClient(server, 'cr_setbased', 'test', async (c) => {
       expect((await c.query("SELECT 1 FROM pg_namespace WHERE nspname = 'owui_harness'")).rowCount).toBe(0);
     });
+  });
+});
+
+describe('a chat upstream cannot read (a document that is not an object)', () => {
+  let poison: { chatId: string; reason: string };
+  /** Rows of the chats in the pages before the one holding the poison chat: what the fix keeps. */
+  let beforeItsPage: number;
+
+  beforeAll(async () => {
+    await withClient(server, POISON_TEMPLATE, 'test', async (c) => {
+      const p = (await c.query<{ chat_id: string; reason: string }>("SELECT chat_id, reason FROM harness.poison_chats WHERE rules = 'v0.8.12'")).rows;
+      expect(p).toHaveLength(1);
+      poison = { chatId: p[0].chat_id, reason: p[0].reason };
+      const ids = (await c.query<{ id: string }>("SELECT id FROM chat WHERE user_id NOT LIKE 'shared-%' ORDER BY id")).rows.map((r) => r.id);
+      const page = Math.floor(ids.indexOf(poison.chatId) / 100);
+      expect(page).toBeGreaterThan(0);
+      beforeItsPage = (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM harness.expected_rows WHERE chat_id <= $1', [ids[page * 100 - 1]])).rows[0].n;
+    });
+    expect(poisoned.poisonChats).toBe(1);
+    expect(beforeItsPage).toBeGreaterThan(0);
+  });
+
+  async function failsAt(strategy: Strategy, db: string): Promise<void> {
+    const err = (await strategy.run(directContext(server, db)).then(
+      () => new Error(`${strategy.name} finished`),
+      (e: unknown) => e,
+    )) as Error;
+    expect(err).toBeInstanceOf(PoisonChatError);
+    expect(err.message).toBe(`chat ${poison.chatId} stops the migration: ${poison.reason}`);
+  }
+
+  it('original fails there and keeps nothing', async () => {
+    const db = 'po_original';
+    await cloneDatabase(server, POISON_TEMPLATE, db);
+    await failsAt(original, db);
+    const v = await verify(db, original, nowSec());
+    expect(v.schema).toMatchObject({ tableExists: false, untouched: true });
+  });
+
+  it.each([chunked, setbased])('$name keeps the pages before it and fails there again on every rerun, never stamping', async (strategy) => {
+    const db = `po_${strategy.name}`;
+    await cloneDatabase(server, POISON_TEMPLATE, db);
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      await failsAt(strategy, db);
+      const kept = await withClient(server, db, 'test', async (c) => ({
+        rows: (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM chat_message')).rows[0].n,
+        stamp: (await c.query<{ v: string }>('SELECT version_num AS v FROM alembic_version')).rows[0].v,
+      }));
+      expect(kept).toEqual({ rows: beforeItsPage, stamp: REVISION_BEFORE });
+    }
+  });
+
+  it.each([resuming, parallel])('$name skips it, names it in its report and log, and migrates the rest', async (strategy) => {
+    const logs: string[] = [];
+    const r = await run(strategy, `po_${strategy.name}`, { template: POISON_TEMPLATE, options: { workers: 2 }, log: (l) => logs.push(l) });
+    expect(r.report.skippedChats).toEqual([poison]);
+    expect(logs.filter((l) => l.includes(poison.chatId))).toHaveLength(1);
+    expectVerified(r, poisoned);
   });
 });

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { gateChecks } from '../../harness/gate/gate-checks.ts';
 import { renderChartSvg, renderJunit, renderMarkdown, renderTerminal, reportCommand, resampleTimeline, writeReports } from '../../harness/report/index.ts';
 import type { RunResult, Sample } from '../../harness/result/run-result.ts';
 import { validateResult } from '../../harness/result/validate-result.ts';
@@ -312,6 +313,68 @@ describe('the other reports', () => {
     const coloured = renderTerminal(r, { color: true });
     expect(coloured).toContain('\x1b[31mFAILED after 1 attempt (wal-limit)');
     expect(coloured.replace(/\x1b\[\d+m/g, '')).toBe(plain);
+  });
+});
+
+describe('the hazards in the reports', () => {
+  /** The repro fixture's chunked as the mixed-upgrade scenario leaves it: the fix killed, then v0.9.6 stamping. */
+  async function silentlyIncomplete(): Promise<RunResult> {
+    const r = structuredClone(await fixture('repro'));
+    const s = r.strategies[1];
+    s.name = 'chunked>v0.9.6';
+    s.attempts = [
+      { ...s.attempts[0], ended: 'killed', strategy: 'chunked', rowsKept: 20_000, alembicVersion: '374d2f66af06', walBytes: 50 * 1024 ** 2 },
+      { ...s.attempts[1], n: 2, ended: 'completed', error: null, strategy: 'v0.9.6', rowsWritten: 0, rowsKept: 20_000, alembicVersion: 'harness_after_8452d01d26d7', walBytes: 100_000 },
+    ];
+    s.outcome = 'succeeded';
+    s.verified = false;
+    s.alembicVersion = '8452d01d26d7';
+    s.stamp = { raw: 'harness_after_8452d01d26d7', verdict: 'stamped', followingKept: true, nextStart: 'stamped 8452d01d26d7: the next start does not run it again' };
+    s.rows = { ...s.rows, inserted: 20_000, missing: s.rows.expected - 20_000 };
+    s.schema = { tableExists: true, indexesMissing: ['ix_chat_message_chat_id', 'ix_chat_message_user_id', 'ix_chat_message_model_id', 'ix_chat_message_created_at', 'chat_message_chat_parent_idx', 'chat_message_model_created_idx', 'chat_message_user_created_idx'], fkPresent: false, fkValidated: false, untouched: false };
+    r.strategies = [s];
+    return r;
+  }
+
+  it('a migration that exits 0 and stamps with rows missing: "silent data loss", the rows missing for good', async () => {
+    const r = await silentlyIncomplete();
+    const missing = r.strategies[0].rows.missing.toLocaleString('en-US');
+    const expected = r.strategies[0].rows.expected.toLocaleString('en-US');
+    expect(renderTerminal(r, { color: false })).toContain(`chunked>v0.9.6  SILENT DATA LOSS: exit 0 and stamped 8452d01d26d7 after 2 attempts · ${missing} of ${expected} rows missing for good (the next start skips the migration)`);
+    const md = renderMarkdown(r);
+    expect(md).toContain('### chunked>v0.9.6: ❌ silent data loss');
+    expect(md).toContain(`**Silent data loss.** The last start (\`v0.9.6\`) exited 0 without an error and the revision is stamped (\`8452d01d26d7\`), so Open WebUI will not run this migration again: ${missing} of ${expected} expected rows are not in \`chat_message\` and never will be; 7 of its 7 indexes are missing and its foreign key to chat is missing.`);
+    // What each start ran, and what it cost.
+    expect(md).toContain('| # | ran | started | duration | WAL | ended |');
+    expect(md).toMatch(/\| 2 \| `v0\.9\.6` \| [^|]+ \| [^|]+ \| 97\.7 kB \| completed \|/);
+    expect(renderJunit(r)).toContain('<failure');
+  });
+
+  it('the chats a proposal skipped, named, with what we recommend upstream adopts', async () => {
+    const r = structuredClone(await fixture('repro'));
+    r.strategies[1].skippedChats = [{ chatId: 'c-77', reason: "AttributeError: 'list' object has no attribute 'get'" }];
+    expect(renderTerminal(r, { color: false })).toContain('41,023 rows verified · 1 chat skipped (named in the report)');
+    const md = renderMarkdown(r);
+    expect(md).toContain("- chat `c-77`: AttributeError: 'list' object has no attribute 'get'");
+    expect(md).toContain('This strategy skips such a chat, logs it and reports it here, and migrates the rest: that is the behaviour we recommend upstream adopts.');
+  });
+
+  it('the terminal summary names the faults in force, and nothing when there are none', async () => {
+    const r = await fixture('repro');
+    expect(renderTerminal(r, { color: false }).split('\n')[0]).toBe(`faults in force: ${r.faults!.description}`);
+    const none = structuredClone(r);
+    none.faults = { description: 'none', deadlineMs: null, restarts: 0, calibration: null };
+    expect(renderTerminal(none, { color: false })).not.toContain('faults in force');
+  });
+
+  it('whose memory a client figure is, in the strategy section and in the gate’s check', async () => {
+    const r = structuredClone(await fixture('repro'));
+    r.strategies[1].clientPeakRssOf = 'port';
+    expect(renderMarkdown(r)).toMatch(/\| client peak RSS \| [^|]+ \(the TypeScript port’s process, not what upstream’s Python needs\) \|/);
+    const memory = gateChecks(r.strategies[1], undefined, { walAmplification: 2, maxWriteStallMs: 1000, clientPeakRssBytes: 2 * 1024 ** 3, resumable: false }).find((c) => c.name === 'client memory')!;
+    expect(memory.measured).toBe(`peak RSS ${formatBytes(r.strategies[1].clientPeakRssBytes)} (the TypeScript port’s process, not what upstream’s Python needs)`);
+    r.strategies[1].clientPeakRssOf = 'upstream';
+    expect(gateChecks(r.strategies[1], undefined, { walAmplification: 2, maxWriteStallMs: 1000, clientPeakRssBytes: 2 * 1024 ** 3, resumable: false }).find((c) => c.name === 'client memory')!.measured).toMatch(/\(upstream’s Python process tree\)$/);
   });
 });
 

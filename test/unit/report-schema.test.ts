@@ -48,6 +48,15 @@ describe('result.schema.json accepts what the harness writes', () => {
     expect(validateResult(r).ok).toBe(true);
   });
 
+  it('accepts the hazards’ fields: chats a proposal skipped, what each start of a sequence ran and the WAL of each attempt', async () => {
+    const r = structuredClone(await fixture('repro'));
+    r.strategies[1].skippedChats = [{ chatId: 'c1', reason: "AttributeError: 'list' object has no attribute 'get'" }];
+    r.strategies[1].attempts[0] = { ...r.strategies[1].attempts[0], strategy: 'chunked', walBytes: 1024 };
+    expect(validateResult(r).ok).toBe(true);
+    r.strategies[1].attempts[0].walBytes = -1;
+    expect(validateResult(r).ok).toBe(false);
+  });
+
   it('lets a sweep keep its own keys next to the points', async () => {
     const r = structuredClone(await fixture('sweep'));
     (r.extra!.sweep as Record<string, unknown>).projectionCheck = [];
@@ -160,7 +169,7 @@ describe('the TypeScript type and the schema agree', () => {
     expectTypeOf<keyof Projection>().toEqualTypeOf<Props<Defs['projection']>>();
     expectTypeOf<keyof SweepPoint>().toEqualTypeOf<Props<Defs['sweep']['properties']['points']['items']>>();
     expectTypeOf<OptionalKeys<RunResult>>().toEqualTypeOf<'checks' | 'projections' | 'extra'>();
-    expectTypeOf<OptionalKeys<StrategyResult>>().toEqualTypeOf<'output' | 'kept' | 'stamp' | 'alembic' | 'upstream' | 'clientPeakRssOf' | 'locksOnChatSamples'>();
+    expectTypeOf<OptionalKeys<StrategyResult>>().toEqualTypeOf<'output' | 'kept' | 'stamp' | 'alembic' | 'upstream' | 'clientPeakRssOf' | 'locksOnChatSamples' | 'skippedChats'>();
     expectTypeOf<OptionalKeys<Check>>().toEqualTypeOf<'detail'>();
   });
 
@@ -175,7 +184,7 @@ describe('the TypeScript type and the schema agree', () => {
 
   it('on which strategy fields are required', async () => {
     const s = (await fixture('repro')).strategies[0];
-    const optional: OptionalKeys<StrategyResult>[] = ['output', 'kept', 'stamp', 'alembic', 'upstream', 'clientPeakRssOf', 'locksOnChatSamples'];
+    const optional: OptionalKeys<StrategyResult>[] = ['output', 'kept', 'stamp', 'alembic', 'upstream', 'clientPeakRssOf', 'locksOnChatSamples', 'skippedChats'];
     expect([...schema.$defs.strategy.required].sort()).toEqual(Object.keys(s).filter((k) => !(optional as string[]).includes(k)).sort());
   });
 });

@@ -1,8 +1,10 @@
 /**
- * Multi-row INSERTs with bind parameters, as the fix sends its sub-batches:
- * 17 parameters a row, so at most {@link MAX_BIND_ROWS} rows fit under the
- * protocol's 65,535-parameter limit (the fix uses 3000). Values travel as
- * text and the server casts each to its column's type.
+ * Multi-row INSERTs with bind parameters: 17 parameters a row, so at most
+ * {@link MAX_BIND_ROWS} rows fit under the protocol's 65,535-parameter limit
+ * (which the fix's 3000-row sub-batch is sized for, although psycopg2 sends
+ * its values inline). Values travel as text and the server casts each to its
+ * column's type. The fix's port sends inline (see chunked-page-insert.ts);
+ * this is the variant the benchmark compares it with.
  */
 import { MESSAGE_COLUMNS, type MessageRow } from '../../openwebui/chat-to-rows.ts';
 

@@ -4,6 +4,14 @@
  * (a value the driver cannot adapt, or an error from the server), the batch
  * rolls back to its savepoint and is retried row by row, each row in its own
  * savepoint, so a bad row fails alone (logged, counted) and the others stay.
+ *
+ * What is sent before a bad row stops the bulk path follows the driver:
+ * psycopg2 renders each statement's values just before sending it, so the
+ * statements before the one holding the row were sent (and are rolled back
+ * with the savepoint); SQLAlchemy's bind processors (the Boolean check of
+ * `done`) run over every row of an executemany before anything is sent, so
+ * with `convertWholeBatchFirst` (v0.8.12's 5,000-row batch sent as 1,000-row
+ * statements) such a row stops the batch before its first statement.
  */
 import { errorMessage } from '../../errors.ts';
 import type { MessageRow } from '../../openwebui/chat-to-rows.ts';
@@ -21,6 +29,8 @@ interface Statement {
 export interface BatchStatements {
   /** Rows per bulk statement. */
   rowsPerStatement: number;
+  /** SQLAlchemy converts the whole batch before the first statement (an executemany of several statements). */
+  convertWholeBatchFirst?: boolean;
   bulk(rows: MessageRow[]): Statement;
   single(row: MessageRow): Statement;
 }
@@ -42,6 +52,10 @@ export async function insertBatch(
   const sp = savepoints.next();
   await client.query(`SAVEPOINT ${sp}`);
   try {
+    if (statements.convertWholeBatchFirst) {
+      const bound = entries.find((e) => !e.ok && e.failure.stage === 'bind');
+      if (bound && !bound.ok) throw new ClientSideRowError(bound.failure);
+    }
     let inserted = 0;
     for (let i = 0; i < entries.length; i += statements.rowsPerStatement) {
       const rows: MessageRow[] = [];

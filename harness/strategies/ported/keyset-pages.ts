@@ -1,8 +1,11 @@
 /**
- * How the fix walks `chat`: a high-water mark read once, then keyset pages
- * of {@link PAGE_CHATS} chats in id order (`WHERE id > $last ... ORDER BY id
- * LIMIT 100`), a fresh SELECT each time, since a WITHOUT HOLD cursor would
- * not survive the COMMIT after every page.
+ * How the fix walks `chat`: a high-water mark read once (inside the first
+ * page's transaction: the fix reads it after committing the table and
+ * commits it with that page), then keyset pages of {@link PAGE_CHATS} chats
+ * in id order (`WHERE id > $last ... ORDER BY id LIMIT 100`), a fresh SELECT
+ * each time, since a WITHOUT HOLD cursor would not survive the COMMIT after
+ * every page. The walk ends on the first empty page; with no chat to migrate
+ * there is no high-water mark and the one page read has no upper bound.
  *
  * The walk starts after the empty string, as `id > ''`: a chat whose id is
  * '' (none in Open WebUI, whose ids are UUIDs) is never read.
@@ -23,14 +26,18 @@ interface ChatRowText {
   chat: string | null;
 }
 
-/** `max(id)` over the chats the migration reads, or null when there are none. */
+/** `max(id)` over the chats the migration reads, or null when there are none (or, as Python's falsiness has it, the only id is ''). */
 export async function highWaterMark(client: Client): Promise<string | null> {
   const r = await client.query<{ m: string | null }>(`SELECT max(id) AS m FROM chat WHERE ${MIGRATED_CHATS_WHERE}`);
-  return r.rows[0]?.m ?? null;
+  return r.rows[0]?.m || null;
 }
 
-/** The next page after `last`, up to the high-water mark. */
-export async function nextPage(client: Client, last: string, highWater: string): Promise<ChatRowText[]> {
+/** The next page after `last`, up to the high-water mark (none: no upper bound, as the fix reads when it found no chat). */
+export async function nextPage(client: Client, last: string, highWater: string | null): Promise<ChatRowText[]> {
+  if (highWater === null) {
+    const r = await client.query<ChatRowText>(`SELECT id, user_id, chat FROM chat WHERE id > $1 AND ${MIGRATED_CHATS_WHERE} ORDER BY id LIMIT ${PAGE_CHATS}`, [last]);
+    return r.rows;
+  }
   const r = await client.query<ChatRowText>(
     `SELECT id, user_id, chat FROM chat WHERE id > $1 AND ${MIGRATED_CHATS_WHERE} AND id <= $2 ORDER BY id LIMIT ${PAGE_CHATS}`,
     [last, highWater],
@@ -39,10 +46,10 @@ export async function nextPage(client: Client, last: string, highWater: string):
 }
 
 /** The last id of the next page after `last` and its size, without reading the documents. */
-export async function nextPageEnd(client: Client, last: string, highWater: string): Promise<{ upTo: string; chats: number } | null> {
+export async function nextPageEnd(client: Client, last: string, highWater: string | null): Promise<{ upTo: string; chats: number } | null> {
   const r = await client.query<{ upto: string | null; n: number }>(
     `SELECT max(id) AS upto, count(*)::int AS n FROM (
-       SELECT id FROM chat WHERE id > $1 AND ${MIGRATED_CHATS_WHERE} AND id <= $2 ORDER BY id LIMIT ${PAGE_CHATS}
+       SELECT id FROM chat WHERE id > $1 AND ${MIGRATED_CHATS_WHERE} AND ($2::text IS NULL OR id <= $2) ORDER BY id LIMIT ${PAGE_CHATS}
      ) s`,
     [last, highWater],
   );

@@ -33,14 +33,28 @@
  * and a chat that still fails is reported as one failure (see setbased.ts).
  *
  * A failing row cannot abort the statement: the SELECT computes each row's
- * failure reason (the first, in messageRow's order: id, role, parent_id,
- * model_id, done), filters it out, and `report_failure` raises a NOTICE the
- * strategy collects, so it is logged and counted as upstream counts it.
+ * failure reason (the one upstream meets first, as messageRow ranks them:
+ * by stage, SQLAlchemy's `done` check before psycopg2's rendering before
+ * the server's parsing before its planning, then by column), filters it
+ * out, and `report_failure` raises a NOTICE the strategy collects, so it is
+ * logged and counted as upstream counts it.
+ *
+ * A list bound to a text column (`role`, `parentId`, `model`): psycopg2
+ * sends it as `ARRAY[...]` (or a literal such as '{}' or '{NULL}') and
+ * PostgreSQL stores the array's text form, or fails the row.
+ * `list_text` renders the list as psycopg2 does (`py_render`) and lets the
+ * server itself evaluate it, PREPAREd (parse errors) and then EXECUTEd
+ * (planning errors), so the value and the error are PostgreSQL's own.
+ *
+ * A chat whose document is truthy but not an object (after the second
+ * parse of a string document) stops upstream's migration there:
+ * `poison_reason` gives Python's exception for it, and {@link FIRST_POISON_SQL}
+ * finds the first such chat of a page, checked before the page is inserted.
  *
  * Parameters of the page statement: $1 the id the page starts after, $2 the
  * last id of the page, $3 the migration's `now` (unix seconds).
  */
-import { MILLISECONDS_ABOVE, MIN_TIMESTAMP } from '../../openwebui/chat-to-rows.ts';
+import { MESSAGE_COLUMNS, MILLISECONDS_ABOVE, MIN_TIMESTAMP, type MessageColumn } from '../../openwebui/chat-to-rows.ts';
 import { MIGRATED_CHATS_WHERE } from '../../openwebui/schema.ts';
 
 /** The schema holding the helpers (never `public`). */
@@ -54,6 +68,8 @@ const NUL_PLACEHOLDER = '\\uDBFF\\uDFFF';
 
 const S = SETBASED_SCHEMA;
 const NUL_REASON = 'A string literal cannot contain NUL (0x00) characters.';
+/** The SQLSTATE `py_render` raises for what psycopg2 refuses to render. */
+const ADAPT_ERROR = 'HA001';
 // What Python's str.strip() removes (str.isspace()), as chat-to-rows.ts has it.
 const PY_SPACE = '[\\t\\n\\u000b\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\u001c-\\u001f\\u0085]';
 const DIGITS = '[0-9](?:_?[0-9])*';
@@ -220,6 +236,121 @@ export const SETBASED_HELPERS_DDL: readonly string[] = [
      RETURN x;
    END $$`,
 
+  // psycopg2's rendering of a value into the SQL text (see harness/openwebui/adapt-text.ts): a list as ARRAY[...],
+  // an empty list as '{}', a list of only None (at any depth) as one literal; a float as its repr(), typed numeric
+  // (a trailing point where the digits have none), infinities as 'Infinity'::float. What psycopg2 itself refuses
+  // (an object, a string holding NUL) raises SQLSTATE ${ADAPT_ERROR}.
+  `CREATE OR REPLACE FUNCTION ${S}.py_render(v json, hidden boolean) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+   DECLARE t text; f float8; n text; item json; r text; parts text[] := '{}'; all_nulls boolean := true;
+   BEGIN
+     CASE json_typeof(v)
+       WHEN 'null' THEN RETURN 'NULL';
+       WHEN 'boolean' THEN RETURN v::text;
+       WHEN 'number' THEN
+         t := btrim(v::text);
+         IF t !~ '[.eE]' THEN RETURN CASE WHEN t = '-0' THEN '0' ELSE t END; END IF;
+         f := ${S}.py_float(t);
+         IF f = 'Infinity'::float8 THEN RETURN '''Infinity''::float'; END IF;
+         IF f = '-Infinity'::float8 THEN RETURN '''-Infinity''::float'; END IF;
+         n := ${S}.py_number_text(t);
+         RETURN CASE WHEN strpos(n, '.') > 0 THEN n ELSE n || '.' END;
+       WHEN 'string' THEN
+         IF hidden AND strpos(v::text, '${NUL_PLACEHOLDER}') > 0 THEN
+           RAISE EXCEPTION USING ERRCODE = '${ADAPT_ERROR}', MESSAGE = '${NUL_REASON}';
+         END IF;
+         RETURN quote_literal(v #>> '{}');
+       WHEN 'object' THEN RAISE EXCEPTION USING ERRCODE = '${ADAPT_ERROR}', MESSAGE = 'can''t adapt type ''dict''';
+       ELSE
+         FOR item IN SELECT e.value FROM json_array_elements(v) WITH ORDINALITY e ORDER BY e.ordinality LOOP
+           r := ${S}.py_render(item, hidden);
+           IF json_typeof(item) = 'array' THEN
+             -- A nested empty list becomes ARRAY[]; a nested all-None list stays a literal.
+             IF r = '''{}''' THEN r := 'ARRAY[]'; all_nulls := false;
+             ELSIF left(r, 1) = 'A' THEN all_nulls := false;
+             END IF;
+           ELSIF json_typeof(item) <> 'null' THEN all_nulls := false;
+           END IF;
+           parts := parts || r;
+         END LOOP;
+         IF cardinality(parts) = 0 THEN RETURN '''{}'''; END IF;
+         IF all_nulls THEN
+           RETURN quote_literal('{' || array_to_string(ARRAY(SELECT CASE WHEN p.x = 'NULL' THEN 'NULL' ELSE btrim(p.x, '''') END
+                                                             FROM unnest(parts) WITH ORDINALITY p(x, i) ORDER BY p.i), ',') || '}');
+         END IF;
+         RETURN 'ARRAY[' || array_to_string(parts, ',') || ']';
+     END CASE;
+   END $$`,
+
+  // What a text column stores for a list, or why the row fails: '1' (psycopg2), '2' (the server parsing) or
+  // '3' (the server planning and running) and the message. The server evaluates psycopg2's text itself.
+  `CREATE OR REPLACE FUNCTION ${S}.list_text(v json, hidden boolean, OUT value text, OUT failure text) LANGUAGE plpgsql VOLATILE AS $$
+   DECLARE expr text;
+   BEGIN
+     BEGIN
+       expr := ${S}.py_render(v, hidden);
+     EXCEPTION WHEN SQLSTATE '${ADAPT_ERROR}' THEN
+       failure := '1' || SQLERRM;
+       RETURN;
+     END;
+     -- A literal ('{}', '{NULL,...}') is stored as it is.
+     IF left(expr, 1) = '''' THEN value := btrim(expr, ''''); RETURN; END IF;
+     IF EXISTS (SELECT 1 FROM pg_prepared_statements WHERE name = 'owui_harness_list') THEN DEALLOCATE owui_harness_list; END IF;
+     BEGIN
+       EXECUTE 'PREPARE owui_harness_list AS SELECT (' || expr || ')::text';
+     EXCEPTION WHEN others THEN
+       failure := '2' || SQLERRM;
+       RETURN;
+     END;
+     BEGIN
+       EXECUTE 'EXECUTE owui_harness_list' INTO value;
+     EXCEPTION WHEN others THEN
+       failure := '3' || SQLERRM;
+     END;
+     DEALLOCATE owui_harness_list;
+   END $$`,
+  // The sort key of a list's failure in `column` (its index in MESSAGE_COLUMNS, two digits): stage, column, reason.
+  `CREATE OR REPLACE FUNCTION ${S}.list_failure(v json, hidden boolean, column_key text) RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+   DECLARE f text;
+   BEGIN
+     f := (${S}.list_text(v, hidden)).failure;
+     IF f IS NULL THEN RETURN NULL; END IF;
+     RETURN left(f, 1) || column_key || substr(f, 2);
+   END $$`,
+
+  // Python's exception where upstream calls .get on a document that is truthy but not an object (after parsing
+  // a string document once more), or NULL: an object, a falsy document, a string json.loads cannot read.
+  `CREATE OR REPLACE FUNCTION ${S}.poison_reason(chat json) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+   DECLARE doc json; t text; kind text;
+   BEGIN
+     IF chat IS NULL THEN RETURN NULL; END IF;
+     kind := json_typeof(chat);
+     IF kind IN ('object', 'null') OR NOT ${S}.py_truthy(chat) THEN RETURN NULL; END IF;
+     doc := chat;
+     IF kind = 'string' THEN
+       BEGIN
+         t := chat #>> '{}';
+       EXCEPTION WHEN others THEN
+         RETURN NULL;
+       END;
+       BEGIN
+         doc := t::json;
+       EXCEPTION WHEN others THEN
+         -- Python reads NaN, Infinity and -Infinity, which PostgreSQL's json refuses.
+         IF btrim(t, E' \\t\\n\\r') ~ '^-?(NaN|Infinity)$' THEN RETURN 'AttributeError: ''float'' object has no attribute ''get'''; END IF;
+         BEGIN
+           doc := regexp_replace(t, '-?\\m(NaN|Infinity)\\M', '0', 'g')::json;
+         EXCEPTION WHEN others THEN
+           RETURN NULL;
+         END;
+       END;
+       kind := json_typeof(doc);
+       IF kind = 'object' THEN RETURN NULL; END IF;
+     END IF;
+     RETURN format('AttributeError: ''%s'' object has no attribute ''get''',
+       CASE kind WHEN 'array' THEN 'list' WHEN 'boolean' THEN 'bool' WHEN 'string' THEN 'str' WHEN 'null' THEN 'NoneType'
+                 ELSE CASE WHEN btrim(doc::text) ~ '[.eE]' THEN 'float' ELSE 'int' END END);
+   END $$`,
+
   // nulHidden: the id's U+10FFFF characters stand for NUL (the reader puts NUL back).
   `CREATE OR REPLACE FUNCTION ${S}.report_failure(id text, chat_id text, reason text, nul_hidden boolean) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
    BEGIN
@@ -249,11 +380,21 @@ const FIELDS = [
   ['ts', 'timestamp'],
 ] as const;
 
-const text = (v: string) => `CASE WHEN ${v} IS NULL THEN NULL WHEN left(${v}::text, 1) = '"' THEN ${v} #>> '{}' ELSE ${S}.py_text(${v}) END`;
-const textFailure = (v: string, column: string) => `CASE WHEN ${v} IS NULL THEN NULL
-      WHEN left(${v}::text, 1) = '"' THEN CASE WHEN d.hidden AND strpos(${v}::text, '${NUL_PLACEHOLDER}') > 0 THEN '${column}: ${NUL_REASON}' END
-      WHEN left(${v}::text, 1) = '{' THEN '${column}: can''t adapt type ''dict'''
-      WHEN left(${v}::text, 1) = '[' THEN '${column}: can''t adapt type ''list''' END`;
+const text = (v: string) => `CASE WHEN ${v} IS NULL THEN NULL WHEN left(${v}::text, 1) = '"' THEN ${v} #>> '{}'
+      WHEN left(${v}::text, 1) = '[' THEN (${S}.list_text(${v}, d.hidden)).value ELSE ${S}.py_text(${v}) END`;
+
+/**
+ * Failure sort keys: the stage (0 SQLAlchemy's bind processors, 1 psycopg2's
+ * rendering, 2 the server parsing, 3 the server planning and running), the
+ * column's index in MESSAGE_COLUMNS (two digits), then `column: reason`; the
+ * least key is the failure upstream meets first (see messageRow).
+ */
+const failureKey = (stage: number, column: MessageColumn) => `${stage}${String(MESSAGE_COLUMNS.indexOf(column)).padStart(2, '0')}${column}: `;
+const KEY_PREFIX = 3;
+const textFailure = (v: string, column: MessageColumn) => `CASE WHEN ${v} IS NULL THEN NULL
+      WHEN left(${v}::text, 1) = '"' THEN CASE WHEN d.hidden AND strpos(${v}::text, '${NUL_PLACEHOLDER}') > 0 THEN '${failureKey(1, column)}${NUL_REASON}' END
+      WHEN left(${v}::text, 1) = '{' THEN '${failureKey(1, column)}can''t adapt type ''dict'''
+      WHEN left(${v}::text, 1) = '[' THEN ${S}.list_failure(${v}, d.hidden, '${failureKey(0, column).slice(1)}') END`;
 const json = (v: string) => `CASE WHEN ${v} IS NULL THEN 'null'::json WHEN d.hidden THEN ${S}.unhide_nul(${v}) ELSE ${v} END`;
 // The common timestamp, a plain integer of up to 15 digits, is decided inline.
 const tsInt = (v: string) => `(${v}::text::bigint)`;
@@ -300,13 +441,13 @@ FROM (
     ${json('m.usage')} AS usage,
     ${timestamp('m.ts')} AS ts,
     CASE WHEN m.role IS NULL THEN false WHEN left(m.role::text, 1) = '"' THEN m.role::text <> '""' ELSE ${S}.py_truthy(m.role) END AS keep,
-    COALESCE(
-      CASE WHEN d.hidden AND strpos(e.key, chr(1114111)) > 0 THEN 'id: ${NUL_REASON}' END,
+    substr(LEAST(
+      CASE WHEN d.hidden AND strpos(e.key, chr(1114111)) > 0 THEN '${failureKey(1, 'id')}${NUL_REASON}' END,
       ${textFailure('m.role', 'role')},
       ${textFailure('m.parent', 'parent_id')},
       ${textFailure('m.model', 'model_id')},
-      CASE WHEN m.done IS NULL OR m.done::text IN ('true', 'false', 'null') THEN NULL ELSE ${S}.bool_failure(m.done) END
-    ) AS fail
+      CASE WHEN m.done IS NULL OR m.done::text IN ('true', 'false', 'null') THEN NULL ELSE '${failureKey(0, 'done').slice(0, KEY_PREFIX)}' || ${S}.bool_failure(m.done) END
+    ) COLLATE "C", ${KEY_PREFIX + 1}) AS fail
   FROM chat c
   ${documentSource(mode)}
   CROSS JOIN LATERAL json_each(CASE WHEN json_typeof(d.messages) = 'object' THEN d.messages END) e
@@ -320,3 +461,15 @@ FROM (
 WHERE CASE WHEN NOT r.keep THEN false WHEN r.fail IS NULL THEN true ELSE ${S}.report_failure(r.id, r.chat_id, r.fail, r.hidden) END
 ON CONFLICT (id) DO NOTHING`;
 }
+
+/**
+ * The first chat in `($1, $2]` whose document stops upstream (see
+ * `poison_reason`), in id order, with Python's exception. Only documents not
+ * starting with `{` are looked at (read from the first bytes of the value,
+ * so a large document is not read twice).
+ */
+export const FIRST_POISON_SQL = `SELECT c.id, ${S}.poison_reason(c.chat) AS reason FROM chat c
+WHERE c.id > $1 AND c.id <= $2 AND ${MIGRATED_CHATS_WHERE}
+  AND left(ltrim(substr(c.chat::text, 1, 64), E' \\t\\n\\r'), 1) <> '{'
+  AND ${S}.poison_reason(c.chat) IS NOT NULL
+ORDER BY c.id LIMIT 1`;
