@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { chatOutcome, chatToRows, parseChatColumn, type MessageRow, type Rules } from '../../harness/openwebui/chat-to-rows.ts';
+import { at, BASE_ROW } from '../support/base-row.ts';
 
 /** The migration's `now` in these tests: 2026-01-01T00:00:00Z. */
 const NOW = 1_767_225_600;
@@ -21,27 +22,8 @@ const one = (extra = '') => doc(`{"m1": {"id": "m1", "parentId": null, "role": "
 /** The same document stored as a JSON string (upstream parses it once more): how NaN gets past the json column. */
 const asString = (text: string) => JSON.stringify(text);
 
-/** The row of `one()` under v0.8.12's rules; cases override what they change. */
-const BASE: MessageRow = {
-  id: 'c1-m1',
-  chat_id: 'c1',
-  user_id: 'u1',
-  role: 'user',
-  parent_id: null,
-  content: '"hi"',
-  output: 'null',
-  model_id: null,
-  files: 'null',
-  sources: 'null',
-  embeds: 'null',
-  done: true,
-  status_history: 'null',
-  error: 'null',
-  usage: 'null',
-  created_at: 1700000000,
-  updated_at: 1700000000,
-};
-const at = (ts: number): Partial<MessageRow> => ({ created_at: ts, updated_at: ts });
+/** The row of the one-message document; cases override what they change. */
+const BASE = BASE_ROW;
 
 /** Rows (BASE with these columns replaced), and messages failing alone (id, exact reason); or the exception that stops the whole attempt at this chat. */
 type Expect = { rows: Partial<MessageRow>[]; failures?: [id: string, reason: string][] } | { poison: string };

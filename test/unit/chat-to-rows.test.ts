@@ -11,6 +11,7 @@ import { chatToRows, coerceTimestamp, parseChatColumn, PoisonChatError, type Cha
 import { loads } from '../../harness/openwebui/python-json.ts';
 import { messageEntries } from '../../harness/strategies/ported/message-entries.ts';
 import { EDGE_CASES, type EdgeCase } from '../../seed/chat-generator.ts';
+import { at, BASE_ROW } from '../support/base-row.ts';
 
 /** 2026-01-01T00:00:00Z: the migration's `now` in these tests. */
 const NOW = 1_767_225_600;
@@ -24,27 +25,8 @@ const doc = (messages: string) => `{"id": "", "title": "t", "history": {"current
 const msg = (extra = '') => `{"id": "m", "parentId": null, "childrenIds": [], "role": "user", "content": "hi", "timestamp": 1700000000${extra ? `, ${extra}` : ''}}`;
 const one = (extra = '') => doc(`{"m1": ${msg(extra)}}`);
 
-/** What every column of the row for `msg()` is; cases override what they change. */
-const BASE: MessageRow = {
-  id: 'c1-m1',
-  chat_id: 'c1',
-  user_id: 'u1',
-  role: 'user',
-  parent_id: null,
-  content: '"hi"',
-  output: 'null',
-  model_id: null,
-  files: 'null',
-  sources: 'null',
-  embeds: 'null',
-  done: true,
-  status_history: 'null',
-  error: 'null',
-  usage: 'null',
-  created_at: 1700000000,
-  updated_at: 1700000000,
-};
-const at = (ts: number): Partial<MessageRow> => ({ created_at: ts, updated_at: ts });
+/** The row of the one-message document; cases override what they change. */
+const BASE = BASE_ROW;
 
 interface Case {
   name: string;
