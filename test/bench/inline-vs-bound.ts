@@ -20,9 +20,8 @@ import type { SendValues } from '../../harness/strategies/ported/chunked-page-in
 import { verifyMigration } from '../../harness/verify/verify-migration.ts';
 import { seedDatabase } from '../../seed/seeder.ts';
 import { directContext } from '../support/direct-context.ts';
+import { BENCH_SERVER_SETTINGS, stats } from './stats.ts';
 
-/** The headline scenario's server settings. */
-const SETTINGS = { max_wal_size: '64MB', wal_level: 'replica', shared_buffers: '128MB', autovacuum: 'off' };
 
 const { values: args } = parseArgs({ options: { bytes: { type: 'string', default: '200000000' }, seed: { type: 'string', default: '7' }, runs: { type: 'string', default: '3' } } });
 const targetBytes = Number(args.bytes);
@@ -33,15 +32,8 @@ if (!(targetBytes > 0) || !(runs >= 1) || !Number.isInteger(seed)) throw new Err
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 const VARIANTS: SendValues[] = ['inline', 'bound'];
 
-function stats(xs: number[]) {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
-  const sorted = [...xs].sort((a, b) => a - b);
-  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-  return { mean, sd, median, min: sorted[0], max: sorted[sorted.length - 1] };
-}
 
-const server = await new EmbeddedPostgresServer({ settings: SETTINGS }).start();
+const server = await new EmbeddedPostgresServer({ settings: BENCH_SERVER_SETTINGS }).start();
 try {
   await withClient(server, 'postgres', 'bench-admin', (admin) => createOwnedDatabase(admin, 'bench_template'));
   progress(`seeding about ${Math.round(targetBytes / 1e6)} MB on ${server.describe()}`);
@@ -72,7 +64,7 @@ try {
   }
 
   console.log(`inline vs bound values (chunked): seed ${seed}, ${seeded.chats} chats, ${seeded.expectedRows} rows, chat table ${Math.round(seeded.chatTableBytes / 1e6)} MB, ${os.availableParallelism()} cores, ${runs} runs each`);
-  console.log(`server: ${server.describe().replace(/ \(data .*\)$/, '')}, ${Object.entries(SETTINGS).map(([k, x]) => `${k}=${x}`).join(' ')}`);
+  console.log(`server: ${server.describe().replace(/ \(data .*\)$/, '')}, ${Object.entries(BENCH_SERVER_SETTINGS).map(([k, x]) => `${k}=${x}`).join(' ')}`);
   for (const v of VARIANTS) {
     const s = stats(times.get(v)!);
     console.log(

@@ -25,9 +25,8 @@ import type { Strategy, StrategyOptions } from '../../harness/strategies/strateg
 import { verifyMigration } from '../../harness/verify/verify-migration.ts';
 import { seedDatabase } from '../../seed/seeder.ts';
 import { directContext } from '../support/direct-context.ts';
+import { BENCH_SERVER_SETTINGS, stats } from './stats.ts';
 
-/** The headline scenario's server settings. */
-const SETTINGS = { max_wal_size: '64MB', wal_level: 'replica', shared_buffers: '128MB', autovacuum: 'off' };
 
 const { values: args } = parseArgs({
   options: { bytes: { type: 'string', default: '200000000' }, seed: { type: 'string', default: '7' }, runs: { type: 'string', default: '3' }, workers: { type: 'string' } },
@@ -51,15 +50,8 @@ const variants: Variant[] = [
   ...workerCounts.map((w) => ({ label: w === undefined ? 'parallel' : `parallel (${w} workers)`, strategy: parallel, options: w === undefined ? {} : { workers: w } })),
 ];
 
-function stats(xs: number[]) {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
-  const sorted = [...xs].sort((a, b) => a - b);
-  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-  return { mean, sd, median, min: sorted[0], max: sorted[sorted.length - 1] };
-}
 
-const server = await new EmbeddedPostgresServer({ settings: SETTINGS }).start();
+const server = await new EmbeddedPostgresServer({ settings: BENCH_SERVER_SETTINGS }).start();
 try {
   await withClient(server, 'postgres', 'bench-admin', (admin) => createOwnedDatabase(admin, 'bench_template'));
   progress(`seeding about ${Math.round(targetBytes / 1e6)} MB on ${server.describe()}`);
@@ -100,7 +92,7 @@ try {
     `parallel vs chunked: seed ${seed}, ${seeded.chats} chats, ${seeded.expectedRows} rows, chat table ${Math.round(seeded.chatTableBytes / 1e6)} MB ` +
       `(largest document ${(Number(largest.b) / 1e6).toFixed(1)} MB of ${(Number(largest.t) / 1e6).toFixed(0)} MB migrated), ${os.availableParallelism()} cores, ${runs} runs each`,
   );
-  console.log(`server: ${server.describe().replace(/ \(data .*\)$/, '')}, ${Object.entries(SETTINGS).map(([k, x]) => `${k}=${x}`).join(' ')}`);
+  console.log(`server: ${server.describe().replace(/ \(data .*\)$/, '')}, ${Object.entries(BENCH_SERVER_SETTINGS).map(([k, x]) => `${k}=${x}`).join(' ')}`);
   const base = stats(times.get('chunked')!);
   for (const v of variants) {
     const s = stats(times.get(v.label)!);

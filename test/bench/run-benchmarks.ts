@@ -49,6 +49,7 @@ import { CHATS_PER_UNIT, planDataset, type DatasetSpec } from '../../seed/datase
 import { DocumentWriter } from '../../seed/document-writer.ts';
 import { chatChecksumOf, defaultGenerators, seedDatabase } from '../../seed/seeder.ts';
 import { generateUnit } from '../../seed/unit-generator.ts';
+import { stats, type Stats } from './stats.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MB = 1024 * 1024;
@@ -146,23 +147,7 @@ const mb = (bytes: number) => bytes / MB;
 const f1 = (x: number) => x.toFixed(1);
 
 /** One statistics shape for every measured quantity. */
-interface Stats {
-  n: number;
-  mean: number;
-  sd: number;
-  median: number;
-  min: number;
-  max: number;
-  samples: number[];
-}
 
-function stats(xs: number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b);
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
-  const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  return { n: xs.length, mean, sd, median, min: s[0], max: s[s.length - 1], samples: xs };
-}
 
 const pad = (s: string, n: number) => s.padEnd(n);
 const lpad = (s: string, n: number) => s.padStart(n);
