@@ -71,7 +71,7 @@ export interface RunPlan {
    * in an Alembic environment of its choosing: by label (the name in
    * `strategies`). The flags' environment overrides theirs.
    */
-  strategyEntries?: Record<string, { strategy: string; environment?: Pick<EnvironmentChoice, 'shape' | 'target' | 'shapeFrom'> }>;
+  strategyEntries?: Record<string, { strategy: string; environment?: Pick<EnvironmentChoice, 'shape' | 'target' | 'shapeWhy'> }>;
   /** `--openwebui`: what `upstream` runs, and the port its file stands for. */
   upstream?: { setup: UpstreamSetup; result: UpstreamResult };
 }
@@ -120,7 +120,7 @@ export function resolveStrategy(plan: Pick<RunPlan, 'strategyOptions' | 'environ
     ...flags,
     shape: flags.shape ?? entry?.environment?.shape,
     target: flags.target ?? entry?.environment?.target,
-    ...(flags.shape ? {} : entry?.environment?.shapeFrom ? { shapeFrom: entry.environment.shapeFrom } : {}),
+    ...(flags.shape ? {} : entry?.environment?.shapeWhy ? { shapeWhy: entry.environment.shapeWhy } : {}),
   };
   const name = entry?.strategy ?? label;
   const names = sequenceNames(name);

@@ -273,8 +273,8 @@ export async function buildPlan(kind: RunPlan['kind'], flags: RunFlags, argv: st
     const problem = strategyNameProblem(name, isStrategy, STRATEGY_NAMES);
     if (problem) throw new UsageError(`scenario ${scenario.name}: ${problem}`);
     const environment = { ...scenario.alembic, ...(typeof e === 'string' ? {} : e.alembic) };
-    const shapeFrom = environment.shape ? `the scenario ${scenario.name} sets it` : undefined;
-    if (label !== name || environment.shape || environment.target) strategyEntries[label] = { strategy: name, environment: { ...environment, ...(shapeFrom ? { shapeFrom } : {}) } };
+    const shapeWhy = environment.shape ? `the scenario ${scenario.name} sets it` : undefined;
+    if (label !== name || environment.shape || environment.target) strategyEntries[label] = { strategy: name, environment: { ...environment, ...(shapeWhy ? { shapeWhy } : {}) } };
   }
   const strategies = entries.map(entryLabel);
   if (strategies.includes('external') && !flags.cmd) throw new UsageError('--strategies external needs --cmd "<command>" (run against the seeded database with DATABASE_URL set)');

@@ -15,12 +15,10 @@ import type { Strategy } from '../strategies/strategy.ts';
 export interface EnvironmentChoice {
   /** `--alembic-env`. */
   shape?: AlembicEnvShape;
-  /** Why `shape` (default: "--alembic-env <shape>"). */
+  /** Why `shape`: a scenario that sets it, fidelity matching upstream (default: "--alembic-env <shape>"). */
   shapeWhy?: string;
   /** `--alembic-target`. */
   target?: AlembicTarget;
-  /** Where `shape` comes from when not from `--alembic-env` (a scenario). */
-  shapeFrom?: string;
   /** `--commit-via` (our proposals only). */
   commitVia?: CommitVia;
   /** The checkout's own env.py, for `upstream`. */
@@ -31,7 +29,7 @@ export function environmentFor(strategy: Strategy, choice: EnvironmentChoice = {
   const target = choice.target ?? 'head';
   const commitVia = strategy.proposal && strategy.commitsInside ? choice.commitVia : undefined;
   const withVia = (e: AlembicEnvironmentResult): AlembicEnvironmentResult => (commitVia ? { ...e, commitVia } : e);
-  if (choice.shape) return withVia({ shape: choice.shape, target, why: choice.shapeWhy ?? choice.shapeFrom ?? `--alembic-env ${choice.shape}` });
+  if (choice.shape) return withVia({ shape: choice.shape, target, why: choice.shapeWhy ?? `--alembic-env ${choice.shape}` });
   if (strategy.name === 'upstream') {
     const c = choice.checkout ?? { shape: 'single', evidence: 'no env.py read: Alembic’s default, one transaction' };
     return { shape: c.shape, target, why: `the checkout's own: ${c.evidence}` };
