@@ -58,6 +58,12 @@ interface SeedOptions {
   onProgress?: (p: SeedProgress) => void;
   /** Stop (as if killed) after this many units commit: for resumption tests. */
   stopAfterUnits?: number;
+  /**
+   * The schema is already there, built by a checkout's own revisions (the
+   * `upgrade` command): load into its `chat` table, and add no stamp,
+   * constraints or indexes of the harness's own.
+   */
+  existingSchema?: boolean;
 }
 
 /**
@@ -224,7 +230,7 @@ export async function seedDatabase(opts: SeedOptions): Promise<SeedSummary> {
     const units = planUnits(plan);
     if (!existing.rows.length) {
       await tx(admin, async () => {
-        for (const ddl of ALEMBIC_VERSION_DDL) await admin.query(ddl);
+        if (!opts.existingSchema) for (const ddl of ALEMBIC_VERSION_DDL) await admin.query(ddl);
         await admin.query('INSERT INTO harness.dataset (key, params, planned_chats, state) VALUES ($1, $2, $3, $4)', [
           key,
           JSON.stringify({ ...spec, generatorVersion: GENERATOR_VERSION }),
@@ -236,6 +242,7 @@ export async function seedDatabase(opts: SeedOptions): Promise<SeedSummary> {
 
     const done = new Set((await admin.query<{ unit: string }>('SELECT unit FROM harness.load_units')).rows.map((r) => r.unit));
     const hasTable = await tableExists(admin, 'public.chat');
+    if (opts.existingSchema && !hasTable) throw new Error(`database ${opts.database} has no chat table for the seeder to load`);
     if (!hasTable && done.size) throw new Error(`database ${opts.database} records ${done.size} loaded units but has no chat table; drop it and seed anew`);
     // The table and the head commit together: no table, no head (whatever a killed run got through).
     const head = hasTable ? [] : headOf(units, opts.headShare ?? HEAD_SHARE);
@@ -308,14 +315,16 @@ export async function seedDatabase(opts: SeedOptions): Promise<SeedSummary> {
     await admin.query(storageOf('c'));
 
     opts.onProgress?.({ phase: 'indexes', bytesDone, bytesTotal, unitsDone, unitsTotal: units.length });
-    if (!(await constraintExists(admin, 'chat_pkey'))) await admin.query(CHAT_CONSTRAINT_DDL[0]);
-    if (!(await constraintExists(admin, 'chat_share_id_key'))) await admin.query(CHAT_CONSTRAINT_DDL[1]);
-    for (const ddl of CHAT_INDEX_DDL) await admin.query(ddl);
+    if (!opts.existingSchema) {
+      if (!(await constraintExists(admin, 'chat_pkey'))) await admin.query(CHAT_CONSTRAINT_DDL[0]);
+      if (!(await constraintExists(admin, 'chat_share_id_key'))) await admin.query(CHAT_CONSTRAINT_DDL[1]);
+      for (const ddl of CHAT_INDEX_DDL) await admin.query(ddl);
+    }
     if (!(await constraintExists(admin, 'expected_rows_pkey'))) await admin.query('ALTER TABLE harness.expected_rows ADD CONSTRAINT expected_rows_pkey PRIMARY KEY (id)');
 
     opts.onProgress?.({ phase: 'vacuum', bytesDone, bytesTotal, unitsDone, unitsTotal: units.length });
     await admin.query('VACUUM (FREEZE, ANALYZE) chat');
-    await admin.query('VACUUM (FREEZE, ANALYZE) alembic_version');
+    if (await tableExists(admin, 'public.alembic_version')) await admin.query('VACUUM (FREEZE, ANALYZE) alembic_version');
     await admin.query('VACUUM (FREEZE, ANALYZE) harness.expected_rows');
     await admin.query('VACUUM (FREEZE, ANALYZE) harness.expected_failures');
     opts.onProgress?.({ phase: 'checkpoint', bytesDone, bytesTotal, unitsDone, unitsTotal: units.length });

@@ -12,6 +12,7 @@ import { parseDuration, parseSize } from '../units.ts';
 import type { CliContext } from './cli-context.ts';
 import { fidelityCommand } from './fidelity-command.ts';
 import { addRunFlags, buildPlan, duration, size, type RunFlags } from './run-options.ts';
+import { addUpgradePathFlags, upgradeCommand, type UpgradeFlags } from './upgrade-command.ts';
 
 function runLike(name: string, ctx: CliContext, opts: { defaultScenario: string; strategies?: boolean; faults?: boolean }): Command {
   return addRunFlags(new Command(name).exitOverride(), opts);
@@ -89,7 +90,7 @@ export function defineCommands(program: Command, ctx: CliContext): void {
   program.addCommand(report);
 }
 
-interface GateFlags extends RunFlags {
+interface GateFlags extends RunFlags, Pick<UpgradeFlags, 'from' | 'to' | 'secondsPerGb'> {
   walAmplification?: number;
   maxWriteStall?: number;
   maxClientMemory?: number;
@@ -133,7 +134,7 @@ function failingChecks(checks: Check[]): string {
 
 function extraCommands(ctx: CliContext): Command[] {
   const gate = runLike('gate', ctx, { defaultScenario: 'ci-gate' });
-  addThresholdFlags(gate)
+  addUpgradePathFlags(addThresholdFlags(gate), false)
     .summary('CI regression gate: run a migration and check completion, rows, WAL, write stalls, resumability, memory')
     .description(
       'Run a migration (a built-in strategy, a checkout\'s own revision file with --openwebui <dir>, or --cmd "<command>") on seeded data under the scenario\'s faults and ' +
@@ -145,9 +146,10 @@ function extraCommands(ctx: CliContext): Command[] {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  npm run harness -- gate                               # the chunked fix on the ci-gate scenario\n  npm run harness -- gate --strategies original         # fails: single transaction\n  npm run harness -- gate --openwebui ~/open-webui      # the checkout\'s own 8452d01d26d7, real Alembic\n  npm run harness -- gate --cmd "alembic upgrade head" --wal-amplification 1.3',
+      '\nExamples:\n  npm run harness -- gate                               # the chunked fix on the ci-gate scenario\n  npm run harness -- gate --strategies original         # fails: single transaction\n  npm run harness -- gate --openwebui ~/open-webui      # the checkout\'s own 8452d01d26d7, real Alembic\n  npm run harness -- gate --cmd "alembic upgrade head" --wal-amplification 1.3\n  npm run harness -- gate --openwebui ~/open-webui --from 374d2f66af06   # the whole upgrade path, each revision checked (see upgrade --help)',
     )
     .action(async (flags: GateFlags) => {
+      if (flags.from || flags.to || flags.secondsPerGb !== undefined) return (await import('./upgrade-command.ts')).executeUpgrade(ctx, 'gate', flags);
       const { executeRun, defaultOutDir } = await import('./execute-run.ts');
       const plan = await buildPlan('gate', withCmdDefault(flags), ['gate', ...ctx.argv.slice(1)], ctx.env, 'ci-gate');
       const thresholds = await thresholdsOf(plan, flags);
@@ -169,7 +171,7 @@ function extraCommands(ctx: CliContext): Command[] {
     });
 
   const validate = runLike('validate', ctx, { defaultScenario: 'ci-gate' });
-  addThresholdFlags(validate)
+  addUpgradePathFlags(addThresholdFlags(validate), false)
     .option('--dry-run', 'show what would be done (server, data, commands, checks) and touch nothing')
     .summary("validate a pull request's migration command on seeded data (or your staging copy): one report to paste")
     .description(
@@ -185,6 +187,10 @@ function extraCommands(ctx: CliContext): Command[] {
       '\nExamples:\n  npm run harness -- validate --openwebui ~/open-webui                  # a checkout of the pull request\n  npm run harness -- validate --cmd "cd ~/open-webui/backend && alembic upgrade 8452d01d26d7"\n  npm run harness -- validate --cmd "./migrate.sh" --dry-run\n  npm run harness -- validate --cmd "alembic upgrade head" --database-url postgres://me@staging/postgres --size 10GB',
     )
     .action(async (flags: GateFlags) => {
+      if (flags.from || flags.to || flags.secondsPerGb !== undefined) {
+        if (flags.dryRun) throw new UsageError('--dry-run does not apply to the upgrade path yet; run `upgrade --help` to see what it does');
+        return (await import('./upgrade-command.ts')).executeUpgrade(ctx, 'validate', flags);
+      }
       if (!flags.cmd && !flags.openwebui)
         throw new UsageError('validate needs the migration to validate: --openwebui <checkout of the pull request> (its own revision file), or --cmd "<command>" (run with DATABASE_URL pointing at the seeded copy)');
       // The subject: upstream's own code when a checkout is given, else the command.
@@ -217,7 +223,7 @@ function extraCommands(ctx: CliContext): Command[] {
       ctx.stdout(`validate: ${checks.filter((c) => c.passed).length}/${checks.length} checks hold for the command; paste ${path.join(outDir, 'report.md')} into the pull request`);
       if (result.status !== 'complete' || checks.some((c) => !c.passed)) throw new CheckFailed(`validation failed:\n${failingChecks(checks)}`);
     });
-  const sweep = runLike('sweep', ctx, { defaultScenario: 'plain' })
+  const sweep = addUpgradePathFlags(runLike('sweep', ctx, { defaultScenario: 'plain' }), false)
     .option('--sizes <list>', 'comma-separated dataset sizes (default 256MB,512MB,1GB)', (v: string) =>
       v.split(',').map((x) => {
         const r = parseSize(x.trim());
@@ -237,9 +243,13 @@ function extraCommands(ctx: CliContext): Command[] {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  npm run harness -- sweep --sizes 256MB,512MB,1GB,2GB --strategies original,chunked --project 68GB\n  npm run harness -- sweep --sizes 128MB,256MB,512MB --project 1GB --check-projection\n  npm run harness -- sweep --database-url postgres://me@db.internal:5432/postgres --sizes 5GB,10GB,20GB --project 68GB',
+      '\nExamples:\n  npm run harness -- sweep --sizes 256MB,512MB,1GB,2GB --strategies original,chunked --project 68GB\n  npm run harness -- sweep --sizes 128MB,256MB,512MB --project 1GB --check-projection\n  npm run harness -- sweep --database-url postgres://me@db.internal:5432/postgres --sizes 5GB,10GB,20GB --project 68GB\n  npm run harness -- sweep --openwebui ~/open-webui --from 374d2f66af06 --sizes 128MB,256MB,512MB --project 68GB   # each revision of the upgrade path',
     )
-    .action(async (flags: RunFlags & { sizes?: number[]; project?: number; checkProjection?: boolean }) => {
+    .action(async (flags: RunFlags & UpgradeFlags & { checkProjection?: boolean }) => {
+      if (flags.from || flags.to) {
+        if (flags.checkProjection) throw new UsageError('--check-projection applies to strategies; for the upgrade path, run upgrade at the --project size and compare');
+        return (await import('./upgrade-command.ts')).executeUpgrade(ctx, 'sweep', flags);
+      }
       const { executeRun, defaultOutDir } = await import('./execute-run.ts');
       const { runSweep } = await import('../sweep/run-sweep.ts');
       const { chooseProvider } = await import('../postgres/choose-provider.ts');
@@ -267,7 +277,7 @@ function extraCommands(ctx: CliContext): Command[] {
         },
       });
     });
-  return [gate, validate, sweep, fidelityCommand(ctx)];
+  return [gate, validate, sweep, fidelityCommand(ctx), upgradeCommand(ctx)];
 }
 
 function withCmdDefault(flags: GateFlags): GateFlags {

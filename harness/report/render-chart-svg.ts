@@ -15,7 +15,7 @@ const CHART_WIDTH = 960;
 const CHART_HEIGHT = 790;
 
 /** One colour per strategy, in the order they ran (both panels use the same). */
-const PALETTE = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#7f7f7f'];
+export const PALETTE = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#7f7f7f'];
 /** Where restart labels sit, by strategy, so labels at the same time do not overlap. */
 const LABEL_POSITIONS = ['insideEndTop', 'insideEndBottom', 'insideMiddleTop', 'insideMiddleBottom'] as const;
 

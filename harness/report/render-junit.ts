@@ -12,7 +12,7 @@ import { displayStrategies } from './display-strategies.ts';
 const JUNIT_SUITE = 'owui-migration-harness';
 
 /** Text and attribute values as XML 1.0: escaped, without the control characters XML forbids. */
-function xmlEscape(text: string): string {
+export function xmlEscape(text: string): string {
   return text
     .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD')
     .replace(/&/g, '&amp;')

@@ -6,6 +6,7 @@ import type { RunResult } from '../result/run-result.ts';
 import { renderChartSvg } from './render-chart-svg.ts';
 import { renderJunit } from './render-junit.ts';
 import { renderMarkdown } from './render-markdown.ts';
+import { renderUpgradeChartSvg, renderUpgradeJunit, renderUpgradeMarkdown } from './render-upgrade.ts';
 
 /** A file to write next to `result.json`. */
 interface ReportFile {
@@ -18,8 +19,16 @@ function wantsJunit(result: RunResult): boolean {
   return result.kind === 'gate' || result.kind === 'validate' || (result.checks?.length ?? 0) > 0;
 }
 
-/** `report.md`, `chart.svg` and, for gates and validations, `junit.xml`. */
+/** `report.md`, `chart.svg` and, for gates, validations and upgrade paths, `junit.xml`. */
 export function renderReportFiles(result: RunResult): ReportFile[] {
+  // An upgrade path is judged revision by revision: its checks always make a junit.xml.
+  if (result.upgrade) {
+    return [
+      { name: 'report.md', content: renderUpgradeMarkdown(result) },
+      { name: 'chart.svg', content: renderUpgradeChartSvg(result) },
+      { name: 'junit.xml', content: renderUpgradeJunit(result) },
+    ];
+  }
   const files: ReportFile[] = [
     { name: 'report.md', content: renderMarkdown(result) },
     { name: 'chart.svg', content: renderChartSvg(result) },

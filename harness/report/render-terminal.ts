@@ -4,6 +4,7 @@
  * decides about colour (none without a TTY or under CI).
  */
 import type { RunResult } from '../result/run-result.ts';
+import { renderUpgradeTerminal } from './render-upgrade.ts';
 import { summarizeRun } from './summarize-run.ts';
 
 const ANSI = { bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', reset: '\x1b[0m' };
@@ -11,6 +12,8 @@ type Style = keyof typeof ANSI;
 
 /** The summary, lines joined with `\n` (no newline at the end: the caller prints it as a line). */
 export function renderTerminal(result: RunResult, opts: { color: boolean }): string {
+  // An upgrade path has no strategies to compare: its own lines say how each revision did.
+  if (result.upgrade) return renderUpgradeTerminal(result);
   const paint = (style: Style, text: string) => (opts.color ? `${ANSI[style]}${text}${ANSI.reset}` : text);
   const summary = summarizeRun(result);
   const width = Math.max(0, ...summary.verdicts.map((v) => v.strategy.length));

@@ -237,7 +237,7 @@ export interface RunResult {
   runId: string;
   /** The command line that produced it (passwords redacted). */
   command: string;
-  kind: 'run' | 'repro' | 'seed' | 'gate' | 'validate' | 'sweep' | 'fidelity';
+  kind: 'run' | 'repro' | 'seed' | 'gate' | 'validate' | 'sweep' | 'fidelity' | 'upgrade';
   startedAt: string;
   finishedAt: string | null;
   /** `complete`, or where the run stopped. */
@@ -277,5 +277,75 @@ export interface RunResult {
   projections?: Projection[];
   /** Free-form per-kind extras (sweep points, validate verdicts). */
   extra?: Record<string, unknown>;
+  /** `upgrade` (and `gate`/`validate` with --from): a checkout's upgrade path, revision by revision. */
+  upgrade?: UpgradeResult;
   warnings: string[];
+}
+
+/** One revision of an upgrade path, measured (see harness/upgrade/revision-figures.ts). */
+export interface UpgradeRevision {
+  id: string;
+  from: string;
+  message: string;
+  file: string | null;
+  /** On the run's clock (ms since the sampler began). */
+  startMs: number;
+  endMs: number;
+  durationMs: number;
+  walBytes: number;
+  fpi: number;
+  checkpoints: number;
+  peakRssBytes: number;
+  /** Locks first seen in this revision: table → strongest mode. */
+  locks: Record<string, string>;
+  blockedWrite: { table: string; ms: number; unfinished: boolean } | null;
+  /** Tables it touches, each at the larger of its sizes before and after the upgrade. */
+  touched: { table: string; bytes: number }[];
+  touchedBytes: number;
+  checks: Check[];
+}
+
+export interface UpgradeResult {
+  checkout: string;
+  commit: string | null;
+  from: string;
+  to: string;
+  /** The argument given to `alembic upgrade`. */
+  target: string;
+  /** --from-database: the tester's database the upgrade ran on a copy of. */
+  fromDatabase: string | null;
+  shape: string;
+  shapeWhy: string;
+  python: UpstreamResult['python'];
+  outcome: 'succeeded' | 'failed';
+  error: string | null;
+  stamp: string | null;
+  durationMs: number;
+  totals: { walBytes: number; fpi: number; checkpoints: number; peakRssBytes: number; longestBlockedWrite: { table: string; ms: number } | null };
+  /** Revisions of the path that never started (the upgrade failed before them). */
+  notRun: string[];
+  tables: { name: string; bytesBefore: number | null; bytesAfter: number | null; seeded: string | null; rows: number | null; genericColumns: string[] }[];
+  revisions: UpgradeRevision[];
+  resume: {
+    revision: string;
+    killedAfterMs: number;
+    killedInside: boolean;
+    rerunExit: number | null;
+    rerunError: string | null;
+    stamp: string | null;
+    schemaDifferences: string[];
+    rowDifferences: string[];
+  } | null;
+  thresholds: {
+    secondsPerGb: number;
+    walAmplification: number;
+    maxBlockedWriteMs: number;
+    clientPeakRssBytes: number;
+    resumable: boolean;
+    judgeFromMs: number;
+    judgeWalFromBytes: number;
+  };
+  timeline: { tMs: number; walBytes: number; fpi: number; rssBytes: number }[];
+  /** Probe writes that waited at least 100 ms. */
+  blockedWrites: { table: string; startMs: number; latencyMs: number; unfinished: boolean }[];
 }

@@ -61,6 +61,12 @@ export interface PrepareOptions {
   source?: { database?: string; dump?: string; copyMode: CopyMode };
   /** Called as soon as a server is up, so an interrupted run can still stop it. */
   onServer?: (s: StartedPostgres) => void;
+  /**
+   * Seed something other than the dataset's own schema (the `upgrade`
+   * command: a checkout's schema at a revision, every table filled): the key
+   * it is cached and named under, and the work that fills the template.
+   */
+  build?: { key: string; seed: (server: StartedPostgres, template: string) => Promise<SeedSummary> };
 }
 
 export interface Prepared {
@@ -159,11 +165,12 @@ async function ensureTemplate(server: StartedPostgres, template: string, fresh: 
 }
 
 async function seedInto(server: StartedPostgres, template: string, o: PrepareOptions): Promise<SeedSummary> {
+  if (o.build) return o.build.seed(server, template);
   return seedDatabase({ server, database: template, dataset: o.dataset, streams: o.seedStreams, onProgress: o.onSeedProgress });
 }
 
 /** Bring your own data: the server and a harness-owned copy of the tester's data (a database on a url server, or a restored dump), before any manifest. */
-export async function copySource(o: PrepareOptions): Promise<{ server: StartedPostgres; copy: string; name: string; dispose: () => Promise<void> }> {
+export async function copySource(o: PrepareOptions, check: 'pre-migration' | 'any-revision' = 'pre-migration'): Promise<{ server: StartedPostgres; copy: string; name: string; dispose: () => Promise<void> }> {
   const src = o.source!;
   let server: StartedPostgres;
   if (o.provider === 'url') server = await new UrlPostgresServer(o.databaseUrl!).start();
@@ -174,7 +181,7 @@ export async function copySource(o: PrepareOptions): Promise<{ server: StartedPo
   else if (o.provider === 'testcontainers') server = await new TestcontainersPostgresServer({ settings: o.settings, registry: o.registry, image: o.image }).start();
   else server = await new EmbeddedPostgresServer({ settings: o.settings, registry: o.registry }).start();
   o.onServer?.(server);
-  const template = src.dump ? await restoreDump(server, src.dump, o.log) : await cloneSource(server, src.database!, src.copyMode, o.log);
+  const template = src.dump ? await restoreDump(server, src.dump, o.log) : await cloneSource(server, src.database!, src.copyMode, o.log, check);
   const name = src.dump ? src.dump : src.database!;
   const dispose = () => withClient(server, server.maintenanceDatabase, 'admin', (admin) => dropOwnedDatabase(admin, template));
   return { server, copy: template, name, dispose };
@@ -198,7 +205,7 @@ async function prepareSource(o: PrepareOptions): Promise<Prepared> {
 
 export async function prepareData(o: PrepareOptions): Promise<Prepared> {
   if (o.source) return prepareSource(o);
-  const key = datasetKey(o.dataset);
+  const key = o.build?.key ?? datasetKey(o.dataset);
   const template = templateName(key);
   // Not planDataset: planning a mistaken 900TB would take minutes before refusing it.
   const estimatedBytes = estimatedDatasetBytes(o.dataset);

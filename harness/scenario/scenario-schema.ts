@@ -40,6 +40,17 @@ export function entryLabel(e: StrategyEntry): string {
   return typeof e === 'string' ? e : (e.as ?? e.strategy);
 }
 
+/** Defaults of the upgrade path's limits: see scenarios/upgrade-path.ts for why these values. */
+const UPGRADE_DEFAULTS = {
+  secondsPerGb: 30,
+  walAmplification: 2,
+  maxBlockedWrite: '5s',
+  clientPeakMemory: '1GB',
+  resumable: true,
+  judgeFrom: '1s',
+  judgeWalFrom: '16MB',
+};
+
 export const ScenarioSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
@@ -99,6 +110,19 @@ export const ScenarioSchema = z
       })
       .strict()
       .default({ walAmplification: 1.2, maxWriteStall: '1s', clientPeakMemory: '2GB', resumable: true }),
+    /** The upgrade path's limits, per revision (harness/upgrade/upgrade-checks.ts); flags override them. */
+    upgradeThresholds: z
+      .object({
+        secondsPerGb: z.number().positive().default(UPGRADE_DEFAULTS.secondsPerGb),
+        walAmplification: z.number().positive().default(UPGRADE_DEFAULTS.walAmplification),
+        maxBlockedWrite: durationString.default(UPGRADE_DEFAULTS.maxBlockedWrite),
+        clientPeakMemory: sizeString.default(UPGRADE_DEFAULTS.clientPeakMemory),
+        resumable: z.boolean().default(UPGRADE_DEFAULTS.resumable),
+        judgeFrom: durationString.default(UPGRADE_DEFAULTS.judgeFrom),
+        judgeWalFrom: sizeString.default(UPGRADE_DEFAULTS.judgeWalFrom),
+      })
+      .strict()
+      .default(UPGRADE_DEFAULTS),
   })
   .strict();
 

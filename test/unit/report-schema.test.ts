@@ -8,7 +8,7 @@ import type { Attempt, Check, Projection, RunResult, Sample, StrategyResult, Wri
 import type { SweepPoint } from '../../harness/result/sweep-points.ts';
 import { readResult, validateResult } from '../../harness/result/validate-result.ts';
 
-const FIXTURES = ['repro', 'gate', 'sweep', 'interrupted'] as const;
+const FIXTURES = ['repro', 'gate', 'sweep', 'interrupted', 'upgrade'] as const;
 const fixtureDir = join(import.meta.dirname, '../fixtures/results');
 
 async function fixture(name: (typeof FIXTURES)[number]): Promise<RunResult> {
@@ -168,17 +168,17 @@ describe('the TypeScript type and the schema agree', () => {
     expectTypeOf<keyof Check>().toEqualTypeOf<Props<Defs['check']>>();
     expectTypeOf<keyof Projection>().toEqualTypeOf<Props<Defs['projection']>>();
     expectTypeOf<keyof SweepPoint>().toEqualTypeOf<Props<Defs['sweep']['properties']['points']['items']>>();
-    expectTypeOf<OptionalKeys<RunResult>>().toEqualTypeOf<'checks' | 'projections' | 'extra'>();
+    expectTypeOf<OptionalKeys<RunResult>>().toEqualTypeOf<'checks' | 'projections' | 'extra' | 'upgrade'>();
     expectTypeOf<OptionalKeys<StrategyResult>>().toEqualTypeOf<'output' | 'kept' | 'stamp' | 'alembic' | 'upstream' | 'clientPeakRssOf' | 'locksOnChatSamples' | 'skippedChats'>();
     expectTypeOf<OptionalKeys<Check>>().toEqualTypeOf<'detail'>();
   });
 
   it('on the top-level keys of a fully populated result, and on which are required', async () => {
-    const [repro, gate, sweep] = [await fixture('repro'), await fixture('gate'), await fixture('sweep')];
-    const full: Required<RunResult> = { ...repro, checks: gate.checks!, projections: sweep.projections!, extra: sweep.extra! };
+    const [repro, gate, sweep, upgrade] = [await fixture('repro'), await fixture('gate'), await fixture('sweep'), await fixture('upgrade')];
+    const full: Required<RunResult> = { ...repro, checks: gate.checks!, projections: sweep.projections!, extra: sweep.extra!, upgrade: upgrade.upgrade! };
     expect(validateResult(full).ok).toBe(true);
     expect(Object.keys(full).sort()).toEqual(Object.keys(schema.properties).sort());
-    const optional: OptionalKeys<RunResult>[] = ['checks', 'projections', 'extra'];
+    const optional: OptionalKeys<RunResult>[] = ['checks', 'projections', 'extra', 'upgrade'];
     expect([...schema.required].sort()).toEqual(Object.keys(full).filter((k) => !(optional as string[]).includes(k)).sort());
   });
 

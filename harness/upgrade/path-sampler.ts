@@ -1,0 +1,177 @@
+/**
+ * What the harness watches while an upgrade path runs, on connections of
+ * its own:
+ * - the sampler: every interval (and at once when a revision starts), the
+ *   WAL position, full-page images and checkpoints, the relation locks the
+ *   migration's backend holds (an index's lock counts for its table), and the
+ *   migration process group's RSS. Catalog reads only: it never waits on the
+ *   migration's locks.
+ * - the probes: one client per hot table (`chat`, `chat_message`, `user`,
+ *   `file`, each once it exists), writing a row of it the way Open WebUI does
+ *   (an UPDATE by row, which takes the lock an INSERT takes and waits on a
+ *   row the migration holds), with no lock timeout, as the application waits.
+ */
+import { closeQuietly, connect, ident, type Client } from '../postgres/sql.ts';
+import type { StartedPostgres } from '../postgres/started-postgres.ts';
+import { lsnDiff } from '../measure/server-sampler.ts';
+import { UPGRADE_APP_NAME } from './chain-runner.ts';
+
+export const HOT_TABLES = ['chat', 'chat_message', 'user', 'file'] as const;
+
+export interface PathSample {
+  tMs: number;
+  /** WAL bytes since the sampler began (LSN difference). */
+  walBytes: number;
+  fpi: number;
+  checkpoints: number;
+  rssBytes: number;
+  /** Relation locks the migration held, by table: the modes. */
+  locks: Record<string, string[]>;
+  /** Set on the sample taken as a revision started (its target id). */
+  boundary?: string;
+}
+
+export interface ProbeWrite {
+  table: string;
+  startMs: number;
+  latencyMs: number;
+  /** Still waiting when the upgrade ended (its latency is how long it had waited). */
+  unfinished: boolean;
+  error?: string;
+}
+
+interface SamplerOptions {
+  server: StartedPostgres;
+  database: string;
+  intervalMs: number;
+  clock: () => number;
+  rss: () => Promise<number>;
+}
+
+const COUNTERS_SQL = `SELECT pg_current_wal_insert_lsn()::text AS lsn, w.wal_fpi::bigint AS fpi,
+  (b.checkpoints_timed + b.checkpoints_req)::bigint AS cp FROM pg_stat_wal w, pg_stat_bgwriter b`;
+
+const LOCKS_SQL = `SELECT coalesce(t.relname, c.relname) AS rel, l.mode
+  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+  JOIN pg_class c ON c.oid = l.relation
+  LEFT JOIN pg_index i ON i.indexrelid = c.oid LEFT JOIN pg_class t ON t.oid = i.indrelid
+  WHERE a.application_name = '${UPGRADE_APP_NAME}' AND a.datname = current_database() AND l.granted AND l.locktype = 'relation'
+    AND c.relnamespace = 'public'::regnamespace`;
+
+export class PathSampler {
+  readonly samples: PathSample[] = [];
+  private client: Client | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private busy: Promise<void> = Promise.resolve();
+  private start: { lsn: string; fpi: number; cp: number } | undefined;
+
+  constructor(private readonly o: SamplerOptions) {}
+
+  async begin(): Promise<void> {
+    this.client = await connect(this.o.server, this.o.database, 'upgrade-sampler');
+    const r = (await this.client.query(COUNTERS_SQL)).rows[0];
+    this.start = { lsn: r.lsn, fpi: Number(r.fpi), cp: Number(r.cp) };
+    this.timer = setInterval(() => void this.sample(), this.o.intervalMs);
+  }
+
+  /** Take a sample now (queued behind one in flight); `boundary` marks a revision's start. */
+  sample(boundary?: string): Promise<void> {
+    // Interval ticks skip when one is in flight; boundaries always get their own sample.
+    this.busy = this.busy.then(() => this.take(boundary));
+    return this.busy;
+  }
+
+  private async take(boundary?: string): Promise<void> {
+    if (!this.client || !this.start) return;
+    try {
+      const [counters, locks, rss] = await Promise.all([this.client.query(COUNTERS_SQL), this.client.query<{ rel: string; mode: string }>(LOCKS_SQL), this.o.rss()]);
+      const c = counters.rows[0];
+      const byTable: Record<string, string[]> = {};
+      for (const l of locks.rows) (byTable[l.rel] ??= []).includes(l.mode) || byTable[l.rel].push(l.mode);
+      this.samples.push({
+        tMs: this.o.clock(),
+        walBytes: lsnDiff(c.lsn, this.start.lsn),
+        fpi: Number(c.fpi) - this.start.fpi,
+        checkpoints: Number(c.cp) - this.start.cp,
+        rssBytes: rss,
+        locks: byTable,
+        ...(boundary ? { boundary } : {}),
+      });
+    } catch {
+      // A failed read loses one sample; the next tick tries again.
+    }
+  }
+
+  async end(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sample('end');
+    await closeQuietly(this.client);
+    this.client = undefined;
+  }
+}
+
+/** One probe per hot table: writes until stopped. */
+export class HotTableProbes {
+  readonly writes: ProbeWrite[] = [];
+  private stopped = false;
+  private loops: Promise<void>[] = [];
+  private clients: Client[] = [];
+  private inFlight = new Map<string, number>();
+
+  constructor(private readonly o: { server: StartedPostgres; database: string; intervalMs: number; clock: () => number; tables?: readonly string[] }) {}
+
+  async begin(): Promise<void> {
+    for (const table of this.o.tables ?? HOT_TABLES) {
+      const c = await connect(this.o.server, this.o.database, `probe-${table}`);
+      this.clients.push(c);
+      this.loops.push(this.loop(c, table));
+    }
+  }
+
+  private async loop(c: Client, table: string): Promise<void> {
+    let sql: string | null = null;
+    while (!this.stopped) {
+      const started = this.o.clock();
+      try {
+        if (!sql) sql = await writeSql(c, table);
+        if (sql) {
+          this.inFlight.set(table, started);
+          await c.query(sql);
+          this.inFlight.delete(table);
+          if (!this.stopped) this.writes.push({ table, startMs: started, latencyMs: this.o.clock() - started, unfinished: false });
+        }
+      } catch (err) {
+        this.inFlight.delete(table);
+        if (this.stopped) break;
+        // A table renamed or dropped under the probe: find its columns again next time.
+        this.writes.push({ table, startMs: started, latencyMs: this.o.clock() - started, unfinished: false, error: (err as Error).message });
+        sql = null;
+      }
+      await new Promise((r) => setTimeout(r, this.o.intervalMs));
+    }
+  }
+
+  /** Stop: a write still waiting is recorded with how long it had waited, and its connection closed. */
+  async end(): Promise<void> {
+    this.stopped = true;
+    const now = this.o.clock();
+    for (const [table, startMs] of this.inFlight) this.writes.push({ table, startMs, latencyMs: now - startMs, unfinished: true });
+    await Promise.race([Promise.all(this.loops), new Promise((r) => setTimeout(r, 2000))]);
+    await Promise.all(this.clients.map(closeQuietly));
+  }
+}
+
+/** The probe's write on `table`, or null while the table does not exist (or has no column to write). */
+async function writeSql(c: Client, table: string): Promise<string | null> {
+  const cols = (
+    await c.query<{ column_name: string }>(
+      "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+      [table],
+    )
+  ).rows.map((r) => r.column_name);
+  if (!cols.length) return null;
+  // The column Open WebUI touches on every write to these tables, else the first one.
+  const col = ['updated_at', 'last_active_at'].find((x) => cols.includes(x)) ?? cols[0];
+  const t = ident(table);
+  return `UPDATE ${t} SET ${ident(col)} = ${ident(col)} WHERE ctid = (SELECT ctid FROM ${t} LIMIT 1)`;
+}
