@@ -5,6 +5,7 @@
  * costliest (longest) first, because the one that takes an hour is the one a
  * reviewer has to look at, wherever it sits in the path.
  */
+import type { UpgradeSweep } from '../upgrade/sweep-upgrade.ts';
 import type { Check, RunResult, UpgradeResult, UpgradeRevision } from '../result/run-result.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 import { markdownCode, markdownFence, markdownTable, markdownText } from './markdown.ts';
@@ -146,7 +147,7 @@ function dataSection(result: RunResult, u: UpgradeResult): string {
           t.bytesBefore === null ? 'absent' : formatBytes(t.bytesBefore),
           t.bytesAfter === null ? 'absent' : formatBytes(t.bytesAfter),
           formatCount(t.rows),
-          t.seeded ? markdownText(t.seeded) : 'not seeded',
+          t.seeded ? markdownText(t.seeded) : t.bytesBefore === null ? 'created by the upgrade' : 'not seeded',
         ]),
         ['l', 'r', 'r', 'r', 'l'],
       )
@@ -235,7 +236,10 @@ function revisionsSection(u: UpgradeResult): string {
   return [
     '## Revisions, costliest first',
     '',
-    'Time and WAL per GB are over the tables each revision touches (each at the larger of its sizes before and after the upgrade).',
+    'Time and WAL per GB are over the tables each revision touches (each at the larger of its sizes before and after the upgrade). ' +
+      'WAL bytes come from the WAL position and are exact per revision; full-page images come from `pg_stat_wal`, which the migration\'s backend ' +
+      'reports when a transaction ends, so under one transaction for the whole path they land on the revision running when it commits. ' +
+      'Peak RSS includes what the Python process kept from earlier revisions.',
     '',
     revisionsTable(u),
     ...failing.flatMap((r) => ['', failedRevisionSection(r)]),
@@ -278,6 +282,47 @@ function thresholdsSection(u: UpgradeResult): string {
 }
 
 /** The whole `report.md` for a result with an upgrade path. */
+/** `sweep --from`: each revision measured at every size and projected (harness/upgrade/sweep-upgrade.ts). */
+function sweepSection(result: RunResult): string | null {
+  const sweep = result.extra?.upgradeSweep as UpgradeSweep | undefined;
+  if (!sweep?.points.length) return null;
+  const sizes = sweep.points.map((p) => formatBytes(p.databaseBytes));
+  const measured = markdownTable(
+    ['revision', ...sizes.map((x) => `duration at ${x}`), ...sizes.map((x) => `WAL at ${x}`)],
+    sweep.points[0].revisions.map((r) => [
+      markdownCode(r.id),
+      ...sweep.points.map((p) => formatDuration(p.revisions.find((x) => x.id === r.id)?.durationMs ?? null)),
+      ...sweep.points.map((p) => formatBytes(p.revisions.find((x) => x.id === r.id)?.walBytes ?? null)),
+    ]),
+    ['l', ...sizes.map(() => 'r' as const), ...sizes.map(() => 'r' as const)],
+  );
+  const lines = ['## Sweep', '', `The path at ${sizes.join(', ')} of database (every seeded table before the upgrade), each size on a server of its own.`, '', measured];
+  if (sweep.projectBytes && sweep.projections.length) {
+    const band = (m: { value: number; low: number; high: number } | null, f: (n: number) => string) => (m ? `${f(m.value)} (${f(m.low)}–${f(m.high)})` : 'n/a');
+    const ordered = [...sweep.projections].sort((a, b) => (b.durationMs?.value ?? 0) - (a.durationMs?.value ?? 0));
+    lines.push(
+      '',
+      `### Projected to ${formatBytes(sweep.projectBytes)}`,
+      '',
+      `Each revision's duration, WAL, full-page images and client memory fitted against database size (log-log, with the 80 % band; slope 1 grows with the data). Costliest first. For this machine's speed and this server's settings.`,
+      '',
+      markdownTable(
+        ['revision', 'duration', 'slope', 'WAL', 'full-page images', 'client memory'],
+        ordered.map((p) => [
+          `${markdownCode(p.id)} ${markdownText(p.message)}`,
+          band(p.durationMs, formatDuration),
+          p.durationMs ? `${p.durationMs.slope.toFixed(2)} (R² ${p.durationMs.r2.toFixed(2)})` : 'n/a',
+          band(p.walBytes, formatBytes),
+          band(p.fpi, (n) => formatCount(Math.round(n))),
+          band(p.peakRssBytes, formatBytes),
+        ]),
+        ['l', 'r', 'r', 'r', 'r', 'r'],
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
 export function renderUpgradeMarkdown(result: RunResult): string {
   const u = upgradeOf(result);
   const sections: (string | null)[] = [
@@ -288,6 +333,7 @@ export function renderUpgradeMarkdown(result: RunResult): string {
     revisionsSection(u),
     notRunSection(u),
     resumeSection(u),
+    sweepSection(result),
     thresholdsSection(u),
     result.warnings.length ? ['## Warnings', '', ...result.warnings.map((w) => `- ⚠️ ${markdownText(w)}`)].join('\n') : null,
     ['## Reproduce', '', markdownFence(result.command, 'sh')].join('\n'),

@@ -151,6 +151,14 @@ export class HotTableProbes {
     }
   }
 
+  /** The write that has waited longest so far, if one is in flight. */
+  waiting(): { table: string; ms: number } | null {
+    let out: { table: string; ms: number } | null = null;
+    const now = this.o.clock();
+    for (const [table, startMs] of this.inFlight) if (!out || now - startMs > out.ms) out = { table, ms: now - startMs };
+    return out;
+  }
+
   /** Stop: a write still waiting is recorded with how long it had waited, and its connection closed. */
   async end(): Promise<void> {
     this.stopped = true;

@@ -6,7 +6,10 @@
  * A revision runs from its "Running upgrade" line to the next one (the last
  * to the process's exit, so with one transaction around the path, the final
  * COMMIT counts for the last revision). Counters are read from the sample
- * taken as each line arrived. A lock is charged to the revision during which
+ * taken as each line arrived: WAL bytes from the WAL position (exact), but
+ * full-page images from pg_stat_wal, which a busy backend reports only when
+ * its transaction ends (PostgreSQL 15 has no live per-backend figure), so
+ * under one transaction they land late. A lock is charged to the revision during which
  * it was first seen. A blocked write is charged to the revision that took a
  * lock on its table that conflicts with a write (SHARE or stronger) and was
  * held while the write waited, which under one transaction for the whole

@@ -333,6 +333,9 @@ interface Measured {
   blockedWrites: UpgradeResult['blockedWrites'];
 }
 
+/** How often a long revision's progress is reported. */
+const HEARTBEAT_MS = 10_000;
+
 /** Writes shorter than this are not kept in result.json's list (they are in the figures). */
 const KEEP_WRITE_FROM_MS = 100;
 
@@ -347,7 +350,16 @@ async function measuredUpgrade(plan: UpgradePlan, p: UpgradePath, server: Starte
   await sampler.begin();
   if (plan.measure.probe) await probes.begin();
   io.log(`alembic upgrade ${p.target}: ${p.revisions.length} revisions from ${p.from.id}`);
-  let current = '';
+  let current: { id: string; atMs: number } | null = null;
+  // A revision can run for an hour: say what it is doing every so often.
+  const heartbeat = setInterval(() => {
+    if (!current || clock() - current.atMs < HEARTBEAT_MS) return;
+    const from = sampler.samples.find((x) => x.boundary === current!.id);
+    const last = sampler.samples[sampler.samples.length - 1];
+    const wal = from && last ? `, ${formatBytes(last.walBytes - from.walBytes)} of WAL` : '';
+    const w = probes.waiting();
+    io.log(`  … ${current.id} running for ${formatDuration(clock() - current.atMs)}${wal}${w && w.ms >= 1000 ? `, a write to ${w.table} waiting ${formatDuration(w.ms)}` : ''}`);
+  }, HEARTBEAT_MS);
   const run = await startChain({
     python: u.python.executable,
     versionsDir: u.checkout.versionsDir,
@@ -356,7 +368,7 @@ async function measuredUpgrade(plan: UpgradePlan, p: UpgradePath, server: Starte
     databaseUrl: server.url(db),
     onStart: (s) => {
       void sampler.sample(s.to);
-      current = s.to;
+      current = { id: s.to, atMs: clock() };
       io.log(`  ${formatDuration(clock())}  ${s.to}: ${s.message}`);
     },
     onLine: (l) => io.debug?.(l),
@@ -369,12 +381,12 @@ async function measuredUpgrade(plan: UpgradePlan, p: UpgradePath, server: Starte
     outcome = await run.done;
   } finally {
     io.signal.removeEventListener('abort', abort);
+    clearInterval(heartbeat);
   }
   const endMs = outcome.endedAtMs - t0;
   await endMigrationBackends(server, db);
   await probes.end();
   await sampler.end();
-  void current;
   const stamp = await withClient(server, db, 'admin', readStamp);
   const sizesAfter = await withClient(server, db, 'admin', tableSizes);
   const windows = revisionWindows(

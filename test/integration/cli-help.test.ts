@@ -23,6 +23,7 @@ const COMMANDS: { command: string; flags: string[]; example: RegExp }[] = [
   { command: 'gate', flags: [...RUN_FLAGS, '--cmd', '--wal-amplification', '--max-write-stall', '--max-client-memory', '--no-resume-check'], example: /npm run harness -- gate/ },
   { command: 'validate', flags: [...RUN_FLAGS, '--cmd', '--dry-run'], example: /npm run harness -- validate --cmd/ },
   { command: 'sweep', flags: [...RUN_FLAGS, '--sizes', '--project', '--check-projection'], example: /npm run harness -- sweep --sizes/ },
+  { command: 'upgrade', flags: [...RUN_FLAGS, '--openwebui', '--from', '--to', '--python', '--alembic-env', '--seconds-per-gb', '--wal-amplification', '--max-write-stall', '--no-resume-check'], example: /npm run harness -- upgrade --openwebui ~\/open-webui --from 374d2f66af06/ },
   { command: 'report', flags: ['<result.json>'], example: /npm run harness -- report results\/.*\/result\.json/ },
 ];
 
@@ -66,7 +67,7 @@ describe.concurrent('unknown commands and flags', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toEqual([
-      "error: unknown command 'frobnicate'; commands: repro, run, seed, gate, validate, sweep, fidelity, report; see 'npm run harness -- --help'",
+      "error: unknown command 'frobnicate'; commands: repro, run, seed, gate, validate, sweep, fidelity, upgrade, report; see 'npm run harness -- --help'",
     ]);
   });
 

@@ -170,6 +170,31 @@ describe('--from-database: a copy of your own database, from its stamp', () => {
   }, 320_000);
 });
 
+describe('sweep --from: each revision at several sizes, projected', () => {
+  it('fits each revision against database size and projects it', async () => {
+    const out = path.join(sandbox.work, 'sweep');
+    const r = await runCli(
+      sandbox,
+      ['sweep', '--openwebui', CHAIN, '--from', '1a0000000001', '--to', '3c0000000003', '--sizes', '4MB,8MB', '--project', '64MB', '--provider', 'embedded', '--no-probe', '--out', out],
+      { timeoutMs: 300_000 },
+    );
+    expect(r.stderr).not.toMatch(/harness error/);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as RunResult;
+    expect(validateResult(result).ok).toBe(true);
+    expect(result.kind).toBe('sweep');
+    const sweep = result.extra!.upgradeSweep as { points: { databaseBytes: number }[]; projections: { id: string; walBytes: { value: number; slope: number } | null }[] };
+    expect(sweep.points).toHaveLength(2);
+    expect(sweep.points[1].databaseBytes).toBeGreaterThan(sweep.points[0].databaseBytes);
+    expect(sweep.projections.map((p) => p.id)).toEqual(['2b0000000002', '3c0000000003']);
+    // The backfill copies chat six times: its WAL grows with the data.
+    const backfill = sweep.projections[1].walBytes!;
+    expect(backfill.slope).toBeGreaterThan(0.7);
+    expect(backfill.slope).toBeLessThan(1.3);
+    expect(await readFile(path.join(out, 'report.md'), 'utf8')).toMatch(/### Projected to 64\.0 MB/);
+  }, 320_000);
+});
+
 describe('bad input exits 2 with one line, nothing started', () => {
   it.each([
     [['upgrade', '--openwebui', CHAIN, '--from', 'ffffffffffff'], /^error: --from ffffffffffff: no such revision in .*\(6 revisions, from 1a0000000001 to 6f0000000006\)/],
@@ -180,6 +205,7 @@ describe('bad input exits 2 with one line, nothing started', () => {
     [['upgrade', '--openwebui', CHAIN, '--from', '1a0000000001', '--from-database', 'x'], /^error: --from and --from-database conflict/],
     [['gate', '--from', '1a0000000001'], /^error: gate --from needs --openwebui <dir>/],
     [['upgrade', '--openwebui', CHAIN, '--from', '1a0000000001', '--seconds-per-gb', '-3'], /^error: option '--seconds-per-gb <n>' argument '-3' is invalid/],
+    [['sweep', '--openwebui', CHAIN, '--from', '1a0000000001', '--sizes', '8MB'], /^error: sweep --from: give --sizes with at least two sizes/],
   ])('%j', async (args, message) => {
     const r = await runCli(sandbox, [...args, '--provider', 'embedded', '--out', path.join(sandbox.work, 'bad')], { timeoutMs: 60_000 });
     expect(r.code).toBe(2);

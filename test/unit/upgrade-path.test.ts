@@ -8,6 +8,7 @@ import type { OpenWebuiCheckout, RevisionFile } from '../../harness/upstream/ope
 import type { PathSample, ProbeWrite } from '../../harness/upgrade/path-sampler.ts';
 import { revisionFigures, revisionWindows } from '../../harness/upgrade/revision-figures.ts';
 import { revisionChecks, tablesNamedIn, type UpgradeThresholds } from '../../harness/upgrade/upgrade-checks.ts';
+import { projectRevisions } from '../../harness/upgrade/sweep-upgrade.ts';
 import { resolveUpgradePath } from '../../harness/upgrade/upgrade-path.ts';
 
 const rev = (id: string, ...down: string[]): RevisionFile => ({ id, downRevisions: down, file: `/x/${id}.py`, message: id });
@@ -134,5 +135,31 @@ describe('revisionChecks', () => {
     expect(lost.measured).toMatch(/schema differs: missing index x/);
     const after = revisionChecks(fig, 2 ** 40, t, { ...base, killedInside: false }, 'b').find((x) => x.name === 'resumable')!;
     expect(after.measured).toMatch(/the kill came after the revision had ended/);
+  });
+});
+
+describe('projectRevisions', () => {
+  const point = (databaseBytes: number, k: number) => ({
+    databaseBytes,
+    chatTableBytes: null,
+    revisions: [
+      { id: 'grows', durationMs: 10 * k, walBytes: 1000 * k, fpi: 5 * k, peakRssBytes: 1e6 * k },
+      { id: 'flat', durationMs: 50, walBytes: 0, fpi: 0, peakRssBytes: 40e6 },
+    ],
+  });
+
+  it('projects what grows with the data along its slope, and leaves a figure that is zero unprojected', () => {
+    const [grows, flat] = projectRevisions([point(1e8, 1), point(2e8, 2), point(4e8, 4)], new Map([['grows', 'a backfill']]), 4e9);
+    expect(grows.message).toBe('a backfill');
+    expect(grows.durationMs!.value).toBeCloseTo(400, 6);
+    expect(grows.durationMs!.slope).toBeCloseTo(1, 6);
+    expect(grows.walBytes!.value).toBeCloseTo(40_000, 3);
+    expect(flat.durationMs!.value).toBeCloseTo(50, 6);
+    expect(flat.walBytes).toBeNull();
+  });
+
+  it('projects only revisions measured at every size', () => {
+    const partial = { ...point(2e8, 2), revisions: point(2e8, 2).revisions.slice(0, 1) };
+    expect(projectRevisions([point(1e8, 1), partial], new Map(), 1e9).map((p) => p.id)).toEqual(['grows']);
   });
 });
