@@ -120,13 +120,6 @@ async function thresholdsOf(plan: RunPlan, flags: GateFlags): Promise<Thresholds
   };
 }
 
-async function appendStepSummary(ctx: CliContext, file: string): Promise<void> {
-  const target = ctx.env.GITHUB_STEP_SUMMARY;
-  if (!target) return;
-  const { appendFile, readFile } = await import('node:fs/promises');
-  await appendFile(target, (await readFile(file, 'utf8')) + '\n');
-}
-
 function failingChecks(checks: Check[]): string {
   const bad = checks.filter((c) => !c.passed);
   return bad.map((c) => `  ✗ ${c.strategy}: ${c.name}: ${c.measured} (limit ${c.limit})`).join('\n');
@@ -164,7 +157,7 @@ function extraCommands(ctx: CliContext): Command[] {
           result.checks = checksOf(result, plan.strategies, thresholds);
         },
       });
-      await appendStepSummary(ctx, path.join(outDir, 'report.md'));
+      await (await import('./execute-run.ts')).appendStepSummary(ctx, path.join(outDir, 'report.md'));
       const checks = result.checks ?? [];
       ctx.stdout(`gate: ${checks.filter((c) => c.passed).length}/${checks.length} checks hold; junit: ${path.join(outDir, 'junit.xml')}`);
       if (result.status !== 'complete' || checks.some((c) => !c.passed)) throw new CheckFailed(`gate failed:\n${failingChecks(checks)}`);
@@ -218,7 +211,7 @@ function extraCommands(ctx: CliContext): Command[] {
           result.checks = checksOf(result, [subject], thresholds);
         },
       });
-      await appendStepSummary(ctx, path.join(outDir, 'report.md'));
+      await (await import('./execute-run.ts')).appendStepSummary(ctx, path.join(outDir, 'report.md'));
       const checks = result.checks ?? [];
       ctx.stdout(`validate: ${checks.filter((c) => c.passed).length}/${checks.length} checks hold for the command; paste ${path.join(outDir, 'report.md')} into the pull request`);
       if (result.status !== 'complete' || checks.some((c) => !c.passed)) throw new CheckFailed(`validation failed:\n${failingChecks(checks)}`);

@@ -27,6 +27,14 @@ export async function ensureWritableDir(dir: string, flag = '--out'): Promise<vo
   }
 }
 
+/** In a GitHub Actions job, the report also goes to the job's summary page. */
+export async function appendStepSummary(ctx: CliContext, file: string): Promise<void> {
+  const target = ctx.env.GITHUB_STEP_SUMMARY;
+  if (!target) return;
+  const { appendFile, readFile } = await import('node:fs/promises');
+  await appendFile(target, (await readFile(file, 'utf8')) + '\n');
+}
+
 export function defaultOutDir(ctx: CliContext, runId: string): string {
   return path.join(ctx.projectRoot, 'results', runId);
 }

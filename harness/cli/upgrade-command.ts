@@ -146,7 +146,7 @@ export async function executeUpgrade(ctx: CliContext, kind: 'upgrade' | 'gate' |
       resumeCheck: flags.resumeCheck !== false && plan.scenario.upgradeThresholds.resumable,
     },
   };
-  const { executeRun, defaultOutDir } = await import('./execute-run.ts');
+  const { appendStepSummary, executeRun, defaultOutDir } = await import('./execute-run.ts');
   const { runUpgrade } = await import('../upgrade/run-upgrade.ts');
   const outDir = flags.out ?? defaultOutDir(ctx, plan.runId);
   const { result } = await executeRun(ctx, {
@@ -160,10 +160,7 @@ export async function executeUpgrade(ctx: CliContext, kind: 'upgrade' | 'gate' |
       return runUpgradeSweep(upgradePlan, flags.sizes!, flags.project ?? null, io, r);
     },
   });
-  if (ctx.env.GITHUB_STEP_SUMMARY && kind !== 'upgrade') {
-    const { appendFile, readFile } = await import('node:fs/promises');
-    await appendFile(ctx.env.GITHUB_STEP_SUMMARY, (await readFile(path.join(outDir, 'report.md'), 'utf8')) + '\n');
-  }
+  if (kind === 'gate' || kind === 'validate') await appendStepSummary(ctx, path.join(outDir, 'report.md'));
   const u = result.upgrade;
   const checks = u?.revisions.flatMap((r) => r.checks) ?? [];
   const held = checks.filter((c) => c.passed).length;

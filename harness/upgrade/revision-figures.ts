@@ -17,6 +17,7 @@
  * revision running when the write began (a row it waited for).
  */
 
+import type { UpgradeRevision } from '../result/run-result.ts';
 import type { PathSample, ProbeWrite } from './path-sampler.ts';
 
 export interface RevisionWindow {
@@ -27,17 +28,8 @@ export interface RevisionWindow {
   endMs: number;
 }
 
-export interface RevisionFigures extends RevisionWindow {
-  durationMs: number;
-  walBytes: number;
-  fpi: number;
-  checkpoints: number;
-  peakRssBytes: number;
-  /** Locks first seen in this revision: table → strongest mode. */
-  locks: Record<string, string>;
-  /** The longest write to a hot table charged to this revision. */
-  blockedWrite: { table: string; ms: number; unfinished: boolean } | null;
-}
+/** A revision's measured figures: result.json's revision without what the checks add. */
+export type RevisionFigures = Omit<UpgradeRevision, 'file' | 'touched' | 'touchedBytes' | 'checks'>;
 
 /** Lock modes that make a writer (ROW EXCLUSIVE) wait, weakest first. */
 const WRITE_BLOCKING = ['ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'];

@@ -32,7 +32,7 @@ import { readSettings, type RunIO, type RunPlan } from '../run.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 import type { OpenWebuiCheckout } from '../upstream/openwebui-checkout.ts';
 import type { PythonInfo } from '../upstream/python-interpreter.ts';
-import { startChain, UPGRADE_APP_NAME, type ChainOutcome } from './chain-runner.ts';
+import { startChain, UPGRADE_APP_NAME, type ChainOptions, type ChainOutcome } from './chain-runner.ts';
 import { HotTableProbes, PathSampler } from './path-sampler.ts';
 import { revisionFigures, revisionWindows, type RevisionFigures } from './revision-figures.ts';
 import { seedOtherTables, type TableSeedReport } from './seed-tables.ts';
@@ -102,6 +102,11 @@ function diffSets(want: Set<string>, got: Set<string>): string[] {
   return [...[...want].filter((l) => !got.has(l)).map((l) => `missing ${l}`), ...[...got].filter((l) => !want.has(l)).map((l) => `extra ${l}`)];
 }
 
+/** `alembic upgrade <target>` with the checkout's chain, on `database`. */
+function alembicUpgrade(u: UpgradeSetup, server: StartedPostgres, database: string, target: string, more: Pick<ChainOptions, 'onStart' | 'onLine'> = {}) {
+  return startChain({ python: u.python.executable, versionsDir: u.checkout.versionsDir, shape: u.shape, target, databaseUrl: server.url(database), ...more });
+}
+
 /** The template at `from`: the checkout's revisions up to it, then every table seeded. */
 async function buildTemplate(plan: UpgradePlan, path_: UpgradePath, server: StartedPostgres, template: string, io: RunIO): Promise<SeedSummary> {
   const u = plan.upgrade;
@@ -111,7 +116,7 @@ async function buildTemplate(plan: UpgradePlan, path_: UpgradePath, server: Star
   });
   if (!complete) {
     io.log(`building the schema at ${path_.from.id}: the checkout's ${path_.base.length} revisions up to it, run by Alembic on an empty database`);
-    const run = await startChain({ python: u.python.executable, versionsDir: u.checkout.versionsDir, shape: u.shape, target: path_.from.id, databaseUrl: server.url(template) });
+    const run = await alembicUpgrade(u, server, template, path_.from.id);
     const out = await run.done;
     if (out.code !== 0) {
       const hint = /clear_cache|has no attribute/.test(out.stderrTail) ? ` (the checkout pins SQLAlchemy ${u.checkout.pins.sqlalchemy ?? '2.x'}; this Python has ${u.python.sqlalchemy}: give --python an interpreter with the pinned versions)` : '';
@@ -240,7 +245,11 @@ export async function runUpgrade(plan: UpgradePlan, io: RunIO, result: RunResult
     // 3. Resumability: the costliest revision killed half-way, then a rerun.
     let resume: ResumeOutcome | null = null;
     const costliest = [...measured.figures].sort((a, b) => b.durationMs - a.durationMs)[0];
-    if (u.resumeCheck && measured.outcome.code === 0 && costliest && !io.signal.aborted) {
+    const tooShort = costliest && costliest.durationMs < u.thresholds.judgeFromMs;
+    if (u.resumeCheck && measured.outcome.code !== 0) result.warnings.push('resumability not checked: the upgrade itself failed');
+    else if (u.resumeCheck && tooShort)
+      result.warnings.push(`resumability not checked: the costliest revision, ${costliest.id}, took ${formatDuration(costliest.durationMs)}, too short to kill half-way`);
+    if (u.resumeCheck && measured.outcome.code === 0 && costliest && !tooShort && !io.signal.aborted) {
       stage('resume check');
       const resumeDb = cloneName(plan.runId, 'resume');
       await withClient(server, server.maintenanceDatabase, 'admin', (a) => createOwnedDatabase(a, resumeDb, { template, note: 'upgrade path, resumability' }));
@@ -360,12 +369,7 @@ async function measuredUpgrade(plan: UpgradePlan, p: UpgradePath, server: Starte
     const w = probes.waiting();
     io.log(`  … ${current.id} running for ${formatDuration(clock() - current.atMs)}${wal}${w && w.ms >= 1000 ? `, a write to ${w.table} waiting ${formatDuration(w.ms)}` : ''}`);
   }, HEARTBEAT_MS);
-  const run = await startChain({
-    python: u.python.executable,
-    versionsDir: u.checkout.versionsDir,
-    shape: u.shape,
-    target: p.target,
-    databaseUrl: server.url(db),
+  const run = await alembicUpgrade(u, server, db, p.target, {
     onStart: (s) => {
       void sampler.sample(s.to);
       current = { id: s.to, atMs: clock() };
@@ -424,12 +428,7 @@ async function resumeCheck(plan: UpgradePlan, p: UpgradePath, server: StartedPos
   let startedAt: number | null = null;
   let endedAt: number | null = null;
   let timer: NodeJS.Timeout | undefined;
-  const first = await startChain({
-    python: u.python.executable,
-    versionsDir: u.checkout.versionsDir,
-    shape: u.shape,
-    target: p.target,
-    databaseUrl: server.url(db),
+  const first = await alembicUpgrade(u, server, db, p.target, {
     onStart: (s) => {
       if (startedAt !== null && endedAt === null) endedAt = Date.now();
       if (s.to !== costliest.id) return;
@@ -445,7 +444,7 @@ async function resumeCheck(plan: UpgradePlan, p: UpgradePath, server: StartedPos
   await endMigrationBackends(server, db);
   const killedInside = killedAtMs !== null && startedAt !== null && (endedAt === null || killedAtMs < endedAt) && out1.code !== 0;
   if (!killedInside) io.warn(`resumability: ${costliest.id} ended before the kill (it ran faster this time); the check reports it`);
-  const second = await startChain({ python: u.python.executable, versionsDir: u.checkout.versionsDir, shape: u.shape, target: p.target, databaseUrl: server.url(db) });
+  const second = await alembicUpgrade(u, server, db, p.target);
   const out2 = await second.done;
   await endMigrationBackends(server, db);
   const [stamp, schemaGot, rowsGot] = await withClient(server, db, 'admin', async (c) => [await readStamp(c), await schemaLines(c), await rowCounts(c)] as const);

@@ -10,41 +10,14 @@
  * WAL are judged against their bytes; a revision quicker than `judgeFromMs`
  * or writing less WAL than `judgeWalFromBytes` is too small to judge.
  */
-import type { Check } from '../result/run-result.ts';
+import type { Check, UpgradeResult } from '../result/run-result.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 import type { RevisionFigures } from './revision-figures.ts';
 
-export interface UpgradeThresholds {
-  /** Seconds per GB of the tables a revision touches. */
-  secondsPerGb: number;
-  /** WAL bytes per byte of the tables it touches. */
-  walAmplification: number;
-  /** Longest write to a hot table charged to it. */
-  maxBlockedWriteMs: number;
-  /** Peak RSS of the migration's process group while it runs. */
-  clientPeakRssBytes: number;
-  /** Kill the costliest revision half-way and rerun. */
-  resumable: boolean;
-  /** Revisions shorter than this are not judged on time per GB. */
-  judgeFromMs: number;
-  /** Revisions writing less WAL than this are not judged on amplification. */
-  judgeWalFromBytes: number;
-}
-
-export interface ResumeOutcome {
-  revision: string;
-  /** How far into the revision the kill came. */
-  killedAfterMs: number;
-  /** The kill landed while the revision was running (not after the path ended). */
-  killedInside: boolean;
-  rerunExit: number | null;
-  rerunError: string | null;
-  stamp: string | null;
-  /** Schema (tables, columns, indexes, constraints) differences from the uninterrupted run. */
-  schemaDifferences: string[];
-  /** Rows in the seeded tables that the rerun's database lacks compared with the uninterrupted run's. */
-  rowDifferences: string[];
-}
+/** The limits (result.json's `upgrade.thresholds`); revisions under `judgeFromMs` or `judgeWalFromBytes` are too small to judge per GB. */
+export type UpgradeThresholds = UpgradeResult['thresholds'];
+/** The kill-and-rerun of the costliest revision (result.json's `upgrade.resume`). */
+export type ResumeOutcome = NonNullable<UpgradeResult['resume']>;
 
 const GB = 1024 ** 3;
 
