@@ -103,14 +103,14 @@ function failing(checks: Check[]): string {
 /** Run the upgrade path; `gate` and `validate` exit 1 when a check fails or the upgrade does not finish. */
 export async function executeUpgrade(ctx: CliContext, kind: 'upgrade' | 'gate' | 'validate' | 'sweep', flags: UpgradeFlags): Promise<void> {
   if (!flags.openwebui) throw new UsageError(`${kind === 'upgrade' ? 'upgrade' : `${kind} --from`} needs --openwebui <dir>: the Open WebUI checkout whose revisions are run`);
-  if (flags.fromDatabase && flags.from) throw new UsageError('--from and --from-database conflict: a copy of your database starts at the revision it is stamped at; drop --from');
-  if (!flags.from && !flags.fromDatabase) throw new UsageError('upgrade needs --from <revision> (the revision the seeded database starts at), or --from-database <name> (your own database, at its stamp)');
-  if (flags.fromDump) throw new UsageError('--from-dump is not supported by the upgrade path yet; restore the dump into a server and give --from-database with --database-url');
+  const own = flags.fromDatabase ? '--from-database' : flags.fromDump ? '--from-dump' : null;
+  if (own && flags.from) throw new UsageError(`--from and ${own} conflict: a copy of your database starts at the revision it is stamped at; drop --from`);
+  if (!flags.from && !own) throw new UsageError('upgrade needs --from <revision> (the revision the seeded database starts at), or --from-database <name> / --from-dump <file> (your own database, at its stamp)');
   for (const f of ['strategies', 'cmd', 'revision'] as const)
     if (flags[f] !== undefined) throw new UsageError(`--${f === 'strategies' ? 'strategies' : f} does not apply to the upgrade path (it runs the checkout's own revisions from --from to --to)`);
   if (kind === 'sweep') {
     if (flags.size !== undefined || flags.chats !== undefined) throw new UsageError('sweep takes --sizes, not --size or --chats');
-    if (flags.fromDatabase) throw new UsageError('sweep --from-database: a sweep seeds each size itself; run upgrade --from-database to measure your own database');
+    if (own) throw new UsageError(`sweep ${own}: a sweep seeds each size itself; run upgrade ${own} to measure your own database`);
     if ((flags.sizes ?? []).length < 2) throw new UsageError('sweep --from: give --sizes with at least two sizes to fit each revision\'s growth (e.g. --sizes 128MB,256MB,512MB)');
   }
   const checkout = await readCheckout(flags.openwebui);

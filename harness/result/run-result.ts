@@ -312,7 +312,7 @@ export interface UpgradeResult {
   to: string;
   /** The argument given to `alembic upgrade`. */
   target: string;
-  /** --from-database: the tester's database the upgrade ran on a copy of. */
+  /** --from-database (or --from-dump): the database (or dump file) the upgrade ran on a copy of. */
   fromDatabase: string | null;
   shape: string;
   shapeWhy: string;

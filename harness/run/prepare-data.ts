@@ -181,7 +181,7 @@ export async function copySource(o: PrepareOptions, check: 'pre-migration' | 'an
   else if (o.provider === 'testcontainers') server = await new TestcontainersPostgresServer({ settings: o.settings, registry: o.registry, image: o.image }).start();
   else server = await new EmbeddedPostgresServer({ settings: o.settings, registry: o.registry }).start();
   o.onServer?.(server);
-  const template = src.dump ? await restoreDump(server, src.dump, o.log) : await cloneSource(server, src.database!, src.copyMode, o.log, check);
+  const template = src.dump ? await restoreDump(server, src.dump, o.log, check) : await cloneSource(server, src.database!, src.copyMode, o.log, check);
   const name = src.dump ? src.dump : src.database!;
   const dispose = () => withClient(server, server.maintenanceDatabase, 'admin', (admin) => dropOwnedDatabase(admin, template));
   return { server, copy: template, name, dispose };

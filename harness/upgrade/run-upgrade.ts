@@ -164,7 +164,7 @@ export async function runUpgrade(plan: UpgradePlan, io: RunIO, result: RunResult
     const stamp = await withClient(server, template, 'admin', readStamp);
     if (!stamp) {
       await dispose();
-      throw new UsageError(`--from-database ${copied.name}: it has no alembic_version stamp; the upgrade starts from the revision a database is stamped at`);
+      throw new UsageError(`${plan.source.dump ? '--from-dump' : '--from-database'} ${copied.name}: it has no alembic_version stamp; the upgrade starts from the revision a database is stamped at`);
     }
     io.log(`${copied.name} is stamped at ${stamp}`);
     try {
@@ -280,7 +280,7 @@ export async function runUpgrade(plan: UpgradePlan, io: RunIO, result: RunResult
       from: upgradePath.from.id,
       to: upgradePath.to.id,
       target: upgradePath.target,
-      fromDatabase: plan.source?.database ?? null,
+      fromDatabase: plan.source?.database ?? plan.source?.dump ?? null,
       shape: u.shape,
       shapeWhy: u.shapeWhy,
       python: { executable: u.python.executable, version: u.python.python, source: u.python.source, alembic: u.python.alembic, sqlalchemy: u.python.sqlalchemy, psycopg2: u.python.psycopg2 },
