@@ -9,7 +9,7 @@ import type { UpgradeSweep } from '../upgrade/sweep-upgrade.ts';
 import type { Check, RunResult, UpgradeResult, UpgradeRevision } from '../result/run-result.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 import { markdownCode, markdownFence, markdownTable, markdownText } from './markdown.ts';
-import { formatCount, formatDecimal, formatRatio, mebibytesOf, niceMax, secondsOf } from './number-format.ts';
+import { formatCount, formatDecimal, formatLongDuration, formatRatio, mebibytesOf, niceMax, secondsOf } from './number-format.ts';
 import { PALETTE } from './render-chart-svg.ts';
 import { xmlEscape } from './render-junit.ts';
 
@@ -310,7 +310,7 @@ function sweepSection(result: RunResult): string | null {
         ['revision', 'duration', 'slope', 'WAL', 'full-page images', 'client memory'],
         ordered.map((p) => [
           `${markdownCode(p.id)} ${markdownText(p.message)}`,
-          band(p.durationMs, formatDuration),
+          band(p.durationMs, formatLongDuration),
           p.durationMs ? `${p.durationMs.slope.toFixed(2)} (R² ${p.durationMs.r2.toFixed(2)})` : 'n/a',
           band(p.walBytes, formatBytes),
           band(p.fpi, (n) => formatCount(Math.round(n))),
@@ -612,6 +612,16 @@ export function renderUpgradeTerminal(result: RunResult): string {
   for (const r of costliestFirst(u.revisions)) {
     for (const c of failedChecks(r)) lines.push(`  ✗ ${r.id} (${r.message}, ${formatDuration(r.durationMs)}) ${c.name}: measured ${c.measured}, limit ${c.limit}`);
   }
+  const sweep = result.extra?.upgradeSweep as UpgradeSweep | undefined;
+  if (sweep?.projectBytes && sweep.projections.length) {
+    lines.push(`projected to ${formatBytes(sweep.projectBytes)} (costliest first; the 80 % band in report.md):`);
+    const ordered = [...sweep.projections].sort((a, b) => (b.durationMs?.value ?? 0) - (a.durationMs?.value ?? 0));
+    for (const p of ordered.slice(0, TERMINAL_PROJECTIONS))
+      lines.push(`  ${p.id} (${p.message}): ${p.durationMs ? formatLongDuration(p.durationMs.value) : 'n/a'}, WAL ${p.walBytes ? formatBytes(p.walBytes.value) : 'n/a'}`);
+  }
   if (result.warnings.length) lines.push(`${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'}: see report.md`);
   return lines.join('\n');
 }
+
+/** Projected revisions the terminal lists; the report has them all. */
+const TERMINAL_PROJECTIONS = 5;
