@@ -5,7 +5,7 @@
  * costliest (longest) first, because the one that takes an hour is the one a
  * reviewer has to look at, wherever it sits in the path.
  */
-import type { UpgradeSweep } from '../upgrade/sweep-upgrade.ts';
+import { FLOORS, type UpgradeSweep } from '../upgrade/sweep-upgrade.ts';
 import type { Check, RunResult, UpgradeResult, UpgradeRevision } from '../result/run-result.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 import { markdownCode, markdownFence, markdownTable, markdownText } from './markdown.ts';
@@ -304,17 +304,18 @@ function sweepSection(result: RunResult): string | null {
       '',
       `### Projected to ${formatBytes(sweep.projectBytes)}`,
       '',
-      `Each revision's duration, WAL, full-page images and client memory fitted against database size (log-log, with the 80 % band; slope 1 grows with the data). Costliest first. For this machine's speed and this server's settings.`,
+      `Each revision's duration, WAL, full-page images and the client memory it added fitted against database size (log-log, with the 80 % band; slope 1 grows with the data). Costliest first. For this machine's speed and this server's settings. ` +
+        `n/a: zero at some size, or at the largest size below what is noise here (${formatDuration(FLOORS.durationMs)}, ${formatBytes(FLOORS.walBytes)} of WAL, ${FLOORS.fpi} full-page images, ${formatBytes(FLOORS.rssGrowthBytes)} of memory).`,
       '',
       markdownTable(
-        ['revision', 'duration', 'slope', 'WAL', 'full-page images', 'client memory'],
+        ['revision', 'duration', 'slope', 'WAL', 'full-page images', 'client memory added'],
         ordered.map((p) => [
           `${markdownCode(p.id)} ${markdownText(p.message)}`,
           band(p.durationMs, formatLongDuration),
           p.durationMs ? `${p.durationMs.slope.toFixed(2)} (R² ${p.durationMs.r2.toFixed(2)})` : 'n/a',
           band(p.walBytes, formatBytes),
           band(p.fpi, (n) => formatCount(Math.round(n))),
-          band(p.peakRssBytes, formatBytes),
+          band(p.rssGrowthBytes, formatBytes),
         ]),
         ['l', 'r', 'r', 'r', 'r', 'r'],
       ),

@@ -296,6 +296,8 @@ export interface UpgradeRevision {
   fpi: number;
   checkpoints: number;
   peakRssBytes: number;
+  /** RSS as it started: one process runs the whole path, so what earlier revisions kept is in its peak too. */
+  startRssBytes: number;
   /** Locks first seen in this revision: table → strongest mode. */
   locks: Record<string, string>;
   blockedWrite: { table: string; ms: number; unfinished: boolean } | null;

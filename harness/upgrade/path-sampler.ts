@@ -61,52 +61,69 @@ const LOCKS_SQL = `SELECT coalesce(t.relname, c.relname) AS rel, l.mode
 export class PathSampler {
   readonly samples: PathSample[] = [];
   private client: Client | undefined;
+  /** Its own connection for the reads at revision boundaries, so they never wait behind a periodic sample. */
+  private edgeClient: Client | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private busy: Promise<void> = Promise.resolve();
+  private ticking = false;
+  private edges: Promise<void> = Promise.resolve();
   private start: { lsn: string; fpi: number; cp: number } | undefined;
 
   constructor(private readonly o: SamplerOptions) {}
 
   async begin(): Promise<void> {
     this.client = await connect(this.o.server, this.o.database, 'upgrade-sampler');
+    this.edgeClient = await connect(this.o.server, this.o.database, 'upgrade-sampler-edges');
     const r = (await this.client.query(COUNTERS_SQL)).rows[0];
     this.start = { lsn: r.lsn, fpi: Number(r.fpi), cp: Number(r.cp) };
-    this.timer = setInterval(() => void this.sample(), this.o.intervalMs);
+    this.timer = setInterval(() => void this.tick(), this.o.intervalMs);
   }
 
-  /** Take a sample now (queued behind one in flight); `boundary` marks a revision's start. */
-  sample(boundary?: string): Promise<void> {
-    // Interval ticks skip when one is in flight; boundaries always get their own sample.
-    this.busy = this.busy.then(() => this.take(boundary));
-    return this.busy;
-  }
-
-  private async take(boundary?: string): Promise<void> {
-    if (!this.client || !this.start) return;
+  /** A periodic sample: counters, locks, RSS. Skipped while the previous one is still being read. */
+  private async tick(): Promise<void> {
+    if (this.ticking || !this.client || !this.start) return;
+    this.ticking = true;
     try {
+      const tMs = this.o.clock();
       const [counters, locks, rss] = await Promise.all([this.client.query(COUNTERS_SQL), this.client.query<{ rel: string; mode: string }>(LOCKS_SQL), this.o.rss()]);
-      const c = counters.rows[0];
       const byTable: Record<string, string[]> = {};
       for (const l of locks.rows) (byTable[l.rel] ??= []).includes(l.mode) || byTable[l.rel].push(l.mode);
-      this.samples.push({
-        tMs: this.o.clock(),
-        walBytes: lsnDiff(c.lsn, this.start.lsn),
-        fpi: Number(c.fpi) - this.start.fpi,
-        checkpoints: Number(c.cp) - this.start.cp,
-        rssBytes: rss,
-        locks: byTable,
-        ...(boundary ? { boundary } : {}),
-      });
+      this.samples.push({ ...this.countersOf(counters.rows[0]), tMs, rssBytes: rss, locks: byTable });
     } catch {
       // A failed read loses one sample; the next tick tries again.
+    } finally {
+      this.ticking = false;
     }
+  }
+
+  /**
+   * Read the counters now, as revision `boundary` starts (or `end`): the WAL
+   * position a moment after Python logged the line, before a revision of any
+   * length has written much. In order, on the edge connection.
+   */
+  mark(boundary: string): Promise<void> {
+    const tMs = this.o.clock();
+    this.edges = this.edges.then(async () => {
+      if (!this.edgeClient || !this.start) return;
+      try {
+        const [counters, rss] = await Promise.all([this.edgeClient.query(COUNTERS_SQL), this.o.rss()]);
+        this.samples.push({ ...this.countersOf(counters.rows[0]), tMs, rssBytes: rss, locks: {}, boundary });
+      } catch {
+        // The window falls back to the nearest periodic sample.
+      }
+    });
+    return this.edges;
+  }
+
+  private countersOf(c: { lsn: string; fpi: string; cp: string }): Pick<PathSample, 'walBytes' | 'fpi' | 'checkpoints'> {
+    return { walBytes: lsnDiff(c.lsn, this.start!.lsn), fpi: Number(c.fpi) - this.start!.fpi, checkpoints: Number(c.cp) - this.start!.cp };
   }
 
   async end(): Promise<void> {
     clearInterval(this.timer);
-    await this.sample('end');
-    await closeQuietly(this.client);
-    this.client = undefined;
+    while (this.ticking) await new Promise((r) => setTimeout(r, 10));
+    await this.mark('end');
+    await Promise.all([closeQuietly(this.client), closeQuietly(this.edgeClient)]);
+    this.client = this.edgeClient = undefined;
   }
 }
 

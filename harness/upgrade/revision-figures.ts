@@ -103,6 +103,7 @@ export function revisionFigures(windows: RevisionWindow[], samples: PathSample[]
       fpi: a && b ? Math.max(0, b.fpi - a.fpi) : 0,
       checkpoints: a && b ? Math.max(0, b.checkpoints - a.checkpoints) : 0,
       peakRssBytes: Math.max(0, ...inside.map((s) => s.rssBytes), ...(a ? [a.rssBytes] : [])),
+      startRssBytes: a?.rssBytes ?? 0,
       locks: Object.fromEntries(Object.entries(locks).map(([t, m]) => [t, strongestMode(m)])),
       blockedWrite: null,
     };

@@ -313,7 +313,6 @@ export async function runUpgrade(plan: UpgradePlan, io: RunIO, result: RunResult
       timeline: measured.timeline,
       blockedWrites: measured.blockedWrites,
     };
-    for (const r of revisions) for (const c of r.checks) if (!c.passed) io.log(`  ✗ ${r.id} (${r.message}): ${c.name}: ${c.measured}; limit ${c.limit}`);
     result.status = 'complete';
     result.stoppedAt = null;
     result.finishedAt = new Date().toISOString();
@@ -371,7 +370,7 @@ async function measuredUpgrade(plan: UpgradePlan, p: UpgradePath, server: Starte
   }, HEARTBEAT_MS);
   const run = await alembicUpgrade(u, server, db, p.target, {
     onStart: (s) => {
-      void sampler.sample(s.to);
+      void sampler.mark(s.to);
       current = { id: s.to, atMs: clock() };
       io.log(`  ${formatDuration(clock())}  ${s.to}: ${s.message}`);
     },
@@ -397,8 +396,9 @@ async function measuredUpgrade(plan: UpgradePlan, p: UpgradePath, server: Starte
     outcome.starts.map((s) => ({ ...s, atMs: s.atMs - t0 })),
     endMs,
   );
-  const figures = revisionFigures(windows, sampler.samples, probes.writes);
-  const last = sampler.samples[sampler.samples.length - 1];
+  const samples = [...sampler.samples].sort((a, b) => a.tMs - b.tMs);
+  const figures = revisionFigures(windows, samples, probes.writes);
+  const last = samples[samples.length - 1];
   const writes = probes.writes.filter((w) => !w.error);
   const longest = writes.reduce<{ table: string; ms: number } | null>((a, w) => (!a || w.latencyMs > a.ms ? { table: w.table, ms: w.latencyMs } : a), null);
   io.log(
@@ -415,7 +415,7 @@ async function measuredUpgrade(plan: UpgradePlan, p: UpgradePath, server: Starte
     longestWrite: longest,
     sizesBefore,
     sizesAfter,
-    timeline: sampler.samples.map((s) => ({ tMs: s.tMs, walBytes: s.walBytes, fpi: s.fpi, rssBytes: s.rssBytes })),
+    timeline: samples.map((s) => ({ tMs: s.tMs, walBytes: s.walBytes, fpi: s.fpi, rssBytes: s.rssBytes })),
     blockedWrites: writes.filter((w) => w.latencyMs >= KEEP_WRITE_FROM_MS).map((w) => ({ table: w.table, startMs: w.startMs, latencyMs: w.latencyMs, unfinished: w.unfinished })),
   };
 }

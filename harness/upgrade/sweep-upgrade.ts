@@ -24,32 +24,36 @@ interface Metric {
 export interface UpgradeSweep {
   sizes: number[];
   projectBytes: number | null;
-  points: { databaseBytes: number; chatTableBytes: number | null; revisions: { id: string; durationMs: number; walBytes: number; fpi: number; peakRssBytes: number }[] }[];
-  projections: { id: string; message: string; durationMs: Metric | null; walBytes: Metric | null; fpi: Metric | null; peakRssBytes: Metric | null }[];
+  points: { databaseBytes: number; chatTableBytes: number | null; revisions: { id: string; durationMs: number; walBytes: number; fpi: number; rssGrowthBytes: number }[] }[];
+  /** Each figure projected, or null when it is below {@link FLOORS} at the largest size (noise, not growth) or zero at some size. */
+  projections: { id: string; message: string; durationMs: Metric | null; walBytes: Metric | null; fpi: Metric | null; rssGrowthBytes: Metric | null }[];
 }
 
-function metric(xs: number[], ys: number[], at: number): Metric | null {
+type Figure = keyof SweepFigures;
+type SweepFigures = Omit<UpgradeSweep['points'][number]['revisions'][number], 'id'>;
+
+/**
+ * Below these at the largest size a figure is the machine's noise (a few
+ * milliseconds, kilobytes of WAL, a checkpoint's images landing here or
+ * there), and a power law fitted to noise projects nonsense.
+ */
+export const FLOORS: SweepFigures = { durationMs: 50, walBytes: 1024 ** 2, fpi: 100, rssGrowthBytes: 16 * 1024 ** 2 };
+
+function metric(xs: number[], ys: number[], at: number, floor: number): Metric | null {
   // A figure that is zero at some size (a revision with no WAL) has no power law to fit.
-  if (ys.some((y) => !(y > 0))) return null;
+  if (ys.some((y) => !(y > 0)) || ys[ys.length - 1] < floor) return null;
   const fit: Fit = fitGrowth(xs, ys);
   const p = project(fit, at);
   return { value: p.value, low: p.low, high: p.high, slope: fit.slope, r2: fit.r2 };
 }
 
-/** Project each revision from `points`: only revisions measured at every size. */
+/** Project each revision from `points` (in ascending size): only revisions measured at every size. */
 export function projectRevisions(points: UpgradeSweep['points'], messages: Map<string, string>, at: number): UpgradeSweep['projections'] {
   const xs = points.map((p) => p.databaseBytes);
   const ids = points[0]?.revisions.map((r) => r.id).filter((id) => points.every((p) => p.revisions.some((r) => r.id === id))) ?? [];
   return ids.map((id) => {
-    const of = (k: 'durationMs' | 'walBytes' | 'fpi' | 'peakRssBytes') => points.map((p) => p.revisions.find((r) => r.id === id)![k]);
-    return {
-      id,
-      message: messages.get(id) ?? '',
-      durationMs: metric(xs, of('durationMs'), at),
-      walBytes: metric(xs, of('walBytes'), at),
-      fpi: metric(xs, of('fpi'), at),
-      peakRssBytes: metric(xs, of('peakRssBytes'), at),
-    };
+    const of = (k: Figure) => metric(xs, points.map((p) => p.revisions.find((r) => r.id === id)![k]), at, FLOORS[k]);
+    return { id, message: messages.get(id) ?? '', durationMs: of('durationMs'), walBytes: of('walBytes'), fpi: of('fpi'), rssGrowthBytes: of('rssGrowthBytes') };
   });
 }
 
@@ -73,7 +77,8 @@ export async function runUpgradeSweep(plan: UpgradePlan, sizes: number[], projec
     points.push({
       databaseBytes: u.tables.reduce((a, t) => a + (t.bytesBefore ?? 0), 0),
       chatTableBytes: last.dataset?.chatTableBytes ?? null,
-      revisions: u.revisions.map((r) => ({ id: r.id, durationMs: r.durationMs, walBytes: r.walBytes, fpi: r.fpi, peakRssBytes: r.peakRssBytes })),
+      // Memory a revision added: one process runs the path, so its peak carries what earlier revisions kept.
+      revisions: u.revisions.map((r) => ({ id: r.id, durationMs: r.durationMs, walBytes: r.walBytes, fpi: r.fpi, rssGrowthBytes: Math.max(0, r.peakRssBytes - r.startRssBytes) })),
     });
   }
   if (!last) return result;

@@ -143,19 +143,23 @@ describe('projectRevisions', () => {
     databaseBytes,
     chatTableBytes: null,
     revisions: [
-      { id: 'grows', durationMs: 10 * k, walBytes: 1000 * k, fpi: 5 * k, peakRssBytes: 1e6 * k },
-      { id: 'flat', durationMs: 50, walBytes: 0, fpi: 0, peakRssBytes: 40e6 },
+      { id: 'grows', durationMs: 100 * k, walBytes: 2e6 * k, fpi: 500 * k, rssGrowthBytes: 20e6 * k },
+      { id: 'flat', durationMs: 60, walBytes: 0, fpi: 0, rssGrowthBytes: 0 },
+      { id: 'noise', durationMs: 10 * k, walBytes: 1000 * k, fpi: 5 * k, rssGrowthBytes: 1e6 * k },
     ],
   });
 
-  it('projects what grows with the data along its slope, and leaves a figure that is zero unprojected', () => {
-    const [grows, flat] = projectRevisions([point(1e8, 1), point(2e8, 2), point(4e8, 4)], new Map([['grows', 'a backfill']]), 4e9);
+  it('projects what grows with the data along its slope, and leaves a figure that is zero, or noise, unprojected', () => {
+    const [grows, flat, noise] = projectRevisions([point(1e8, 1), point(2e8, 2), point(4e8, 4)], new Map([['grows', 'a backfill']]), 4e9);
     expect(grows.message).toBe('a backfill');
-    expect(grows.durationMs!.value).toBeCloseTo(400, 6);
+    expect(grows.durationMs!.value).toBeCloseTo(4000, 6);
     expect(grows.durationMs!.slope).toBeCloseTo(1, 6);
-    expect(grows.walBytes!.value).toBeCloseTo(40_000, 3);
-    expect(flat.durationMs!.value).toBeCloseTo(50, 6);
+    expect(grows.walBytes!.value).toBeCloseTo(80e6, 0);
+    expect(grows.rssGrowthBytes!.value).toBeCloseTo(800e6, 0);
+    expect(flat.durationMs!.value).toBeCloseTo(60, 6);
     expect(flat.walBytes).toBeNull();
+    // Growing, but milliseconds and kilobytes at the largest size: noise, not projected.
+    expect([noise.durationMs, noise.walBytes, noise.fpi, noise.rssGrowthBytes]).toEqual([null, null, null, null]);
   });
 
   it('projects only revisions measured at every size', () => {
