@@ -5,7 +5,7 @@
  * costliest (longest) first, because the one that takes an hour is the one a
  * reviewer has to look at, wherever it sits in the path.
  */
-import { FLOORS, type UpgradeSweep } from '../upgrade/sweep-upgrade.ts';
+import { FLOORS, MIN_R2, type Projected, type UpgradeSweep } from '../upgrade/sweep-upgrade.ts';
 import type { Check, RunResult, UpgradeResult, UpgradeRevision } from '../result/run-result.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 import { markdownCode, markdownFence, markdownTable, markdownText } from './markdown.ts';
@@ -282,6 +282,11 @@ function thresholdsSection(u: UpgradeResult): string {
 }
 
 /** The whole `report.md` for a result with an upgrade path. */
+/** A projection's central value, 0 when there is none (for ordering). */
+function valueOf(m: Projected): number {
+  return 'unprojected' in m ? 0 : m.value;
+}
+
 /** `sweep --from`: each revision measured at every size and projected (harness/upgrade/sweep-upgrade.ts). */
 function sweepSection(result: RunResult): string | null {
   const sweep = result.extra?.upgradeSweep as UpgradeSweep | undefined;
@@ -298,21 +303,22 @@ function sweepSection(result: RunResult): string | null {
   );
   const lines = ['## Sweep', '', `The path at ${sizes.join(', ')} of database (every seeded table before the upgrade), each size on a server of its own.`, '', measured];
   if (sweep.projectBytes && sweep.projections.length) {
-    const band = (m: { value: number; low: number; high: number } | null, f: (n: number) => string) => (m ? `${f(m.value)} (${f(m.low)}–${f(m.high)})` : 'n/a');
-    const ordered = [...sweep.projections].sort((a, b) => (b.durationMs?.value ?? 0) - (a.durationMs?.value ?? 0));
+    const band = (m: Projected, f: (n: number) => string) => ('unprojected' in m ? m.unprojected : `${f(m.value)} (${f(m.low)}–${f(m.high)})`);
+    const ordered = [...sweep.projections].sort((a, b) => valueOf(b.durationMs) - valueOf(a.durationMs));
     lines.push(
       '',
       `### Projected to ${formatBytes(sweep.projectBytes)}`,
       '',
       `Each revision's duration, WAL, full-page images and the client memory it added fitted against database size (log-log, with the 80 % band; slope 1 grows with the data). Costliest first. For this machine's speed and this server's settings. ` +
-        `n/a: zero at some size, or at the largest size below what is noise here (${formatDuration(FLOORS.durationMs)}, ${formatBytes(FLOORS.walBytes)} of WAL, ${FLOORS.fpi} full-page images, ${formatBytes(FLOORS.rssGrowthBytes)} of memory).`,
+        `noise: under ${formatDuration(FLOORS.durationMs)}, ${formatBytes(FLOORS.walBytes)} of WAL, ${FLOORS.fpi} full-page images or ${formatBytes(FLOORS.rssGrowthBytes)} of memory at some size, which is this machine's noise, not the revision's cost; ` +
+        `no trend: the sizes explain under ${MIN_R2 * 100} % of its variation (R²).`,
       '',
       markdownTable(
         ['revision', 'duration', 'slope', 'WAL', 'full-page images', 'client memory added'],
         ordered.map((p) => [
           `${markdownCode(p.id)} ${markdownText(p.message)}`,
           band(p.durationMs, formatLongDuration),
-          p.durationMs ? `${p.durationMs.slope.toFixed(2)} (R² ${p.durationMs.r2.toFixed(2)})` : 'n/a',
+          'unprojected' in p.durationMs ? (p.durationMs.r2 !== undefined ? `R² ${p.durationMs.r2.toFixed(2)}` : '') : `${p.durationMs.slope.toFixed(2)} (R² ${p.durationMs.r2.toFixed(2)})`,
           band(p.walBytes, formatBytes),
           band(p.fpi, (n) => formatCount(Math.round(n))),
           band(p.rssGrowthBytes, formatBytes),
@@ -616,9 +622,9 @@ export function renderUpgradeTerminal(result: RunResult): string {
   const sweep = result.extra?.upgradeSweep as UpgradeSweep | undefined;
   if (sweep?.projectBytes && sweep.projections.length) {
     lines.push(`projected to ${formatBytes(sweep.projectBytes)} (costliest first; the 80 % band in report.md):`);
-    const ordered = [...sweep.projections].sort((a, b) => (b.durationMs?.value ?? 0) - (a.durationMs?.value ?? 0));
+    const ordered = [...sweep.projections].filter((p) => !('unprojected' in p.durationMs)).sort((a, b) => valueOf(b.durationMs) - valueOf(a.durationMs));
     for (const p of ordered.slice(0, TERMINAL_PROJECTIONS))
-      lines.push(`  ${p.id} (${p.message}): ${p.durationMs ? formatLongDuration(p.durationMs.value) : 'n/a'}, WAL ${p.walBytes ? formatBytes(p.walBytes.value) : 'n/a'}`);
+      lines.push(`  ${p.id} (${p.message}): ${formatLongDuration(valueOf(p.durationMs))}, WAL ${'unprojected' in p.walBytes ? p.walBytes.unprojected : formatBytes(p.walBytes.value)}`);
   }
   if (result.warnings.length) lines.push(`${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'}: see report.md`);
   return lines.join('\n');

@@ -23,7 +23,8 @@ import type { AlembicEnvShape } from '../openwebui/alembic-environment.ts';
 import { CHAT_COPY_COLUMNS } from '../openwebui/schema.ts';
 import { chooseProvider } from '../postgres/choose-provider.ts';
 import { createOwnedDatabase, dropOwnedDatabase } from '../postgres/databases.ts';
-import type { Client } from '../postgres/sql.ts';
+import { closeQuietly, connect, type Client } from '../postgres/sql.ts';
+import { lsnDiff } from '../measure/server-sampler.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { withClient } from '../postgres/with-client.ts';
 import type { RunResult, UpgradeResult } from '../result/run-result.ts';
@@ -420,30 +421,67 @@ async function measuredUpgrade(plan: UpgradePlan, p: UpgradePath, server: Starte
   };
 }
 
+/** How often the resumability run reads the WAL position while the revision it will kill runs. */
+const KILL_POLL_MS = 100;
+
+/**
+ * Half-way is measured in WAL when the revision writes enough of it (the
+ * same work at any speed: this machine's timing varies by 2x between runs),
+ * else in time.
+ */
 async function resumeCheck(plan: UpgradePlan, p: UpgradePath, server: StartedPostgres, db: string, referenceDb: string, costliest: RevisionFigures, io: RunIO): Promise<ResumeOutcome> {
   const u = plan.upgrade;
-  const killAfterMs = Math.max(1, Math.round(costliest.durationMs / 2));
-  io.log(`resumability: the same upgrade on a fresh copy, killed ${formatDuration(killAfterMs)} into ${costliest.id} (its costliest revision), then run again`);
+  const byWal = costliest.walBytes >= u.thresholds.judgeWalFromBytes;
+  const halfWal = Math.round(costliest.walBytes / 2);
+  const halfTime = Math.max(1, Math.round(costliest.durationMs / 2));
+  io.log(
+    `resumability: the same upgrade on a fresh copy, killed half-way through ${costliest.id} (its costliest revision: ` +
+      `${byWal ? `after ${formatBytes(halfWal)} of its WAL` : `after ${formatDuration(halfTime)}`}), then run again`,
+  );
   let killedAtMs: number | null = null;
   let startedAt: number | null = null;
   let endedAt: number | null = null;
-  let timer: NodeJS.Timeout | undefined;
-  const first = await alembicUpgrade(u, server, db, p.target, {
-    onStart: (s) => {
-      if (startedAt !== null && endedAt === null) endedAt = Date.now();
-      if (s.to !== costliest.id) return;
-      startedAt = Date.now();
-      timer = setTimeout(() => {
-        killedAtMs = Date.now();
-        first.kill();
-      }, killAfterMs);
-    },
-  });
-  const out1 = await first.done;
-  clearTimeout(timer);
+  let watch: NodeJS.Timeout | undefined;
+  let killedInside = false;
+  const watcher = await connect(server, db, 'resume-watch');
+  try {
+    const lsn = async () => (await watcher.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0].l;
+    const kill = () => {
+      if (killedAtMs !== null) return;
+      killedAtMs = Date.now();
+      first.kill();
+    };
+    const first = await alembicUpgrade(u, server, db, p.target, {
+      onStart: (s) => {
+        if (startedAt !== null && endedAt === null) endedAt = Date.now();
+        if (s.to !== costliest.id) return;
+        startedAt = Date.now();
+        if (!byWal) {
+          watch = setTimeout(kill, halfTime);
+          return;
+        }
+        void lsn().then((from) => {
+          let busy = false;
+          watch = setInterval(() => {
+            if (busy || killedAtMs !== null) return;
+            busy = true;
+            void lsn()
+              .then((now) => lsnDiff(now, from) >= halfWal && kill())
+              .catch(() => undefined)
+              .finally(() => (busy = false));
+          }, KILL_POLL_MS);
+        });
+      },
+    });
+    const out1 = await first.done;
+    clearTimeout(watch);
+    clearInterval(watch);
+    killedInside = killedAtMs !== null && startedAt !== null && (endedAt === null || killedAtMs < endedAt) && out1.code !== 0;
+  } finally {
+    await closeQuietly(watcher);
+  }
   await endMigrationBackends(server, db);
-  const killedInside = killedAtMs !== null && startedAt !== null && (endedAt === null || killedAtMs < endedAt) && out1.code !== 0;
-  if (!killedInside) io.warn(`resumability: ${costliest.id} ended before the kill (it ran faster this time); the check reports it`);
+  if (!killedInside) io.warn(`resumability: ${costliest.id} ended before the kill came; the check reports it`);
   const second = await alembicUpgrade(u, server, db, p.target);
   const out2 = await second.done;
   await endMigrationBackends(server, db);
@@ -453,7 +491,7 @@ async function resumeCheck(plan: UpgradePlan, p: UpgradePath, server: StartedPos
   for (const [t, n] of rowsWant) if ((rowsGot.get(t) ?? 0) !== n) rowDifferences.push(`${t}: ${rowsGot.get(t) ?? 'no table'} rows, uninterrupted ${n}`);
   const outcome: ResumeOutcome = {
     revision: costliest.id,
-    killedAfterMs: killedAtMs !== null && startedAt !== null ? killedAtMs - startedAt : killAfterMs,
+    killedAfterMs: killedAtMs !== null && startedAt !== null ? killedAtMs - startedAt : halfTime,
     killedInside,
     rerunExit: out2.code,
     rerunError: out2.code === 0 ? null : (out2.error ?? `exit ${out2.code ?? out2.signal}`),

@@ -12,7 +12,7 @@ import { formatBytes } from '../units.ts';
 import type { RunIO } from '../run.ts';
 import { runUpgrade, type UpgradePlan } from './run-upgrade.ts';
 
-interface Metric {
+export interface Metric {
   value: number;
   low: number;
   high: number;
@@ -25,24 +25,34 @@ export interface UpgradeSweep {
   sizes: number[];
   projectBytes: number | null;
   points: { databaseBytes: number; chatTableBytes: number | null; revisions: { id: string; durationMs: number; walBytes: number; fpi: number; rssGrowthBytes: number }[] }[];
-  /** Each figure projected, or null when it is below {@link FLOORS} at the largest size (noise, not growth) or zero at some size. */
-  projections: { id: string; message: string; durationMs: Metric | null; walBytes: Metric | null; fpi: Metric | null; rssGrowthBytes: Metric | null }[];
+  /** Each figure projected, or why not. */
+  projections: { id: string; message: string; durationMs: Projected; walBytes: Projected; fpi: Projected; rssGrowthBytes: Projected }[];
 }
+
+/**
+ * A projection, or why there is none: `noise` (under {@link FLOORS} at some
+ * size), `no trend` (the sizes do not order it: R² under {@link MIN_R2}).
+ */
+export type Projected = Metric | { unprojected: 'noise' | 'no trend'; r2?: number };
 
 type Figure = keyof SweepFigures;
 type SweepFigures = Omit<UpgradeSweep['points'][number]['revisions'][number], 'id'>;
 
 /**
- * Below these at the largest size a figure is the machine's noise (a few
- * milliseconds, kilobytes of WAL, a checkpoint's images landing here or
- * there), and a power law fitted to noise projects nonsense.
+ * Below these a figure is the machine's noise, not the revision's cost (a
+ * few milliseconds; WAL is the server's, so other sessions' kilobytes land
+ * in a short revision's window; a checkpoint's images land here or there),
+ * and a power law fitted to noise projects nonsense: a figure is projected
+ * only when it reaches these at every size.
  */
 export const FLOORS: SweepFigures = { durationMs: 50, walBytes: 1024 ** 2, fpi: 100, rssGrowthBytes: 16 * 1024 ** 2 };
+/** Below this R² the sizes do not explain a figure: no projection. */
+export const MIN_R2 = 0.5;
 
-function metric(xs: number[], ys: number[], at: number, floor: number): Metric | null {
-  // A figure that is zero at some size (a revision with no WAL) has no power law to fit.
-  if (ys.some((y) => !(y > 0)) || ys[ys.length - 1] < floor) return null;
+function metric(xs: number[], ys: number[], at: number, floor: number): Projected {
+  if (ys.some((y) => !(y >= floor))) return { unprojected: 'noise' };
   const fit: Fit = fitGrowth(xs, ys);
+  if (fit.r2 < MIN_R2) return { unprojected: 'no trend', r2: fit.r2 };
   const p = project(fit, at);
   return { value: p.value, low: p.low, high: p.high, slope: fit.slope, r2: fit.r2 };
 }

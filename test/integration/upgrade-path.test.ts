@@ -139,15 +139,21 @@ describe('upgrade --to, one transaction per revision, the cached template', () =
 });
 
 describe('validate --from: the same path for a community tester', () => {
-  it('exits 0 when every revision holds, with the report and a JUnit case per revision', async () => {
+  it('exits 0 when every revision holds; the backfill is killed half-way through its WAL and the rerun finishes', async () => {
     const out = path.join(sandbox.work, 'validate');
-    const r = await runCli(sandbox, ['validate', '--openwebui', CHAIN, '--from', '1a0000000001', '--to', '2b0000000002', '--provider', 'embedded', '--size', '8MB', '--out', out], { timeoutMs: 300_000 });
+    const r = await runCli(
+      sandbox,
+      ['validate', '--openwebui', CHAIN, '--from', '1a0000000001', '--to', '3c0000000003', ...LIMITS, '--wal-amplification', '10', '--provider', 'embedded', '--size', '8MB', '--out', out],
+      { timeoutMs: 300_000 },
+    );
     expect(r.stderr).not.toMatch(/harness error/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/validate: succeeded from 1a0000000001 to 2b0000000002; 4\/4 checks hold over 1 revision$/m);
-    // One quick revision: nothing to kill half-way, and the report says so.
-    expect(await readFile(path.join(out, 'report.md'), 'utf8')).toMatch(/resumability not checked: the costliest revision, 2b0000000002, took .*, too short to kill half-way/);
-    expect(((await readFile(path.join(out, 'junit.xml'), 'utf8')).match(/<testcase /g) ?? []).length).toBe(2);
+    expect(r.stdout).toMatch(/validate: succeeded from 1a0000000001 to 3c0000000003; 9\/9 checks hold over 2 revisions$/m);
+    expect(r.stderr).toMatch(/killed half-way through 3c0000000003 \(its costliest revision: after [\d.]+ MB of its WAL\)/);
+    const u = (JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as RunResult).upgrade!;
+    // One transaction around the path: the kill rolls everything back and the rerun starts over.
+    expect(u.resume).toMatchObject({ revision: '3c0000000003', killedInside: true, rerunExit: 0, stamp: '3c0000000003', schemaDifferences: [], rowDifferences: [] });
+    expect(((await readFile(path.join(out, 'junit.xml'), 'utf8')).match(/<testcase /g) ?? []).length).toBe(3);
   }, 320_000);
 });
 
@@ -196,12 +202,12 @@ describe('sweep --from: each revision at several sizes, projected', () => {
     const result = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as RunResult;
     expect(validateResult(result).ok).toBe(true);
     expect(result.kind).toBe('sweep');
-    const sweep = result.extra!.upgradeSweep as { points: { databaseBytes: number }[]; projections: { id: string; walBytes: { value: number; slope: number } | null }[] };
+    const sweep = result.extra!.upgradeSweep as { points: { databaseBytes: number }[]; projections: { id: string; walBytes: { value: number; slope: number } }[] };
     expect(sweep.points).toHaveLength(2);
     expect(sweep.points[1].databaseBytes).toBeGreaterThan(sweep.points[0].databaseBytes);
     expect(sweep.projections.map((p) => p.id)).toEqual(['2b0000000002', '3c0000000003']);
     // The backfill copies chat six times: its WAL grows with the data.
-    const backfill = sweep.projections[1].walBytes!;
+    const backfill = sweep.projections[1].walBytes;
     expect(backfill.slope).toBeGreaterThan(0.7);
     expect(backfill.slope).toBeLessThan(1.3);
     expect(await readFile(path.join(out, 'report.md'), 'utf8')).toMatch(/### Projected to 64\.0 MB/);

@@ -8,7 +8,7 @@ import type { OpenWebuiCheckout, RevisionFile } from '../../harness/upstream/ope
 import type { PathSample, ProbeWrite } from '../../harness/upgrade/path-sampler.ts';
 import { revisionFigures, revisionWindows } from '../../harness/upgrade/revision-figures.ts';
 import { revisionChecks, tablesNamedIn, type UpgradeThresholds } from '../../harness/upgrade/upgrade-checks.ts';
-import { projectRevisions } from '../../harness/upgrade/sweep-upgrade.ts';
+import { projectRevisions, type Metric, type Projected } from '../../harness/upgrade/sweep-upgrade.ts';
 import { resolveUpgradePath } from '../../harness/upgrade/upgrade-path.ts';
 
 const rev = (id: string, ...down: string[]): RevisionFile => ({ id, downRevisions: down, file: `/x/${id}.py`, message: id });
@@ -152,14 +152,22 @@ describe('projectRevisions', () => {
   it('projects what grows with the data along its slope, and leaves a figure that is zero, or noise, unprojected', () => {
     const [grows, flat, noise] = projectRevisions([point(1e8, 1), point(2e8, 2), point(4e8, 4)], new Map([['grows', 'a backfill']]), 4e9);
     expect(grows.message).toBe('a backfill');
-    expect(grows.durationMs!.value).toBeCloseTo(4000, 6);
-    expect(grows.durationMs!.slope).toBeCloseTo(1, 6);
-    expect(grows.walBytes!.value).toBeCloseTo(80e6, 0);
-    expect(grows.rssGrowthBytes!.value).toBeCloseTo(800e6, 0);
-    expect(flat.durationMs!.value).toBeCloseTo(60, 6);
-    expect(flat.walBytes).toBeNull();
-    // Growing, but milliseconds and kilobytes at the largest size: noise, not projected.
-    expect([noise.durationMs, noise.walBytes, noise.fpi, noise.rssGrowthBytes]).toEqual([null, null, null, null]);
+    const m = (x: Projected) => x as Metric;
+    expect(m(grows.durationMs).value).toBeCloseTo(4000, 6);
+    expect(m(grows.durationMs).slope).toBeCloseTo(1, 6);
+    expect(m(grows.walBytes).value).toBeCloseTo(80e6, 0);
+    expect(m(grows.rssGrowthBytes).value).toBeCloseTo(800e6, 0);
+    // The same at every size: a constant cost, projected as such.
+    expect(m(flat.durationMs).value).toBeCloseTo(60, 6);
+    expect(flat.walBytes).toEqual({ unprojected: 'noise' });
+    // Growing, but milliseconds and kilobytes: noise, not projected.
+    expect([noise.durationMs, noise.walBytes, noise.fpi, noise.rssGrowthBytes]).toEqual(Array(4).fill({ unprojected: 'noise' }));
+  });
+
+  it('does not project a figure the sizes do not order', () => {
+    const at = (databaseBytes: number, durationMs: number) => ({ databaseBytes, chatTableBytes: null, revisions: [{ id: 'x', durationMs, walBytes: 0, fpi: 0, rssGrowthBytes: 0 }] });
+    const [x] = projectRevisions([at(1e8, 300), at(2e8, 100), at(4e8, 280)], new Map(), 4e9);
+    expect(x.durationMs).toEqual({ unprojected: 'no trend', r2: expect.any(Number) });
   });
 
   it('projects only revisions measured at every size', () => {
