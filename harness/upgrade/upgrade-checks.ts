@@ -20,6 +20,8 @@ export type UpgradeThresholds = UpgradeResult['thresholds'];
 export type ResumeOutcome = NonNullable<UpgradeResult['resume']>;
 
 const GB = 1024 ** 3;
+/** Growth below this during a revision is the allocator's noise, not the revision's memory. */
+const MEMORY_GROWTH_FLOOR = 16 * 1024 ** 2;
 
 /** Tables a revision's file names, among `known`. */
 export function tablesNamedIn(text: string, known: string[]): string[] {
@@ -66,12 +68,16 @@ export function revisionChecks(f: RevisionFigures, touchedBytes: number, t: Upgr
     measured: bw ? `${formatDuration(bw.ms)} on ${bw.table}${bw.unfinished ? ' (still waiting when the upgrade ended)' : ''}` : 'no write charged to it',
     limit: `${formatDuration(t.maxBlockedWriteMs)} for any write to chat, chat_message, user or file`,
   });
+  // One Python process runs the whole path and keeps what it allocated: a revision is held to the
+  // peak only when it grew the process itself, not for memory an earlier revision left behind.
+  const added = Math.max(0, f.peakRssBytes - f.startRssBytes);
+  const itsOwn = added >= MEMORY_GROWTH_FLOOR;
   checks.push({
     name: 'client memory',
     strategy: f.id,
-    passed: f.peakRssBytes <= t.clientPeakRssBytes,
-    measured: `${formatBytes(f.peakRssBytes)} peak RSS of the migration process`,
-    limit: formatBytes(t.clientPeakRssBytes),
+    passed: f.peakRssBytes <= t.clientPeakRssBytes || !itsOwn,
+    measured: `${formatBytes(f.peakRssBytes)} peak RSS of the migration process, ${itsOwn ? `${formatBytes(added)} of it added here` : `kept from earlier revisions (${formatBytes(added)} added here)`}`,
+    limit: `${formatBytes(t.clientPeakRssBytes)} (a revision is held to it when it adds ${formatBytes(MEMORY_GROWTH_FLOOR)} or more)`,
   });
   if (resume && resume.revision === f.id) {
     const ok = resume.killedInside && resume.rerunExit === 0 && resume.stamp === referenceStamp && !resume.schemaDifferences.length && !resume.rowDifferences.length;

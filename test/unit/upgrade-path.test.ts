@@ -126,6 +126,16 @@ describe('revisionChecks', () => {
     expect(c[0].measured).toMatch(/too short to judge/);
   });
 
+  it('holds a revision to the memory limit only when it grew the process itself', () => {
+    const memory = (peakRssBytes: number, startRssBytes: number) => revisionChecks({ ...fig, peakRssBytes, startRssBytes }, 2 ** 40, t, null, 'b').find((x) => x.name === 'client memory')!;
+    const grew = memory(2e9, 1e8);
+    expect(grew.passed).toBe(false);
+    expect(grew.measured).toMatch(/^1\.86 GB peak RSS of the migration process, 1\.77 GB of it added here/);
+    const carried = memory(2e9, 1.99e9);
+    expect(carried.passed).toBe(true);
+    expect(carried.measured).toMatch(/kept from earlier revisions/);
+  });
+
   it('holds resumability to the uninterrupted run’s stamp, schema and rows', () => {
     const base = { revision: 'b', killedAfterMs: 30_000, killedInside: true, rerunExit: 0, rerunError: null, stamp: 'b', schemaDifferences: [], rowDifferences: [] };
     const ok = revisionChecks(fig, 2 ** 40, t, base, 'b').find((x) => x.name === 'resumable')!;
