@@ -164,7 +164,7 @@ export async function executeUpgrade(ctx: CliContext, kind: 'upgrade' | 'gate' |
   const u = result.upgrade;
   const checks = u?.revisions.flatMap((r) => r.checks) ?? [];
   const held = checks.filter((c) => c.passed).length;
-  ctx.stdout(`${kind}: ${u ? `${u.outcome} from ${u.from} to ${u.to}; ` : ''}${held}/${checks.length} checks hold over ${u?.revisions.length ?? 0} revision${u?.revisions.length === 1 ? '' : 's'}`);
+  ctx.stdout(`${kind}: ${u ? `the upgrade ${u.outcome} from ${u.from} to ${u.to}; ` : ''}${held}/${checks.length} checks hold over ${u?.revisions.length ?? 0} revision${u?.revisions.length === 1 ? '' : 's'}`);
   if (kind === 'upgrade' || kind === 'sweep') return;
   if (result.status !== 'complete' || !u || u.outcome !== 'succeeded' || checks.some((c) => !c.passed))
     throw new CheckFailed(`${kind} failed:\n${u && u.outcome !== 'succeeded' ? `  ✗ the upgrade did not finish: ${u.error}\n` : ''}${failing(checks)}`);

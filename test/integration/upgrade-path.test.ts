@@ -148,7 +148,7 @@ describe('validate --from: the same path for a community tester', () => {
     );
     expect(r.stderr).not.toMatch(/harness error/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/validate: succeeded from 1a0000000001 to 3c0000000003; 9\/9 checks hold over 2 revisions$/m);
+    expect(r.stdout).toMatch(/validate: the upgrade succeeded from 1a0000000001 to 3c0000000003; 9\/9 checks hold over 2 revisions$/m);
     expect(r.stderr).toMatch(/killed half-way through 3c0000000003 \(its costliest revision: after [\d.]+ MB of its WAL\)/);
     const u = (JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as RunResult).upgrade!;
     // One transaction around the path: the kill rolls everything back and the rerun starts over.
