@@ -36,16 +36,17 @@ export function renderProjections(result: RunResult): string | null {
     `These are projections, not measurements: figures extrapolated from the sizes this run measured, for this machine's speed (${machine}) and these server settings. Another machine, disk or configuration will give other figures; the bounds are the fit's low and high estimates.`,
     '',
     markdownTable(
-      ['strategy', 'chat table', 'duration (low – high)', 'WAL (low – high)', 'full-page images (low – high)', 'regime'],
+      ['strategy', 'chat table', 'duration (low – high)', 'WAL (low – high)', 'full-page images (low – high)', 'model', 'regime'],
       projections.map((p) => [
         p.strategy,
         formatBytes(p.size),
         range(formatLongDuration(p.durationMs), formatLongDuration(p.durationMsLow), formatLongDuration(p.durationMsHigh)),
         range(formatBytes(p.walBytes), formatBytes(p.walBytesLow), formatBytes(p.walBytesHigh)),
         range(formatCount(p.fpi), formatCount(p.fpiLow), formatCount(p.fpiHigh)),
+        p.model === 'linear' ? 'straight line (sizes run in the target’s regime)' : 'power law',
         !p.regime ? '–' : p.regime.widened ? `⚠️ beyond the measured regimes: ${p.regime.crossings.map((c) => c.boundary).join('; ')} (band widened)` : 'within the measured regimes',
       ]),
-      ['l', 'r', 'r', 'r', 'r', 'l'],
+      ['l', 'r', 'r', 'r', 'r', 'l', 'l'],
     ),
     ...crossingNotes(projections),
   ].join('\n');

@@ -233,6 +233,8 @@ export interface Projection {
   fpi: number;
   fpiLow: number;
   fpiHigh: number;
+  /** How it extrapolates: a power law through the points, or a straight line (points run in the target's regime); absent in older results, which used the power law. */
+  model?: 'power-law' | 'linear';
   /** Where the target lies against the measured points' regimes (absent before the harness recorded regimes). */
   regime?: ProjectionRegime;
 }

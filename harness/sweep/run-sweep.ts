@@ -16,7 +16,7 @@ import { REPORTED_SETTINGS, readSettings, resolveStrategy, type RunIO, type RunP
 import { copySource, datasetResult, prepareData, type PrepareOptions } from '../run/prepare-data.ts';
 import { runStrategy } from '../run/run-strategy.ts';
 import { pgSize, parseSize } from '../units.ts';
-import { fitGrowth, project, superLinear, type Fit } from './fit.ts';
+import { fitGrowth, project, projectLinear, superLinear, type Fit } from './fit.ts';
 import { pointRegime, projectionRegime, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, WAL_SEGMENT_BYTES, widenBand, type RegimePoint } from './regime.ts';
 
 export interface SweepPlan extends RunPlan {
@@ -251,6 +251,13 @@ function regimePoints(points: SweepPoint[], strategy: string): RegimePoint[] {
   return points.filter((p) => p.strategy === strategy && p.outcome === 'succeeded' && p.regime).map((p) => ({ sizeBytes: p.sizeBytes, regime: p.regime! }));
 }
 
+/**
+ * How a projection extrapolates: a power law (sizes on one server, the
+ * default before regimes), or a straight line for sizes run in the target's
+ * regime, where each size has the same number of checkpoints (see projectLinear).
+ */
+type ProjectionModel = NonNullable<Projection['model']>;
+
 interface Target {
   sharedBuffersBytes: number;
   maxWalSizeBytes: number;
@@ -260,22 +267,23 @@ interface Target {
  * The fit at `size` for one strategy, with its band widened for each regime
  * boundary the size lies beyond on the target's server (see regime.ts).
  */
-function projectOne(models: Map<string, Fit>, points: SweepPoint[], s: string, size: number, target: Target) {
+function projectOne(models: Map<string, Fit>, points: SweepPoint[], s: string, size: number, target: Target, model: ProjectionModel = 'power-law') {
   const d = models.get(`${s}:durationMs`);
   const w = models.get(`${s}:walBytes`);
   const f = models.get(`${s}:fpi`);
   if (!d || !w || !f) return null;
   const rp = regimePoints(points, s);
-  const pw0 = project(w, size);
+  const at = model === 'linear' ? projectLinear : project;
+  const pw0 = at(w, size);
   const regime = rp.length ? projectionRegime(rp.map((p) => p.regime), targetRegime(rp, { sizeBytes: size, ...target, walBytes: pw0.value })) : undefined;
   const n = regime?.crossings.length ?? 0;
-  return { pd: widenBand(project(d, size), n), pw: widenBand(pw0, n), pf: widenBand(project(f, size), n), regime };
+  return { pd: widenBand(at(d, size), n), pw: widenBand(pw0, n), pf: widenBand(at(f, size), n), regime };
 }
 
-export function projectionsOf(models: Map<string, Fit>, points: SweepPoint[], strategies: string[], size: number, target: Target): Projection[] {
+export function projectionsOf(models: Map<string, Fit>, points: SweepPoint[], strategies: string[], size: number, target: Target, model: ProjectionModel = 'power-law'): Projection[] {
   const out: Projection[] = [];
   for (const s of strategies) {
-    const one = projectOne(models, points, s, size, target);
+    const one = projectOne(models, points, s, size, target, model);
     if (!one) continue;
     const { pd, pw, pf, regime } = one;
     out.push({
@@ -290,6 +298,7 @@ export function projectionsOf(models: Map<string, Fit>, points: SweepPoint[], st
       fpi: Math.round(pf.value),
       fpiLow: Math.round(pf.low),
       fpiHigh: Math.round(pf.high),
+      model,
       ...(regime ? { regime } : {}),
     });
   }
@@ -339,7 +348,8 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
   extra.fits = fits;
   if (plan.projectBytes) {
     const checkSizes = plan.checkProjection ? [...new Set(plan.checkSizes?.length ? plan.checkSizes : [plan.projectBytes])].sort((a, b) => a - b) : [];
-    result.projections = [plan.projectBytes, ...checkSizes.filter((c) => c !== plan.projectBytes)].flatMap((size) => projectionsOf(models, points, plan.strategies, size, target));
+    const model: ProjectionModel = scaling && !scaling.notScaled ? 'linear' : 'power-law';
+    result.projections = [plan.projectBytes, ...checkSizes.filter((c) => c !== plan.projectBytes)].flatMap((size) => projectionsOf(models, points, plan.strategies, size, target, model));
     for (const p of result.projections)
       if (p.regime?.widened)
         result.warnings.push(`${p.strategy} at ${pgSize(p.size)}: the projection crosses ${p.regime.crossings.map((c) => `"${c.boundary}"`).join(', ')}, which no measured point did: its band is widened`);
@@ -353,7 +363,7 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
       for (const m of measured) {
         if (m.outcome !== 'succeeded') continue;
         // Project again at the size actually seeded, which differs a little from the target.
-        const one = projectOne(models, points, m.strategy, m.sizeBytes, target);
+        const one = projectOne(models, points, m.strategy, m.sizeBytes, target, model);
         if (!one) continue;
         const { pd, pw, pf, regime } = one;
         const inBand = (b: { low: number; high: number }, v: number) => v >= b.low && v <= b.high;

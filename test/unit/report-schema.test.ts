@@ -200,7 +200,7 @@ describe('the TypeScript type and the schema agree', () => {
     expectTypeOf<keyof PointRegime>().toEqualTypeOf<Props<Defs['pointRegime']>>();
     expectTypeOf<keyof ProjectionRegime>().toEqualTypeOf<Props<Defs['projectionRegime']>>();
     expectTypeOf<OptionalKeys<SweepPoint>>().toEqualTypeOf<'regime'>();
-    expectTypeOf<OptionalKeys<Projection>>().toEqualTypeOf<'regime'>();
+    expectTypeOf<OptionalKeys<Projection>>().toEqualTypeOf<'regime' | 'model'>();
     expectTypeOf<OptionalKeys<Check>>().toEqualTypeOf<'detail'>();
   });
 
