@@ -15,7 +15,7 @@ import type { PointRegime, ProjectionCheck, RegimeScaling, SweepPoint } from '..
 import { REPORTED_SETTINGS, readSettings, resolveStrategy, type RunIO, type RunPlan } from '../run.ts';
 import { copySource, datasetResult, prepareData, type PrepareOptions } from '../run/prepare-data.ts';
 import { runStrategy } from '../run/run-strategy.ts';
-import { pgSize, parseSize } from '../units.ts';
+import { formatBytes, pgSize, parseSize } from '../units.ts';
 import { fitGrowth, project, projectLinear, superLinear, type Fit } from './fit.ts';
 import { pointRegime, projectionRegime, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, WAL_SEGMENT_BYTES, widenBand, type RegimePoint } from './regime.ts';
 
@@ -343,6 +343,10 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
     const run = scaled ? { settings: settingsWith(plan, scaled.sharedBuffersBytes, scaled.maxWalSizeBytes), checkpointEveryBytes: scaled.checkpointEveryBytes } : undefined;
     if (scaled) io.log(`sweep ${pgSize(size)}: shared_buffers ${pgSize(scaled.sharedBuffersBytes)}, max_wal_size ${pgSize(scaled.maxWalSizeBytes)}${scaled.checkpointEveryBytes ? `, a checkpoint every ${scaled.checkpointEveryBytes} bytes of WAL` : ''} (the target's regime)`);
     const { points: p, runs } = await measureAt(plan, io, result, size, pgSize(size), sources, run);
+    if (scaled) for (const lag of checkpointLag(scaled, p)) {
+      scaled.unmatched.push(lag);
+      result.warnings.push(`${pgSize(size)}: ${lag.reason}`);
+    }
     points.push(...p);
     result.strategies.push(...runs);
     for (const r of runs) for (const w of r.warnings) result.warnings.push(`${r.name}: ${w}`);
@@ -394,6 +398,25 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
   }
   result.extra = { ...(result.extra ?? {}), sweep: extra };
   return result;
+}
+
+/** A forced checkpoint that came this much later than asked no longer stands for the target's spacing. */
+const LAG_FACTOR = 1.5;
+
+/**
+ * Forced checkpoints that could not keep up: each immediate CHECKPOINT took
+ * longer than the WAL it was spaced by, so the point had fewer checkpoints
+ * than the target's regime asks for. Said, per strategy, as a ratio not matched.
+ */
+export function checkpointLag(scaled: { checkpointEveryBytes: number | null }, points: SweepPoint[]): { ratio: string; reason: string }[] {
+  const every = scaled.checkpointEveryBytes;
+  if (!every) return [];
+  return points
+    .filter((p) => p.regime?.walPerCheckpointBytes != null && p.regime.walPerCheckpointBytes > LAG_FACTOR * every)
+    .map((p) => ({
+      ratio: `WAL between checkpoints / data (${p.strategy})`,
+      reason: `${p.strategy}'s checkpoints could not keep up: ${p.regime!.checkpoints} came, ${formatBytes(p.regime!.walPerCheckpointBytes!)} of WAL apart, where every ${formatBytes(every)} was asked (each immediate CHECKPOINT took longer than that much WAL)`,
+    }));
 }
 
 /** Each size's settings for the target's regime, or why none are scaled (null: nothing to scale to). */

@@ -11,7 +11,7 @@ import { renderSweep } from '../../harness/report/render-sweep.ts';
 import type { RunResult } from '../../harness/result/run-result.ts';
 import type { PointRegime, SweepPoint } from '../../harness/result/sweep-points.ts';
 import { checkpointSpacing, pointRegime, regimeCrossings, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, widenBand, WIDEN_PER_CROSSING } from '../../harness/sweep/regime.ts';
-import { fitsOf, projectionsOf } from '../../harness/sweep/run-sweep.ts';
+import { checkpointLag, fitsOf, projectionsOf } from '../../harness/sweep/run-sweep.ts';
 
 const MB = 1024 ** 2;
 const GB = 1024 ** 3;
@@ -214,5 +214,40 @@ describe('projections from hand-made points', () => {
     const sweep = renderSweep(result)!;
     expect(sweep).toContain('### Regime of each point');
     expect(sweep).toContain('99.0 %');
+  });
+});
+
+describe('checkpointLag', () => {
+  /** 96 MB of WAL at 128 MB with this many checkpoints, forced every 1 MB. */
+  const at = (strategy: string, checkpoints: number): SweepPoint => ({
+    strategy,
+    sizeBytes: 128 * MB,
+    durationMs: 9000,
+    walBytes: 96 * MB,
+    fpi: 3000,
+    outcome: 'succeeded',
+    regime: pointRegime({
+      sharedBuffersBytes: 4 * MB,
+      maxWalSizeBytes: 32 * MB,
+      checkpointEveryBytes: MB,
+      chatMessageBytes: 70 * MB,
+      indexBytes: 5 * MB,
+      walBytes: 96 * MB,
+      checkpoints,
+      bufferHitRatio: null,
+      chatMessageHitRatio: null,
+    }),
+  });
+
+  it('names the strategies whose forced checkpoints came over 1.5x further apart than asked, with the figures', () => {
+    // 39 checkpoints are 2.46 MB apart against 1 MB asked; 90 are 1.07 MB apart.
+    const lag = checkpointLag({ checkpointEveryBytes: MB }, [at('original', 39), at('chunked', 90)]);
+    expect(lag).toHaveLength(1);
+    expect(lag[0].ratio).toBe('WAL between checkpoints / data (original)');
+    expect(lag[0].reason).toMatch(/39 came, 2\.46 MB of WAL apart, where every 1\.00 MB was asked/);
+  });
+
+  it('says nothing where no checkpoint was forced', () => {
+    expect(checkpointLag({ checkpointEveryBytes: null }, [at('original', 1)])).toEqual([]);
   });
 });
