@@ -202,7 +202,7 @@ function regimeOf(r: StrategyResult, shown: Record<string, string>, checkpointEv
 }
 
 /** The target server's shared_buffers and max_wal_size: flags, else the --database-url server's SHOW, else the sweep's own settings, else PostgreSQL's defaults. */
-function targetSettings(plan: SweepPlan, urlShown: Record<string, string> | null): { sharedBuffersBytes: number; maxWalSizeBytes: number; source: string } {
+export function targetSettings(plan: SweepPlan, urlShown: Record<string, string> | null): { sharedBuffersBytes: number; maxWalSizeBytes: number; source: string } {
   const from = (flag: number | undefined, shownValue: string | undefined, setting: string | undefined, fallback: number) =>
     flag !== undefined ? { v: flag, src: 'flag' } : shownBytes(shownValue) !== null ? { v: shownBytes(shownValue)!, src: '--database-url (SHOW)' } : shownBytes(setting) !== null ? { v: shownBytes(setting)!, src: 'the sweep’s settings' } : { v: fallback, src: 'PostgreSQL’s default' };
   const sb = from(plan.target?.sharedBuffersBytes, urlShown?.shared_buffers, plan.settings.shared_buffers, 128 * 1024 ** 2);

@@ -11,7 +11,7 @@ import { renderSweep } from '../../harness/report/render-sweep.ts';
 import type { RunResult } from '../../harness/result/run-result.ts';
 import type { PointRegime, SweepPoint } from '../../harness/result/sweep-points.ts';
 import { checkpointSpacing, pointRegime, regimeCrossings, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, widenBand, WIDEN_PER_CROSSING } from '../../harness/sweep/regime.ts';
-import { checkpointLag, fitsOf, projectionsOf } from '../../harness/sweep/run-sweep.ts';
+import { checkpointLag, fitsOf, projectionsOf, targetSettings } from '../../harness/sweep/run-sweep.ts';
 
 const MB = 1024 ** 2;
 const GB = 1024 ** 3;
@@ -249,5 +249,21 @@ describe('checkpointLag', () => {
 
   it('says nothing where no checkpoint was forced', () => {
     expect(checkpointLag({ checkpointEveryBytes: null }, [at('original', 1)])).toEqual([]);
+  });
+});
+
+describe('targetSettings', () => {
+  const plan = (target: { sharedBuffersBytes?: number; maxWalSizeBytes?: number } = {}, settings: Record<string, string> = { shared_buffers: '128MB', max_wal_size: '64MB' }) =>
+    ({ target, settings }) as unknown as Parameters<typeof targetSettings>[0];
+
+  it('takes the flags first, then the --database-url server’s SHOW, then the sweep’s settings, then PostgreSQL’s defaults', () => {
+    expect(targetSettings(plan({ sharedBuffersBytes: 16 * GB, maxWalSizeBytes: 4 * GB }), { shared_buffers: '1GB', max_wal_size: '2GB' })).toMatchObject({ sharedBuffersBytes: 16 * GB, maxWalSizeBytes: 4 * GB });
+    const shown = targetSettings(plan(), { shared_buffers: '1GB', max_wal_size: '2GB' });
+    expect(shown).toMatchObject({ sharedBuffersBytes: GB, maxWalSizeBytes: 2 * GB });
+    expect(shown.source).toBe('shared_buffers from --database-url (SHOW), max_wal_size from --database-url (SHOW)');
+    expect(targetSettings(plan({ maxWalSizeBytes: 4 * GB }), null)).toMatchObject({ sharedBuffersBytes: 128 * MB, maxWalSizeBytes: 4 * GB });
+    const defaults = targetSettings(plan({}, {}), null);
+    expect(defaults).toMatchObject({ sharedBuffersBytes: 128 * MB, maxWalSizeBytes: GB });
+    expect(defaults.source).toMatch(/PostgreSQL’s default/);
   });
 });
