@@ -208,8 +208,9 @@ const roundKb = (b: number) => Math.max(KB, Math.round(b / KB) * KB);
  * ratios deciding re-reads and full-page images are the target's: both scale
  * with the data. Where a setting would fall below its floor it stays at the
  * floor and the ratio is reported unmatched; for max_wal_size the harness can
- * instead force a checkpoint every scaled spacing of WAL (same redo-pointer
- * spacing, so the same full-page images, though immediate rather than spread).
+ * instead force a checkpoint every scaled spacing of WAL (the same redo-pointer
+ * spacing, though immediate rather than spread; README, Regimes, has what that
+ * gave against a run at the target's size).
  */
 export function scaleSettings(sizeBytes: number, target: { sizeBytes: number; sharedBuffersBytes: number; maxWalSizeBytes: number }, floors: ScalingFloors): ScaledSettings {
   const f = sizeBytes / target.sizeBytes;
