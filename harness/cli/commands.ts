@@ -225,20 +225,35 @@ function extraCommands(ctx: CliContext): Command[] {
       }),
     )
     .option('--project <size>', 'project duration, WAL and FPI to this size (e.g. 68GB) from the fitted growth', size('--project'))
-    .option('--check-projection', 'also measure at the --project size and report the projection error (use a size this machine can hold)')
+    .option(
+      '--check-projection [sizes]',
+      'also measure at the --project size (or at each of these comma-separated sizes) and report the projection error (use sizes this machine can hold)',
+      (v: string) =>
+        v.split(',').map((x) => {
+          const r = parseSize(x.trim());
+          if (!r.ok) throw new InvalidArgumentError(`${r.reason}.`);
+          return r.bytes;
+        }),
+    )
+    .option('--target-shared-buffers <size>', "the target server's shared_buffers (default: --database-url's SHOW, else the sweep's own)", size('--target-shared-buffers'))
+    .option('--target-max-wal-size <size>', "the target server's max_wal_size (default: --database-url's SHOW, else the sweep's own)", size('--target-max-wal-size'))
+    .option('--scale-regime', "run each size in the target's regime: shared_buffers and max_wal_size scaled with the data to the target's ratios (off by default: measured here it did not bring duration or full-page images closer; see README, Regimes)")
     .summary('measure cost at several sizes, fit growth, and project to production size')
     .description(
       'Run each strategy at each size (each size seeded once, cached with the embedded server), fit duration, WAL ' +
         'bytes and full-page images against size (log-log slope and a linear fit, with R²), flag super-linear growth, ' +
-        "and project to --project with an 80% band. Projections are for this machine's speed. Against a managed server " +
+        "and project to --project with an 80% band. Projections are for this machine's speed. Each point records its regime (chat_message and its indexes against " +
+        "shared_buffers, WAL between checkpoints, buffer hit ratio). With --scale-regime each size runs in the target's regime: shared_buffers and max_wal_size scaled with the data (a checkpoint forced every scaled spacing of WAL " +
+        'where max_wal_size cannot go that low), so the ratios that decide re-reads and full-page images match the target server\'s; ' +
+        'a projection beyond a regime boundary no point crossed says so and widens its band. Against a managed server ' +
         '(AlloyDB, RDS) pass --database-url: seeds stay there as databases of the harness, reused by later sweeps. ' +
         "The scenario's faults are ignored unless --fault is given.",
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  npm run harness -- sweep --sizes 256MB,512MB,1GB,2GB --strategies original,chunked --project 68GB\n  npm run harness -- sweep --sizes 128MB,256MB,512MB --project 1GB --check-projection\n  npm run harness -- sweep --database-url postgres://me@db.internal:5432/postgres --sizes 5GB,10GB,20GB --project 68GB\n  npm run harness -- sweep --openwebui ~/open-webui --from 374d2f66af06 --sizes 128MB,256MB,512MB --project 68GB   # each revision of the upgrade path',
+      '\nExamples:\n  npm run harness -- sweep --sizes 256MB,512MB,1GB,2GB --strategies original,chunked --project 68GB\n  npm run harness -- sweep --sizes 128MB,256MB,512MB --project 1GB --check-projection\n  npm run harness -- sweep --sizes 128MB,256MB,512MB --project 4GB --check-projection 4GB,8GB\n  npm run harness -- sweep --sizes 1GB,2GB,4GB --project 68GB --scale-regime --target-shared-buffers 16GB --target-max-wal-size 4GB\n  npm run harness -- sweep --database-url postgres://me@db.internal:5432/postgres --sizes 5GB,10GB,20GB --project 68GB\n  npm run harness -- sweep --openwebui ~/open-webui --from 374d2f66af06 --sizes 256MB,512MB,1GB --project 68GB   # each revision of the upgrade path',
     )
-    .action(async (flags: RunFlags & UpgradeFlags & { checkProjection?: boolean }) => {
+    .action(async (flags: RunFlags & UpgradeFlags & { checkProjection?: boolean | number[]; targetSharedBuffers?: number; targetMaxWalSize?: number; scaleRegime?: boolean }) => {
       if (flags.from || flags.to) {
         if (flags.checkProjection) throw new UsageError('--check-projection applies to strategies; for the upgrade path, run upgrade at the --project size and compare');
         return (await import('./upgrade-command.ts')).executeUpgrade(ctx, 'sweep', flags);
@@ -251,9 +266,23 @@ function extraCommands(ctx: CliContext): Command[] {
       const sizes = flags.sizes ?? [256, 512, 1024].map((m) => m * 1024 * 1024);
       if (sizes.length < 2) throw new UsageError('--sizes: give at least two sizes to fit growth');
       if (flags.checkProjection && !flags.project) throw new UsageError('--check-projection needs --project <size>');
+      for (const f of ['targetSharedBuffers', 'targetMaxWalSize'] as const)
+        if (flags[f] !== undefined && !flags.project) throw new UsageError(`--${f === 'targetSharedBuffers' ? 'target-shared-buffers' : 'target-max-wal-size'} describes the --project target: give --project <size> too`);
+      if (flags.targetMaxWalSize !== undefined && flags.targetMaxWalSize < 2 * 1024 * 1024)
+        throw new UsageError('--target-max-wal-size: at least 2MB (PostgreSQL needs two WAL segments)');
+      if (flags.targetSharedBuffers !== undefined && flags.targetSharedBuffers < 128 * 1024) throw new UsageError('--target-shared-buffers: at least 128kB (PostgreSQL\'s minimum)');
       const chosen = await chooseProvider(base.provider, base.databaseUrl);
       ctx.stderr(`PostgreSQL provider: ${chosen.provider} (${chosen.why})`);
-      const plan = { ...base, provider: chosen.provider, sizes, projectBytes: flags.project, checkProjection: !!flags.checkProjection };
+      const plan = {
+        ...base,
+        provider: chosen.provider,
+        sizes,
+        projectBytes: flags.project,
+        checkProjection: !!flags.checkProjection,
+        checkSizes: Array.isArray(flags.checkProjection) ? flags.checkProjection : undefined,
+        target: { sharedBuffersBytes: flags.targetSharedBuffers, maxWalSizeBytes: flags.targetMaxWalSize },
+        scaleRegime: !!flags.scaleRegime,
+      };
       await executeRun(ctx, {
         plan,
         outDir: flags.out ?? defaultOutDir(ctx, plan.runId),

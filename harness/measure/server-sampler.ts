@@ -56,6 +56,31 @@ async function readCounters(c: Client): Promise<ServerCounters> {
   };
 }
 
+/** Blocks the database under test found in shared_buffers and read in (pg_stat_database). */
+const BLOCKS_SQL = `SELECT blks_hit::bigint AS hit, blks_read::bigint AS read FROM pg_stat_database WHERE datname = current_database()`;
+
+/**
+ * chat_message after the load: heap + TOAST, indexes, and its own block
+ * counts (heap, indexes, TOAST and TOAST index); the table is new, so its
+ * counts are the load's alone.
+ */
+const CHAT_MESSAGE_SQL = `SELECT pg_table_size(c.oid)::bigint AS table_bytes, pg_indexes_size(c.oid)::bigint AS index_bytes,
+  (coalesce(s.heap_blks_hit, 0) + coalesce(s.idx_blks_hit, 0) + coalesce(s.toast_blks_hit, 0) + coalesce(s.tidx_blks_hit, 0))::bigint AS hit,
+  (coalesce(s.heap_blks_read, 0) + coalesce(s.idx_blks_read, 0) + coalesce(s.toast_blks_read, 0) + coalesce(s.tidx_blks_read, 0))::bigint AS read
+FROM pg_class c LEFT JOIN pg_statio_all_tables s ON s.relid = c.oid WHERE c.oid = to_regclass('public.chat_message')`;
+
+/** What the load did to shared_buffers, and chat_message's size after it. */
+export interface LoadCounters {
+  blocksHit: number;
+  blocksRead: number;
+  chatMessage: { tableBytes: number; indexBytes: number; blocksHit: number; blocksRead: number } | null;
+}
+
+async function readBlocks(c: Client): Promise<{ hit: number; read: number }> {
+  const r = (await c.query(BLOCKS_SQL)).rows[0];
+  return { hit: Number(r?.hit ?? 0), read: Number(r?.read ?? 0) };
+}
+
 /** Bytes between two LSNs (`X/Y` text). */
 export function lsnDiff(a: string, b: string): number {
   const v = (l: string) => {
@@ -76,6 +101,7 @@ export class ServerSampler {
   /** WAL written before the last server restart (the LSN continues, but stats reset after a crash). */
   private counterBase = { walRecords: 0, walFpi: 0, walBytes: 0, ct: 0, cr: 0 };
   private last: ServerCounters | undefined;
+  private blocksAtStart: { hit: number; read: number } | undefined;
   readonly warnings = new Set<string>();
 
   constructor(private readonly opts: SamplerOptions) {}
@@ -83,6 +109,7 @@ export class ServerSampler {
   async begin(): Promise<ServerCounters> {
     this.client = await connect(this.opts.server, this.opts.database, 'sampler');
     this.start = await readCounters(this.client);
+    this.blocksAtStart = await readBlocks(this.client);
     this.last = this.start;
     this.timer = setInterval(() => void this.tick(), this.opts.intervalMs);
     await this.tick();
@@ -165,7 +192,7 @@ export class ServerSampler {
   }
 
   /** Stop sampling after one final sample; returns start and end counters. */
-  async end(): Promise<{ start: ServerCounters; end: ServerCounters }> {
+  async end(): Promise<{ start: ServerCounters; end: ServerCounters; load: LoadCounters | null }> {
     clearInterval(this.timer);
     while (this.running) await new Promise((r) => setTimeout(r, 10));
     await this.tick();
@@ -177,8 +204,24 @@ export class ServerSampler {
     } catch {
       end = this.cumulative(this.last!);
     }
+    const load = await this.readLoad().catch(() => null);
     await closeQuietly(this.client);
-    return { start: this.start!, end };
+    return { start: this.start!, end, load };
+  }
+
+  /** Block counts since begin() (null after a restart reset them) and chat_message as the load left it. */
+  private async readLoad(): Promise<LoadCounters | null> {
+    if (!this.client || !this.blocksAtStart) return null;
+    // Statistics of the load's backends reach shared memory when they end or go idle; ask for a fresh snapshot.
+    await this.client.query('SELECT pg_stat_clear_snapshot()');
+    const now = await readBlocks(this.client);
+    if (now.hit < this.blocksAtStart.hit || now.read < this.blocksAtStart.read) return null;
+    const cm = (await this.client.query(CHAT_MESSAGE_SQL)).rows[0];
+    return {
+      blocksHit: now.hit - this.blocksAtStart.hit,
+      blocksRead: now.read - this.blocksAtStart.read,
+      chatMessage: cm ? { tableBytes: Number(cm.table_bytes), indexBytes: Number(cm.index_bytes), blocksHit: Number(cm.hit), blocksRead: Number(cm.read) } : null,
+    };
   }
 }
 

@@ -3,7 +3,7 @@
  * as a table and as mermaid charts, from `result.extra.sweep`.
  */
 import type { RunResult } from '../result/run-result.ts';
-import { sweepPoints, type ProjectionCheck, type SweepPoint } from '../result/sweep-points.ts';
+import { sweepPoints, type PointRegime, type ProjectionCheck, type RegimeScaling, type SweepPoint } from '../result/sweep-points.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 import { markdownTable } from './markdown.ts';
 import { mermaidXyChart } from './mermaid-xychart.ts';
@@ -26,19 +26,88 @@ function signedPct(pct: number): string {
   return `${pct >= 0 ? '+' : '−'}${Math.abs(pct).toFixed(1)} %`;
 }
 
+const ratioText = (x: number | null) => (x === null ? '–' : x.toFixed(2));
+const pctText = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)} %`);
+
+/** The regime columns of one point (or of a projection's target). */
+export function regimeCells(r: PointRegime): string[] {
+  return [
+    formatBytes(r.sharedBuffersBytes),
+    `${formatBytes(r.maxWalSizeBytes)}${r.checkpointEveryBytes ? ` (forced every ${formatBytes(r.checkpointEveryBytes)})` : ''}`,
+    r.chatMessageBytes === null || r.indexBytes === null ? '–' : `${formatBytes(r.chatMessageBytes)} + ${formatBytes(r.indexBytes)}`,
+    ratioText(r.chatMessageToSharedBuffers),
+    ratioText(r.indexesToSharedBuffers),
+    Number.isInteger(r.checkpoints) ? String(r.checkpoints) : r.checkpoints.toFixed(1),
+    r.walPerCheckpointBytes === null ? '–' : formatBytes(r.walPerCheckpointBytes),
+    ratioText(r.walPerCheckpointToIndexes),
+    pctText(r.bufferHitRatio),
+    pctText(r.chatMessageHitRatio),
+  ];
+}
+
+export const REGIME_HEADER = [
+  'shared_buffers',
+  'max_wal_size',
+  'chat_message + indexes',
+  '÷ shared_buffers',
+  'indexes ÷ shared_buffers',
+  'checkpoints',
+  'WAL between checkpoints',
+  '÷ indexes',
+  'buffer hits',
+  'chat_message hits',
+];
+
+/** The regime each point ran in, and how the sizes were scaled to the target's. */
+function regimeSection(result: RunResult, sorted: SweepPoint[]): string | null {
+  const withRegime = sorted.filter((p) => p.regime);
+  if (withRegime.length === 0) return null;
+  const scaling = (result.extra?.sweep as { regimeScaling?: RegimeScaling } | undefined)?.regimeScaling;
+  const lines = [
+    '### Regime of each point',
+    '',
+    'What decides cost per GB: chat_message and its indexes against shared_buffers (pages re-read once they no longer fit), the WAL between checkpoints against the indexes (after each checkpoint every page changed writes a full-page image), and the share of blocks the load found in shared_buffers (pg_stat_database for the database, pg_statio_all_tables for chat_message).',
+    '',
+    markdownTable(
+      ['strategy', 'chat table', ...REGIME_HEADER],
+      withRegime.map((p) => [p.strategy, formatBytes(p.sizeBytes), ...regimeCells(p.regime!)]),
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  ];
+  if (scaling) {
+    const t = scaling.target;
+    lines.push('', `Target: ${formatBytes(t.sizeBytes)} of chat on a server with shared_buffers ${formatBytes(t.sharedBuffersBytes)} and max_wal_size ${formatBytes(t.maxWalSizeBytes)} (${t.source}).`);
+    if (scaling.notScaled) lines.push(`The sizes were not scaled to the target's regime: ${scaling.notScaled}.`);
+    else {
+      lines.push('Each size ran with shared_buffers and max_wal_size scaled with its data, so these ratios are the target’s:', '');
+      for (const z of scaling.sizes) {
+        const parts = [`matched: ${z.matched.join('; ') || 'none'}`];
+        if (z.unmatched.length) parts.push(`not matched: ${z.unmatched.map((u) => `${u.ratio} (${u.reason})`).join('; ')}`);
+        lines.push(`- ${formatBytes(z.sizeBytes)}: shared_buffers ${formatBytes(z.sharedBuffersBytes)}, max_wal_size ${formatBytes(z.maxWalSizeBytes)}; ${parts.join('; ')}`);
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
 /** The projection check a sweep may keep in `extra.sweep.projectionCheck`: projected against measured. */
 function projectionCheckTable(result: RunResult): string | null {
   const raw = (result.extra?.sweep as { projectionCheck?: unknown } | undefined)?.projectionCheck;
   if (!Array.isArray(raw)) return null;
   const checks = raw.filter(isProjectionCheck);
   if (checks.length === 0) return null;
+  const fpiCells = (c: ProjectionCheck) =>
+    c.projectedFpi !== undefined && c.measuredFpi !== undefined && c.fpiErrorPct !== undefined ? [formatCount(c.projectedFpi), formatCount(c.measuredFpi), signedPct(c.fpiErrorPct)] : ['–', '–', '–'];
+  const band = (c: ProjectionCheck) =>
+    c.withinBand ? (['durationMs', 'walBytes', 'fpi'] as const).map((k) => (c.withinBand![k] ? '✓' : '✗')).join(' ') : '–';
+  const crossed = checks.flatMap((c) => (c.crossings ?? []).map((x) => `${c.strategy} at ${formatBytes(c.sizeBytes)}: ${x.boundary} (${x.target}; measured: ${x.measured})`));
   return [
     '### Projection check',
     '',
-    'The fit projected to a size that was then measured too; the error is projected minus measured, over measured.',
+    'The fit projected to a size that was then measured too; the error is projected minus measured, over measured. "In band": duration, WAL, full-page images inside the (possibly widened) band.',
     '',
     markdownTable(
-      ['strategy', 'chat table', 'duration projected', 'measured', 'error', 'WAL projected', 'measured', 'error'],
+      ['strategy', 'chat table', 'duration projected', 'measured', 'error', 'WAL projected', 'measured', 'error', 'FPI projected', 'measured', 'error', 'in band'],
       checks.map((c) => [
         c.strategy,
         formatBytes(c.sizeBytes),
@@ -48,9 +117,12 @@ function projectionCheckTable(result: RunResult): string | null {
         formatBytes(c.projectedWalBytes),
         formatBytes(c.measuredWalBytes),
         signedPct(c.walErrorPct),
+        ...fpiCells(c),
+        band(c),
       ]),
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
     ),
+    ...(crossed.length ? ['', 'Checked sizes beyond a regime boundary no fitted point crossed (their bands were widened):', '', ...crossed.map((x) => `- ${x}`)] : []),
   ].join('\n');
 }
 
@@ -101,6 +173,7 @@ export function renderSweep(result: RunResult): string | null {
   ].filter((n): n is string => n !== null);
 
   const check = projectionCheckTable(result);
+  const regime = regimeSection(result, sorted);
   return [
     '## Sweep: cost per GB against size',
     '',
@@ -115,6 +188,7 @@ export function renderSweep(result: RunResult): string | null {
         ]
       : []),
     `_${notes.join(' ')}_`,
+    ...(regime ? ['', regime] : []),
     ...(check ? ['', check] : []),
   ].join('\n');
 }

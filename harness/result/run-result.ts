@@ -5,6 +5,7 @@
  * validate every report they produce against it.
  */
 
+import type { ProjectionRegime } from './sweep-points.ts';
 import type { AlembicEnvShape, AlembicTarget, CommitVia, StampReading } from '../openwebui/alembic-environment.ts';
 
 export const SCHEMA_VERSION = 1;
@@ -203,6 +204,8 @@ export interface StrategyResult {
   timeline: Sample[];
   warnings: string[];
   output?: { stdout: string; stderr: string; exitCode: number | null };
+  /** Buffer hits and reads over the load, and chat_message's size (absent in results written before the harness read them). */
+  load?: LoadFigures;
   /** Name of the database kept with `--keep`, with its redacted URL. */
   kept?: { database: string; url: string };
 }
@@ -230,6 +233,27 @@ export interface Projection {
   fpi: number;
   fpiLow: number;
   fpiHigh: number;
+  /** How it extrapolates: a power law through the points, or a straight line (points run in the target's regime); absent in older results, which used the power law. */
+  model?: 'power-law' | 'linear';
+  /** Where the target lies against the measured points' regimes (absent before the harness recorded regimes). */
+  regime?: ProjectionRegime;
+}
+
+/** What the load did to shared_buffers, and the table it wrote (read by the sampler before and after the load). */
+export interface LoadFigures {
+  /** pg_stat_database of the strategy's database: blocks found in shared_buffers and read in, over the load. */
+  blocksHit: number;
+  blocksRead: number;
+  hitRatio: number | null;
+  /** chat_message's heap + TOAST and its indexes after the load (null when it is absent). */
+  chatMessageBytes: number | null;
+  indexBytes: number | null;
+  /** pg_statio_all_tables of chat_message (heap, TOAST, indexes); null when it is absent. */
+  chatMessageBlocksHit: number | null;
+  chatMessageBlocksRead: number | null;
+  chatMessageHitRatio: number | null;
+  /** Checkpoints the harness forced (a max_wal_size below its floor), 0 when none. */
+  forcedCheckpoints: number;
 }
 
 export interface RunResult {

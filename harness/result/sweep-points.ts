@@ -14,6 +14,73 @@ export interface SweepPoint {
   walBytes: number;
   fpi: number;
   outcome: Outcome;
+  /** The regime it ran in (absent in results written before the harness recorded it). */
+  regime?: PointRegime;
+}
+
+/**
+ * The ratios that decide cost per GB at one point (harness/sweep/regime.ts):
+ * chat_message and its indexes against shared_buffers, WAL between
+ * checkpoints against the indexes, and how often the load found its pages in
+ * shared_buffers. Bytes; ratios are plain numbers; null where not known (a
+ * load that rolled back leaves no chat_message to measure).
+ */
+export interface PointRegime {
+  /** The server's shared_buffers and max_wal_size during the run (SHOW). */
+  sharedBuffersBytes: number;
+  maxWalSizeBytes: number;
+  /** A checkpoint the harness forced every this many bytes of WAL, standing in for a max_wal_size below its floor; null when none. */
+  checkpointEveryBytes: number | null;
+  /** chat_message's heap and TOAST after the load, and its indexes. */
+  chatMessageBytes: number | null;
+  indexBytes: number | null;
+  /** (chat_message + indexes) / shared_buffers. */
+  chatMessageToSharedBuffers: number | null;
+  indexesToSharedBuffers: number | null;
+  /** Checkpoints (timed + requested) during the load; a projected target's may be fractional. */
+  checkpoints: number;
+  /** WAL / checkpoints, or null without a checkpoint. */
+  walPerCheckpointBytes: number | null;
+  /** WAL between checkpoints / indexes. */
+  walPerCheckpointToIndexes: number | null;
+  /** Blocks found in shared_buffers / blocks asked for, over the load (pg_stat_database of its database). */
+  bufferHitRatio: number | null;
+  /** The same for chat_message, its TOAST and indexes (pg_statio_all_tables). */
+  chatMessageHitRatio: number | null;
+}
+
+/** A boundary in cost per GB that a projection's target lies beyond and no measured point did. */
+export interface RegimeCrossing {
+  boundary: string;
+  /** The points' side of it, in figures. */
+  measured: string;
+  /** The target's. */
+  target: string;
+}
+
+/** Where a projection's target lies (`projections[].regime`). */
+export interface ProjectionRegime {
+  /** The regime expected at the target's size on the target's server. */
+  target: PointRegime;
+  crossings: RegimeCrossing[];
+  /** True when the band was widened for the crossings (see harness/sweep/regime.ts). */
+  widened: boolean;
+}
+
+/** What the sweep did to run small sizes in the target's regime (`extra.sweep.regimeScaling`). */
+export interface RegimeScaling {
+  /** The target: its size and server settings, and where the settings came from. */
+  target: { sizeBytes: number; sharedBuffersBytes: number; maxWalSizeBytes: number; source: string };
+  sizes: {
+    sizeBytes: number;
+    sharedBuffersBytes: number;
+    maxWalSizeBytes: number;
+    checkpointEveryBytes: number | null;
+    matched: string[];
+    unmatched: { ratio: string; reason: string }[];
+  }[];
+  /** Why no size was scaled, when none was (e.g. a server the harness does not own). */
+  notScaled?: string;
 }
 
 /** A measurement at the projected size (`extra.sweep.projectionCheck[]`), kept by `sweep --check-projection`. */
@@ -26,6 +93,14 @@ export interface ProjectionCheck {
   projectedWalBytes: number;
   measuredWalBytes: number;
   walErrorPct: number;
+  /** Full-page images (absent in results written before the check compared them). */
+  projectedFpi?: number;
+  measuredFpi?: number;
+  fpiErrorPct?: number;
+  /** Whether the measured figures fell inside the (possibly widened) band. */
+  withinBand?: { durationMs: boolean; walBytes: boolean; fpi: boolean };
+  /** Boundaries the check's size lies beyond, where no measured point went. */
+  crossings?: RegimeCrossing[];
 }
 
 /** `result.extra.sweep`: the points, plus whatever else the sweep keeps (fits, a projection check). */

@@ -10,7 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../errors.ts';
 import type { FaultSpec } from '../faults/fault-spec.ts';
 import type { OwnedRegistry } from '../lifecycle/owned-registry.ts';
-import { lsnDiff, ServerSampler, type ServerSample } from '../measure/server-sampler.ts';
+import { CheckpointPacer } from '../measure/checkpoint-pacer.ts';
+import { lsnDiff, ServerSampler, type LoadCounters, type ServerSample } from '../measure/server-sampler.ts';
 import { summarizeProbe, WriteProbe } from '../measure/write-probe.ts';
 import { followingStandIn, nextStartSentence, readStamp, type StampReading } from '../openwebui/alembic-environment.ts';
 import { REVISION_AFTER, REVISION_BEFORE } from '../openwebui/schema.ts';
@@ -63,6 +64,8 @@ export interface StrategyRunOptions {
    * sequence as a whole (its name, summary and what verification expects).
    */
   parts?: StrategyPart[];
+  /** Force a checkpoint every this many bytes of WAL during the load (a sweep in a larger target's regime); default none. */
+  checkpointEveryBytes?: number | null;
 }
 
 /** What one start runs: a strategy, its options, its Alembic environment. */
@@ -135,6 +138,8 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
   const sampler = new ServerSampler({ server, database: o.database, intervalMs: o.measure.sampleIntervalMs, external: command, clock });
   const startC = await sampler.begin();
   startCounters = { walBytes: 0, checkpoints: startC.checkpointsTimed + startC.checkpointsRequested };
+  const pacer = o.checkpointEveryBytes ? new CheckpointPacer(server, o.checkpointEveryBytes) : undefined;
+  await pacer?.begin();
   let seen = 0;
   const timelineTimer = setInterval(() => {
     const fresh = sampler.samples.slice(seen);
@@ -233,7 +238,8 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
   }
 
   await probe?.end();
-  const { start, end } = await sampler.end();
+  const forcedCheckpoints = (await pacer?.end()) ?? 0;
+  const { start, end, load } = await sampler.end();
   clearInterval(timelineTimer);
   for (const s of sampler.samples.slice(seen)) pushSample(s);
   for (const w of sampler.warnings) warnings.push(w);
@@ -320,8 +326,29 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
     ...(skips ? { skippedChats } : {}),
     timeline,
     warnings,
+    ...(load ? { load: loadFigures(load, forcedCheckpoints) } : {}),
     ...(command && lastReport ? { output: { stdout: lastReport.stdout ?? '', stderr: lastReport.stderr ?? '', exitCode: lastReport.exitCode ?? null } } : {}),
     ...(kept ? { kept } : {}),
+  };
+}
+
+function hitRatio(hit: number, read: number): number | null {
+  return hit + read > 0 ? hit / (hit + read) : null;
+}
+
+/** The sampler's block counts as result.json keeps them. Its own catalog reads are in them too: a few blocks a sample, against the load's millions. */
+function loadFigures(l: LoadCounters, forcedCheckpoints: number): NonNullable<StrategyResult['load']> {
+  const cm = l.chatMessage;
+  return {
+    blocksHit: l.blocksHit,
+    blocksRead: l.blocksRead,
+    hitRatio: hitRatio(l.blocksHit, l.blocksRead),
+    chatMessageBytes: cm ? cm.tableBytes : null,
+    indexBytes: cm ? cm.indexBytes : null,
+    chatMessageBlocksHit: cm ? cm.blocksHit : null,
+    chatMessageBlocksRead: cm ? cm.blocksRead : null,
+    chatMessageHitRatio: cm ? hitRatio(cm.blocksHit, cm.blocksRead) : null,
+    forcedCheckpoints,
   };
 }
 

@@ -13,8 +13,8 @@ export interface Fit {
   r2: number;
   /** Residual standard error in log space. */
   se: number;
-  /** Linear fit y = a + b x, and its R². */
-  linear: { a: number; b: number; r2: number };
+  /** Linear fit y = a + b x, its R², and for its prediction band its residual standard error, mean x and sum of squares of x. */
+  linear: { a: number; b: number; r2: number; se: number; meanX: number; sxx: number };
   n: number;
   /** Mean and sum of squares of log x, for prediction bands. */
   meanLogX: number;
@@ -31,7 +31,7 @@ function tQuantile(dof: number): number {
   return 1.282;
 }
 
-function ols(xs: number[], ys: number[]): { a: number; b: number; r2: number; sse: number } {
+function ols(xs: number[], ys: number[]): { a: number; b: number; r2: number; sse: number; mx: number; sxx: number } {
   const n = xs.length;
   const mx = xs.reduce((s, x) => s + x, 0) / n;
   const my = ys.reduce((s, y) => s + y, 0) / n;
@@ -47,7 +47,7 @@ function ols(xs: number[], ys: number[]): { a: number; b: number; r2: number; ss
   const a = my - b * mx;
   let sse = 0;
   for (let i = 0; i < n; i++) sse += (ys[i] - (a + b * xs[i])) ** 2;
-  return { a, b, r2: syy === 0 ? 1 : 1 - sse / syy, sse };
+  return { a, b, r2: syy === 0 ? 1 : 1 - sse / syy, sse, mx, sxx };
 }
 
 /** Fit y against x (both positive). Needs at least two points. */
@@ -66,7 +66,7 @@ export function fitGrowth(xs: number[], ys: number[]): Fit {
     intercept: log.a,
     r2: log.r2,
     se: n > 2 ? Math.sqrt(log.sse / (n - 2)) : 0,
-    linear: { a: lin.a, b: lin.b, r2: lin.r2 },
+    linear: { a: lin.a, b: lin.b, r2: lin.r2, se: n > 2 ? Math.sqrt(lin.sse / (n - 2)) : 0, meanX: lin.mx, sxx: lin.sxx },
     n,
     meanLogX,
     sxx,
@@ -79,6 +79,19 @@ export function project(fit: Fit, x: number): { value: number; low: number; high
   const center = fit.intercept + fit.slope * lx;
   const spread = fit.n > 2 ? tQuantile(fit.n - 2) * fit.se * Math.sqrt(1 + 1 / fit.n + (fit.sxx ? (lx - fit.meanLogX) ** 2 / fit.sxx : 0)) : 0;
   return { value: Math.exp(center), low: Math.exp(center - spread), high: Math.exp(center + spread) };
+}
+
+/**
+ * The straight line's value at x, with its 80% prediction band. The model
+ * for points run in the target's regime: there every size has the same
+ * number of checkpoints, so cost is a fixed part (per checkpoint) plus a part
+ * per byte, which a power law through small sizes bends.
+ */
+export function projectLinear(fit: Fit, x: number): { value: number; low: number; high: number } {
+  const l = fit.linear;
+  const value = l.a + l.b * x;
+  const spread = fit.n > 2 ? tQuantile(fit.n - 2) * l.se * Math.sqrt(1 + 1 / fit.n + (l.sxx ? (x - l.meanX) ** 2 / l.sxx : 0)) : 0;
+  return { value, low: Math.max(0, value - spread), high: value + spread };
 }
 
 /** True when cost per byte grows with size (log-log slope clearly above 1). */

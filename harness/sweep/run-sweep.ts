@@ -11,18 +11,25 @@ import { dropOwnedDatabase } from '../postgres/databases.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { withClient } from '../postgres/with-client.ts';
 import type { Projection, RunResult, StrategyResult } from '../result/run-result.ts';
-import type { ProjectionCheck, SweepPoint } from '../result/sweep-points.ts';
+import type { PointRegime, ProjectionCheck, RegimeScaling, SweepPoint } from '../result/sweep-points.ts';
 import { REPORTED_SETTINGS, readSettings, resolveStrategy, type RunIO, type RunPlan } from '../run.ts';
 import { copySource, datasetResult, prepareData, type PrepareOptions } from '../run/prepare-data.ts';
 import { runStrategy } from '../run/run-strategy.ts';
-import { pgSize } from '../units.ts';
-import { fitGrowth, project, superLinear, type Fit } from './fit.ts';
+import { formatBytes, pgSize, parseSize } from '../units.ts';
+import { fitGrowth, project, projectLinear, superLinear, type Fit } from './fit.ts';
+import { pointRegime, projectionRegime, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, WAL_SEGMENT_BYTES, widenBand, type RegimePoint } from './regime.ts';
 
-interface SweepPlan extends RunPlan {
+export interface SweepPlan extends RunPlan {
   sizes: number[];
   projectBytes?: number;
   /** Also measure at `projectBytes` and report the projection's error. */
   checkProjection: boolean;
+  /** Sizes to measure for the check (default: `projectBytes` alone). */
+  checkSizes?: number[];
+  /** The target server's shared_buffers and max_wal_size, when given as flags. */
+  target?: { sharedBuffersBytes?: number; maxWalSizeBytes?: number };
+  /** Scale each size's shared_buffers and max_wal_size so its ratios match the target's (default with --project). */
+  scaleRegime?: boolean;
 }
 
 interface FitSummary {
@@ -86,13 +93,13 @@ class SourceSizes {
   }
 }
 
-function prepareOptions(plan: SweepPlan, io: RunIO, sizeBytes: number, provider: string): PrepareOptions {
+function prepareOptions(plan: SweepPlan, io: RunIO, sizeBytes: number, provider: string, settings = plan.settings): PrepareOptions {
   return {
     provider: provider as 'embedded' | 'testcontainers' | 'url',
     databaseUrl: plan.databaseUrl,
     force: plan.force,
     source: plan.source,
-    settings: plan.settings,
+    settings,
     dataset: { ...plan.dataset, targetBytes: sizeBytes, chats: undefined },
     seedStreams: plan.seedStreams,
     cacheDir: plan.cacheDir,
@@ -104,8 +111,8 @@ function prepareOptions(plan: SweepPlan, io: RunIO, sizeBytes: number, provider:
   };
 }
 
-async function seededAt(plan: SweepPlan, io: RunIO, result: RunResult, sizeBytes: number): Promise<SizedData> {
-  const prepared = await prepareData(prepareOptions(plan, io, sizeBytes, result.postgres.provider));
+async function seededAt(plan: SweepPlan, io: RunIO, result: RunResult, sizeBytes: number, settings: SweepPlan['settings']): Promise<SizedData> {
+  const prepared = await prepareData(prepareOptions(plan, io, sizeBytes, result.postgres.provider, settings));
   return { ...prepared, sourceName: null, release: async () => (prepared.server.owned ? prepared.server.stop() : undefined) };
 }
 
@@ -116,11 +123,14 @@ async function measureAt(
   sizeBytes: number,
   label: string,
   sources: SourceSizes | null,
+  run: { settings: SweepPlan['settings']; checkpointEveryBytes: number | null } = { settings: plan.settings, checkpointEveryBytes: null },
 ): Promise<{ points: SweepPoint[]; runs: StrategyResult[] }> {
   io.onStage?.(result, `sweep ${label}`);
-  const prepared = sources ? await sources.at(sizeBytes) : await seededAt(plan, io, result, sizeBytes);
+  const prepared = sources ? await sources.at(sizeBytes) : await seededAt(plan, io, result, sizeBytes, run.settings);
   const { server, template, summary } = prepared;
   try {
+    // What this size's server runs with (SHOW): scaled sizes differ from one another and from the target.
+    const shown = await readSettings(server, ['shared_buffers', 'max_wal_size']);
     if (!result.postgres.version) {
       result.postgres = {
         provider: server.provider,
@@ -153,10 +163,12 @@ async function measureAt(
         signal: io.signal,
         log: io.log,
         onSample: (s) => io.onSample?.(`${name}@${label}`, s),
+        checkpointEveryBytes: run.checkpointEveryBytes,
       });
       r.name = `${name}@${label}`;
       runs.push(r);
-      points.push({ strategy: name, sizeBytes: summary.chatTableBytes, durationMs: r.durationMs, walBytes: r.wal.bytes, fpi: r.wal.fpi, outcome: r.outcome });
+      const regime = regimeOf(r, shown, run.checkpointEveryBytes);
+      points.push({ strategy: name, sizeBytes: summary.chatTableBytes, durationMs: r.durationMs, walBytes: r.wal.bytes, fpi: r.wal.fpi, outcome: r.outcome, ...(regime ? { regime } : {}) });
       if (io.signal.aborted) break;
     }
     return { points, runs };
@@ -165,7 +177,47 @@ async function measureAt(
   }
 }
 
-function fitsOf(points: SweepPoint[], strategies: string[]): { fits: FitSummary[]; models: Map<string, Fit> } {
+/** Bytes of a size setting as SHOW prints it (128MB, 1GB, 8kB), or null. */
+function shownBytes(v: string | undefined): number | null {
+  if (!v) return null;
+  const r = parseSize(v);
+  return r.ok ? r.bytes : null;
+}
+
+function regimeOf(r: StrategyResult, shown: Record<string, string>, checkpointEveryBytes: number | null): PointRegime | null {
+  const sharedBuffersBytes = shownBytes(shown.shared_buffers);
+  const maxWalSizeBytes = shownBytes(shown.max_wal_size);
+  if (sharedBuffersBytes === null || maxWalSizeBytes === null) return null;
+  return pointRegime({
+    sharedBuffersBytes,
+    maxWalSizeBytes,
+    checkpointEveryBytes,
+    chatMessageBytes: r.load?.chatMessageBytes ?? null,
+    indexBytes: r.load?.indexBytes ?? null,
+    walBytes: r.wal.bytes,
+    checkpoints: r.checkpoints.timed + r.checkpoints.requested,
+    bufferHitRatio: r.load?.hitRatio ?? null,
+    chatMessageHitRatio: r.load?.chatMessageHitRatio ?? null,
+  });
+}
+
+/** The target server's shared_buffers and max_wal_size: flags, else the --database-url server's SHOW, else the sweep's own settings, else PostgreSQL's defaults. */
+export function targetSettings(plan: SweepPlan, urlShown: Record<string, string> | null): { sharedBuffersBytes: number; maxWalSizeBytes: number; source: string } {
+  const from = (flag: number | undefined, shownValue: string | undefined, setting: string | undefined, fallback: number) =>
+    flag !== undefined ? { v: flag, src: 'flag' } : shownBytes(shownValue) !== null ? { v: shownBytes(shownValue)!, src: '--database-url (SHOW)' } : shownBytes(setting) !== null ? { v: shownBytes(setting)!, src: 'the sweep’s settings' } : { v: fallback, src: 'PostgreSQL’s default' };
+  const sb = from(plan.target?.sharedBuffersBytes, urlShown?.shared_buffers, plan.settings.shared_buffers, 128 * 1024 ** 2);
+  const mw = from(plan.target?.maxWalSizeBytes, urlShown?.max_wal_size, plan.settings.max_wal_size, 1024 ** 3);
+  return { sharedBuffersBytes: sb.v, maxWalSizeBytes: mw.v, source: `shared_buffers from ${sb.src}, max_wal_size from ${mw.src}` };
+}
+
+function settingsWith(plan: SweepPlan, sharedBuffersBytes: number, maxWalSizeBytes: number): SweepPlan['settings'] {
+  const settings: SweepPlan['settings'] = { ...plan.settings, shared_buffers: pgSize(sharedBuffersBytes), max_wal_size: pgSize(maxWalSizeBytes) };
+  const min = shownBytes(settings.min_wal_size);
+  if (min !== null && min > maxWalSizeBytes) settings.min_wal_size = pgSize(2 * WAL_SEGMENT_BYTES);
+  return settings;
+}
+
+export function fitsOf(points: SweepPoint[], strategies: string[]): { fits: FitSummary[]; models: Map<string, Fit> } {
   const fits: FitSummary[] = [];
   const models = new Map<string, Fit>();
   for (const s of strategies) {
@@ -194,16 +246,46 @@ function fitsOf(points: SweepPoint[], strategies: string[]): { fits: FitSummary[
   return { fits, models };
 }
 
-function projectionsOf(models: Map<string, Fit>, strategies: string[], size: number): Projection[] {
+/** The measured points of a strategy that carry a regime. */
+function regimePoints(points: SweepPoint[], strategy: string): RegimePoint[] {
+  return points.filter((p) => p.strategy === strategy && p.outcome === 'succeeded' && p.regime).map((p) => ({ sizeBytes: p.sizeBytes, regime: p.regime! }));
+}
+
+/**
+ * How a projection extrapolates: a power law (sizes on one server, the
+ * default before regimes), or a straight line for sizes run in the target's
+ * regime, where each size has the same number of checkpoints (see projectLinear).
+ */
+type ProjectionModel = NonNullable<Projection['model']>;
+
+interface Target {
+  sharedBuffersBytes: number;
+  maxWalSizeBytes: number;
+}
+
+/**
+ * The fit at `size` for one strategy, with its band widened for each regime
+ * boundary the size lies beyond on the target's server (see regime.ts).
+ */
+function projectOne(models: Map<string, Fit>, points: SweepPoint[], s: string, size: number, target: Target, model: ProjectionModel = 'power-law') {
+  const d = models.get(`${s}:durationMs`);
+  const w = models.get(`${s}:walBytes`);
+  const f = models.get(`${s}:fpi`);
+  if (!d || !w || !f) return null;
+  const rp = regimePoints(points, s);
+  const at = model === 'linear' ? projectLinear : project;
+  const pw0 = at(w, size);
+  const regime = rp.length ? projectionRegime(rp.map((p) => p.regime), targetRegime(rp, { sizeBytes: size, ...target, walBytes: pw0.value })) : undefined;
+  const n = regime?.crossings.length ?? 0;
+  return { pd: widenBand(at(d, size), n), pw: widenBand(pw0, n), pf: widenBand(at(f, size), n), regime };
+}
+
+export function projectionsOf(models: Map<string, Fit>, points: SweepPoint[], strategies: string[], size: number, target: Target, model: ProjectionModel = 'power-law'): Projection[] {
   const out: Projection[] = [];
   for (const s of strategies) {
-    const d = models.get(`${s}:durationMs`);
-    const w = models.get(`${s}:walBytes`);
-    const f = models.get(`${s}:fpi`);
-    if (!d || !w || !f) continue;
-    const pd = project(d, size);
-    const pw = project(w, size);
-    const pf = project(f, size);
+    const one = projectOne(models, points, s, size, target, model);
+    if (!one) continue;
+    const { pd, pw, pf, regime } = one;
     out.push({
       strategy: s,
       size,
@@ -216,6 +298,8 @@ function projectionsOf(models: Map<string, Fit>, strategies: string[], size: num
       fpi: Math.round(pf.value),
       fpiLow: Math.round(pf.low),
       fpiHigh: Math.round(pf.high),
+      model,
+      ...(regime ? { regime } : {}),
     });
   }
   return out;
@@ -233,8 +317,36 @@ export async function runSweep(plan: SweepPlan, io: RunIO, result: RunResult): P
 }
 
 async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: number[], points: SweepPoint[], sources: SourceSizes | null): Promise<RunResult> {
+  const extra: Record<string, unknown> = { points };
+  // Without flags the target's settings are the --database-url server's own: read them once, first.
+  let urlShown: Record<string, string> | null = null;
+  if (plan.provider === 'url' && plan.databaseUrl && plan.projectBytes && (!plan.target?.sharedBuffersBytes || !plan.target?.maxWalSizeBytes)) {
+    const { UrlPostgresServer } = await import('../postgres/url-server.ts');
+    const server = await new UrlPostgresServer(plan.databaseUrl).start();
+    try {
+      urlShown = await readSettings(server, ['shared_buffers', 'max_wal_size']);
+    } finally {
+      await server.stop();
+    }
+  }
+  const target = targetSettings(plan, urlShown);
+  const scaling = regimeScaling(plan, sources, sizes, target);
+  if (scaling) extra.regimeScaling = scaling;
+  const forced = scaling?.sizes.filter((z) => z.checkpointEveryBytes !== null) ?? [];
+  // Immediate checkpoints, as many per run as the target's, cost per checkpoint rather than per byte: small runs took 1.2-4x the target's seconds per GB (README, Regimes).
+  if (forced.length)
+    result.warnings.push(
+      `checkpoints were forced at ${forced.map((z) => pgSize(z.sizeBytes)).join(', ')} (immediate, where the target's are spread, and as many per run as the target's): their spacing is the target's, their time is not; the duration projected is not the target's time`,
+    );
   for (const size of sizes) {
-    const { points: p, runs } = await measureAt(plan, io, result, size, pgSize(size), sources);
+    const scaled = scaling?.sizes.find((x) => x.sizeBytes === size);
+    const run = scaled ? { settings: settingsWith(plan, scaled.sharedBuffersBytes, scaled.maxWalSizeBytes), checkpointEveryBytes: scaled.checkpointEveryBytes } : undefined;
+    if (scaled) io.log(`sweep ${pgSize(size)}: shared_buffers ${pgSize(scaled.sharedBuffersBytes)}, max_wal_size ${pgSize(scaled.maxWalSizeBytes)}${scaled.checkpointEveryBytes ? `, a checkpoint every ${scaled.checkpointEveryBytes} bytes of WAL` : ''} (the target's regime)`);
+    const { points: p, runs } = await measureAt(plan, io, result, size, pgSize(size), sources, run);
+    if (scaled) for (const lag of checkpointLag(scaled, p)) {
+      scaled.unmatched.push(lag);
+      result.warnings.push(`${pgSize(size)}: ${lag.reason}`);
+    }
     points.push(...p);
     result.strategies.push(...runs);
     for (const r of runs) for (const w of r.warnings) result.warnings.push(`${r.name}: ${w}`);
@@ -243,33 +355,85 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
   const { fits, models } = fitsOf(points, plan.strategies);
   for (const f of fits.filter((x) => x.superLinear))
     result.warnings.push(`${f.strategy}: ${f.metric} grows faster than size (log-log slope ${f.slope.toFixed(2)}): cost per GB rises with size`);
-  const extra: Record<string, unknown> = { points, fits };
+  extra.fits = fits;
   if (plan.projectBytes) {
-    result.projections = projectionsOf(models, plan.strategies, plan.projectBytes);
-    if (plan.checkProjection && !io.signal.aborted) {
-      const { points: measured, runs } = await measureAt(plan, io, result, plan.projectBytes, `${pgSize(plan.projectBytes)} (projection check)`, sources);
+    const checkSizes = plan.checkProjection ? [...new Set(plan.checkSizes?.length ? plan.checkSizes : [plan.projectBytes])].sort((a, b) => a - b) : [];
+    const model: ProjectionModel = scaling && !scaling.notScaled ? 'linear' : 'power-law';
+    result.projections = [plan.projectBytes, ...checkSizes.filter((c) => c !== plan.projectBytes)].flatMap((size) => projectionsOf(models, points, plan.strategies, size, target, model));
+    for (const p of result.projections)
+      if (p.regime?.widened)
+        result.warnings.push(`${p.strategy} at ${pgSize(p.size)}: the projection crosses ${p.regime.crossings.map((c) => `"${c.boundary}"`).join(', ')}, which no measured point did: its band is widened`);
+    const checks: ProjectionCheck[] = [];
+    // The check runs on the target's server: its settings, unscaled, and no forced checkpoints.
+    const targetRun = { settings: settingsWith(plan, target.sharedBuffersBytes, target.maxWalSizeBytes), checkpointEveryBytes: null };
+    for (const checkSize of checkSizes) {
+      if (io.signal.aborted) break;
+      const { points: measured, runs } = await measureAt(plan, io, result, checkSize, `${pgSize(checkSize)} (projection check)`, sources, sources ? undefined : targetRun);
       result.strategies.push(...runs);
-      const checks: ProjectionCheck[] = [];
       for (const m of measured) {
-        const p = result.projections.find((x) => x.strategy === m.strategy);
-        if (!p || m.outcome !== 'succeeded') continue;
+        if (m.outcome !== 'succeeded') continue;
         // Project again at the size actually seeded, which differs a little from the target.
-        const d = project(models.get(`${m.strategy}:durationMs`)!, m.sizeBytes).value;
-        const w = project(models.get(`${m.strategy}:walBytes`)!, m.sizeBytes).value;
+        const one = projectOne(models, points, m.strategy, m.sizeBytes, target, model);
+        if (!one) continue;
+        const { pd, pw, pf, regime } = one;
+        const inBand = (b: { low: number; high: number }, v: number) => v >= b.low && v <= b.high;
         checks.push({
           strategy: m.strategy,
           sizeBytes: m.sizeBytes,
-          projectedDurationMs: Math.round(d),
+          projectedDurationMs: Math.round(pd.value),
           measuredDurationMs: m.durationMs,
-          durationErrorPct: (100 * (d - m.durationMs)) / m.durationMs,
-          projectedWalBytes: Math.round(w),
+          durationErrorPct: (100 * (pd.value - m.durationMs)) / m.durationMs,
+          projectedWalBytes: Math.round(pw.value),
           measuredWalBytes: m.walBytes,
-          walErrorPct: (100 * (w - m.walBytes)) / m.walBytes,
+          walErrorPct: (100 * (pw.value - m.walBytes)) / m.walBytes,
+          projectedFpi: Math.round(pf.value),
+          measuredFpi: m.fpi,
+          fpiErrorPct: m.fpi > 0 ? (100 * (pf.value - m.fpi)) / m.fpi : 0,
+          withinBand: { durationMs: inBand(pd, m.durationMs), walBytes: inBand(pw, m.walBytes), fpi: inBand(pf, m.fpi) },
+          crossings: regime?.crossings ?? [],
         });
       }
-      extra.projectionCheck = checks;
     }
+    if (plan.checkProjection) extra.projectionCheck = checks;
   }
   result.extra = { ...(result.extra ?? {}), sweep: extra };
   return result;
+}
+
+/** A forced checkpoint that came this much later than asked no longer stands for the target's spacing. */
+const LAG_FACTOR = 1.5;
+
+/**
+ * Forced checkpoints that could not keep up: each immediate CHECKPOINT took
+ * longer than the WAL it was spaced by, so the point had fewer checkpoints
+ * than the target's regime asks for. Said, per strategy, as a ratio not matched.
+ */
+export function checkpointLag(scaled: { checkpointEveryBytes: number | null }, points: SweepPoint[]): { ratio: string; reason: string }[] {
+  const every = scaled.checkpointEveryBytes;
+  if (!every) return [];
+  return points
+    .filter((p) => p.regime?.walPerCheckpointBytes != null && p.regime.walPerCheckpointBytes > LAG_FACTOR * every)
+    .map((p) => ({
+      ratio: `WAL between checkpoints / data (${p.strategy})`,
+      reason: `${p.strategy}'s checkpoints could not keep up: ${p.regime!.checkpoints} came, ${formatBytes(p.regime!.walPerCheckpointBytes!)} of WAL apart, where every ${formatBytes(every)} was asked (each immediate CHECKPOINT took longer than that much WAL)`,
+    }));
+}
+
+/** Each size's settings for the target's regime, or why none are scaled (null: nothing to scale to). */
+function regimeScaling(plan: SweepPlan, sources: SourceSizes | null, sizes: number[], target: ReturnType<typeof targetSettings>): RegimeScaling | null {
+  if (!plan.projectBytes) return null;
+  const t = { sizeBytes: plan.projectBytes, ...target };
+  const notScaled =
+    !plan.scaleRegime
+      ? 'without --scale-regime every size runs with the same settings'
+      : plan.provider === 'url'
+        ? 'the --database-url server is not the harness’s: its shared_buffers and max_wal_size stay as they are at every size'
+        : sources
+          ? 'the sizes are prefixes of one copied database on one server, started once'
+          : null;
+  if (notScaled) return { target: t, sizes: [], notScaled };
+  return {
+    target: t,
+    sizes: sizes.map((size) => scaleSettings(size, t, { sharedBuffersBytes: SHARED_BUFFERS_FLOOR, maxWalSizeBytes: 2 * WAL_SEGMENT_BYTES, canForceCheckpoints: true })),
+  };
 }

@@ -16,9 +16,9 @@
  *   beforehand (default storage, WAL-logged) in another database of the same
  *   server. Alternately, `--repeat` times; MB/s of on-disk table bytes.
  * - accuracy: seeded on-disk size against the target, at `--sizes`.
- * - strategies, values, overhead: test/bench/parallel-vs-chunked.ts,
- *   inline-vs-bound.ts and measurement-overhead.ts, each in a child process
- *   (minutes each: opt-in).
+ * - strategies, values, overhead, projection: test/bench/parallel-vs-chunked.ts,
+ *   inline-vs-bound.ts, measurement-overhead.ts and projection-check.ts, each
+ *   in a child process (minutes each, the last up to an hour: opt-in).
  *
  * MB is 2^20 bytes. Results on stdout and in <out>/bench.json; progress and
  * warnings on stderr.
@@ -53,7 +53,7 @@ import { stats, type Stats } from './stats.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MB = 1024 * 1024;
-const BENCHES = ['generator', 'seed', 'accuracy', 'strategies', 'values', 'overhead'] as const;
+const BENCHES = ['generator', 'seed', 'accuracy', 'strategies', 'values', 'overhead', 'projection'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 // ------------------------------------------------------------ arguments
@@ -69,6 +69,7 @@ usage: npm run bench -- [options]
                          strategies  parallel against chunked (test/bench/parallel-vs-chunked.ts)
                          values      chunked with values inline, as psycopg2 sends them, against bind parameters (test/bench/inline-vs-bound.ts)
                          overhead    a measured run against a bare one (test/bench/measurement-overhead.ts)
+                         projection  sweep projections 128-512 MB to 4 GB and 8 GB against runs measured there (test/bench/projection-check.ts; up to an hour)
   --size <size>        dataset for seed (default: 512MB)
   --repeat <n>         loads of each kind, alternating (default: 2)
   --baseline <format>  the plain COPY's format: text or binary (default: text)
@@ -545,6 +546,7 @@ try {
     ['strategies', 'parallel-vs-chunked.ts'],
     ['values', 'inline-vs-bound.ts'],
     ['overhead', 'measurement-overhead.ts'],
+    ['projection', 'projection-check.ts'],
   ] as const) {
     if (!options.only.includes(name)) continue;
     out();

@@ -115,6 +115,10 @@ const CASES: Case[] = [
   // Command-specific.
   { name: 'sweep --sizes with one size', args: cmd('sweep', '--sizes', '1GB'), names: '--sizes', allowed: /at least two sizes/ },
   { name: 'sweep --check-projection without --project', args: cmd('sweep', '--check-projection'), names: '--check-projection', allowed: /needs --project/ },
+  { name: 'sweep --check-projection 4GB,4XB', args: cmd('sweep', '--project', '4GB', '--check-projection', '4GB,4XB'), names: '--check-projection', allowed: SIZE_ALLOWED },
+  { name: 'sweep --target-shared-buffers without --project', args: cmd('sweep', '--target-shared-buffers', '1GB'), names: '--target-shared-buffers', allowed: /give --project/ },
+  { name: 'sweep --target-max-wal-size 1MB (below two WAL segments)', args: cmd('sweep', '--project', '4GB', '--target-max-wal-size', '1MB'), names: '--target-max-wal-size', allowed: /at least 2MB/ },
+  { name: 'sweep --target-shared-buffers 64kB (below PostgreSQL’s minimum)', args: cmd('sweep', '--project', '4GB', '--target-shared-buffers', '64kB'), names: '--target-shared-buffers', allowed: /at least 128kB/ },
   { name: 'validate without --cmd', args: cmd('validate'), names: '--cmd', allowed: /validate needs the migration to validate: --openwebui .* or --cmd/ },
   { name: 'report on a missing file', args: (o) => ['report', path.join(o.files, 'missing-result.json')], names: 'missing-result.json', allowed: /ENOENT.*results\/<run-id>\/result\.json/ },
   { name: 'report on a file that is not JSON', args: (o) => ['report', path.join(o.files, 'not-json.txt')], names: 'not-json.txt', allowed: /is not JSON/ },

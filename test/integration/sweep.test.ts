@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../harness/result/run-result.ts';
+import type { ProjectionCheck, RegimeScaling, SweepPoint } from '../../harness/result/sweep-points.ts';
 import { validateResult } from '../../harness/result/validate-result.ts';
 import { fitGrowth, project } from '../../harness/sweep/fit.ts';
 
@@ -61,6 +62,7 @@ describe('sweep', () => {
         '--project',
         '32MB',
         '--check-projection',
+        '--scale-regime',
         '--provider',
         'embedded',
         '--cache-dir',
@@ -88,6 +90,22 @@ describe('sweep', () => {
       expect(p.walBytesHigh).toBeGreaterThanOrEqual(p.walBytes);
     }
     expect(sweep.projectionCheck).toHaveLength(2);
+    // Each point records its regime; each size ran in the 32MB target's: shared_buffers 128MB x size / 32MB (with this fixture's 4-16MB).
+    const regimeSweep = result.extra!.sweep as { points: SweepPoint[]; regimeScaling: RegimeScaling; projectionCheck: ProjectionCheck[] };
+    for (const p of regimeSweep.points) {
+      expect(p.regime).toBeDefined();
+      expect(p.regime!.indexBytes).toBeGreaterThan(0);
+      expect(p.regime!.bufferHitRatio).toBeGreaterThan(0);
+    }
+    expect(regimeSweep.regimeScaling.target.sizeBytes).toBe(32 * 1024 * 1024);
+    expect(regimeSweep.regimeScaling.sizes.map((z) => z.sharedBuffersBytes)).toEqual([16, 32, 64].map((m) => m * 1024 * 1024));
+    const byBuffers = new Map(regimeSweep.regimeScaling.sizes.map((z) => [z.sizeBytes, z.sharedBuffersBytes]));
+    expect(regimeSweep.points.filter((p) => p.strategy === 'chunked').map((p) => p.regime!.sharedBuffersBytes)).toEqual([...byBuffers.values()]);
+    for (const c of regimeSweep.projectionCheck) {
+      expect(typeof c.fpiErrorPct).toBe('number');
+      expect(c.withinBand).toBeDefined();
+    }
+    expect(result.projections!.every((p) => p.model === 'linear')).toBe(true);
     // 3 sizes plus the projection check, 2 strategies each: every run verified.
     expect(result.strategies).toHaveLength(8);
     expect(result.strategies.every((s) => s.verified)).toBe(true);

@@ -5,7 +5,7 @@
  * fit refuses or survives. The sweep's end-to-end test fits real runs.
  */
 import { describe, expect, it } from 'vitest';
-import { fitGrowth, project, superLinear } from '../../harness/sweep/fit.ts';
+import { fitGrowth, project, projectLinear, superLinear } from '../../harness/sweep/fit.ts';
 
 const E = Math.E;
 
@@ -125,5 +125,30 @@ describe('project', () => {
     const unit = fit.se * Math.sqrt(1 + 1 / n + (Math.log(at) - fit.meanLogX) ** 2 / fit.sxx);
     expect(Math.log(p.high / p.value) / unit).toBeCloseTo(t, 10);
     expect(Math.log(p.value / p.low) / unit).toBeCloseTo(t, 10);
+  });
+});
+
+describe('projectLinear', () => {
+  it('a fixed part plus a part per unit: the straight line through it, where the power law bends', () => {
+    // y = 9 + 2x at x = 1, 2, 4: the power law's slope is below 1 and it falls short at 32; the line does not.
+    const xs = [1, 2, 4];
+    const fit = fitGrowth(xs, xs.map((x) => 9 + 2 * x));
+    const p = projectLinear(fit, 32);
+    expect(p.value).toBeCloseTo(73, 10);
+    expect(p.high - p.low).toBeCloseTo(0, 10);
+    expect(project(fit, 32).value).toBeLessThan(60);
+  });
+
+  it('its 80% band: t(1) = 3.078 times the residual error, wider away from the points', () => {
+    // Residuals +1, −2, +1 around y = 2x (x = 1, 2, 3): the line is y = 2x (a = 0, b = 2), sse = 6, se = √6.
+    const fit = fitGrowth([1, 2, 3], [3, 2, 7]);
+    expect(fit.linear.b).toBeCloseTo(2, 10);
+    expect(fit.linear.a).toBeCloseTo(0, 10);
+    expect(fit.linear.se).toBeCloseTo(Math.sqrt(6), 10);
+    const p = projectLinear(fit, 10);
+    // 1 + 1/3 + (10 − 2)² / 2 = 33.33...
+    expect(p.high - p.value).toBeCloseTo(3.078 * Math.sqrt(6) * Math.sqrt(1 + 1 / 3 + 32), 8);
+    expect(projectLinear(fit, 20).high - projectLinear(fit, 20).value).toBeGreaterThan(p.high - p.value);
+    expect(projectLinear(fit, 1).low).toBe(0); // never below zero
   });
 });

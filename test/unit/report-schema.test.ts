@@ -4,9 +4,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { writeReports } from '../../harness/report/index.ts';
 import schema from '../../harness/result/result.schema.json' with { type: 'json' };
-import type { Attempt, Check, Projection, RunResult, Sample, StrategyResult, WriteStall } from '../../harness/result/run-result.ts';
-import type { SweepPoint } from '../../harness/result/sweep-points.ts';
+import type { Attempt, Check, LoadFigures, Projection, RunResult, Sample, StrategyResult, WriteStall } from '../../harness/result/run-result.ts';
+import type { PointRegime, ProjectionRegime, SweepPoint } from '../../harness/result/sweep-points.ts';
 import { readResult, validateResult } from '../../harness/result/validate-result.ts';
+import { pointRegime } from '../../harness/sweep/regime.ts';
+
+const MB = 1024 ** 2;
 
 const FIXTURES = ['repro', 'gate', 'sweep', 'interrupted', 'upgrade'] as const;
 const fixtureDir = join(import.meta.dirname, '../fixtures/results');
@@ -61,6 +64,29 @@ describe('result.schema.json accepts what the harness writes', () => {
     const r = structuredClone(await fixture('sweep'));
     (r.extra!.sweep as Record<string, unknown>).projectionCheck = [];
     expect(validateResult(r).ok).toBe(true);
+  });
+
+  it('accepts the regime of each point, the load figures of a strategy and the regime of a projection; rejects a hit ratio above 1', async () => {
+    const r = structuredClone(await fixture('sweep'));
+    const regime = pointRegime({
+      sharedBuffersBytes: 4 * MB,
+      maxWalSizeBytes: 32 * MB,
+      checkpointEveryBytes: MB,
+      chatMessageBytes: 100 * MB,
+      indexBytes: 20 * MB,
+      walBytes: 90 * MB,
+      checkpoints: 90,
+      bufferHitRatio: 0.97,
+      chatMessageHitRatio: 0.9,
+    });
+    const points = (r.extra!.sweep as { points: SweepPoint[] }).points;
+    points[0].regime = regime;
+    r.strategies[0].load = { blocksHit: 970, blocksRead: 30, hitRatio: 0.97, chatMessageBytes: 100 * MB, indexBytes: 20 * MB, chatMessageBlocksHit: 9, chatMessageBlocksRead: 1, chatMessageHitRatio: 0.9, forcedCheckpoints: 90 };
+    r.projections![0].regime = { target: { ...regime, checkpoints: 1.5 }, crossings: [{ boundary: 'b', measured: 'm', target: 't' }], widened: true };
+    const checked = validateResult(r);
+    expect(checked.ok ? [] : checked.errors).toEqual([]);
+    points[0].regime = { ...regime, bufferHitRatio: 1.2 };
+    expect(errorsOf(r).join('\n')).toMatch(/points\[0\]\.regime\.bufferHitRatio/);
   });
 });
 
@@ -169,7 +195,12 @@ describe('the TypeScript type and the schema agree', () => {
     expectTypeOf<keyof Projection>().toEqualTypeOf<Props<Defs['projection']>>();
     expectTypeOf<keyof SweepPoint>().toEqualTypeOf<Props<Defs['sweep']['properties']['points']['items']>>();
     expectTypeOf<OptionalKeys<RunResult>>().toEqualTypeOf<'checks' | 'projections' | 'extra' | 'upgrade'>();
-    expectTypeOf<OptionalKeys<StrategyResult>>().toEqualTypeOf<'output' | 'kept' | 'stamp' | 'alembic' | 'upstream' | 'clientPeakRssOf' | 'locksOnChatSamples' | 'skippedChats'>();
+    expectTypeOf<OptionalKeys<StrategyResult>>().toEqualTypeOf<'output' | 'kept' | 'stamp' | 'alembic' | 'upstream' | 'clientPeakRssOf' | 'locksOnChatSamples' | 'skippedChats' | 'load'>();
+    expectTypeOf<keyof LoadFigures>().toEqualTypeOf<Props<Defs['loadFigures']>>();
+    expectTypeOf<keyof PointRegime>().toEqualTypeOf<Props<Defs['pointRegime']>>();
+    expectTypeOf<keyof ProjectionRegime>().toEqualTypeOf<Props<Defs['projectionRegime']>>();
+    expectTypeOf<OptionalKeys<SweepPoint>>().toEqualTypeOf<'regime'>();
+    expectTypeOf<OptionalKeys<Projection>>().toEqualTypeOf<'regime' | 'model'>();
     expectTypeOf<OptionalKeys<Check>>().toEqualTypeOf<'detail'>();
   });
 
@@ -184,7 +215,7 @@ describe('the TypeScript type and the schema agree', () => {
 
   it('on which strategy fields are required', async () => {
     const s = (await fixture('repro')).strategies[0];
-    const optional: OptionalKeys<StrategyResult>[] = ['output', 'kept', 'stamp', 'alembic', 'upstream', 'clientPeakRssOf', 'locksOnChatSamples', 'skippedChats'];
+    const optional: OptionalKeys<StrategyResult>[] = ['output', 'kept', 'stamp', 'alembic', 'upstream', 'clientPeakRssOf', 'locksOnChatSamples', 'skippedChats', 'load'];
     expect([...schema.$defs.strategy.required].sort()).toEqual(Object.keys(s).filter((k) => !(optional as string[]).includes(k)).sort());
   });
 });

@@ -1,0 +1,248 @@
+/**
+ * The regime a measurement ran in, and whether a projection leaves it.
+ *
+ * Cost per GB is only constant while the ratios that decide it stay put:
+ * how `chat_message` and its indexes compare with `shared_buffers` (pages
+ * re-read from disk once they no longer fit) and how much WAL comes between
+ * checkpoints compared with the indexes (after each checkpoint the first
+ * change to every page writes a full-page image, so the shorter the interval
+ * against the pages the load touches, the more images per GB). Small runs on
+ * a server sized for big ones never leave the first regime; a 68 GB target
+ * is deep in the second. Pure functions: the sweep feeds them measurements.
+ */
+import type { PointRegime, ProjectionRegime, RegimeCrossing } from '../result/sweep-points.ts';
+import { formatBytes } from '../units.ts';
+
+/** initdb's default WAL segment, which both owned providers use. */
+export const WAL_SEGMENT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * PostgreSQL requests a checkpoint once the WAL since the last one reaches
+ * CheckPointSegments whole segments, max_wal_size / (1 + checkpoint_completion_target)
+ * rounded down, at least one (xlog.c); 0.9 is the default target.
+ */
+export function checkpointSpacing(maxWalSizeBytes: number, segmentBytes = WAL_SEGMENT_BYTES, completionTarget = 0.9): number {
+  return Math.max(1, Math.floor(maxWalSizeBytes / segmentBytes / (1 + completionTarget))) * segmentBytes;
+}
+
+/** What one measured point's run tells about its regime. */
+export interface RegimeInput {
+  sharedBuffersBytes: number;
+  maxWalSizeBytes: number;
+  /** A checkpoint the harness forced every this many bytes of WAL (max_wal_size could not go that low), or null. */
+  checkpointEveryBytes: number | null;
+  /** chat_message heap + TOAST, and its indexes, after the load (null when the load rolled back). */
+  chatMessageBytes: number | null;
+  indexBytes: number | null;
+  walBytes: number;
+  checkpoints: number;
+  bufferHitRatio: number | null;
+  chatMessageHitRatio: number | null;
+}
+
+const ratio = (a: number | null, b: number | null): number | null => (a === null || b === null || !(b > 0) ? null : a / b);
+
+export function pointRegime(i: RegimeInput): PointRegime {
+  const walPerCheckpointBytes = i.checkpoints > 0 ? i.walBytes / i.checkpoints : null;
+  const working = i.chatMessageBytes === null || i.indexBytes === null ? null : i.chatMessageBytes + i.indexBytes;
+  return {
+    sharedBuffersBytes: i.sharedBuffersBytes,
+    maxWalSizeBytes: i.maxWalSizeBytes,
+    checkpointEveryBytes: i.checkpointEveryBytes,
+    chatMessageBytes: i.chatMessageBytes,
+    indexBytes: i.indexBytes,
+    chatMessageToSharedBuffers: ratio(working, i.sharedBuffersBytes),
+    indexesToSharedBuffers: ratio(i.indexBytes, i.sharedBuffersBytes),
+    checkpoints: i.checkpoints,
+    walPerCheckpointBytes,
+    walPerCheckpointToIndexes: ratio(walPerCheckpointBytes, i.indexBytes),
+    bufferHitRatio: i.bufferHitRatio,
+    chatMessageHitRatio: i.chatMessageHitRatio,
+  };
+}
+
+/** The target of a projection: its size and the server it will run on. */
+export interface RegimeTarget {
+  sizeBytes: number;
+  sharedBuffersBytes: number;
+  maxWalSizeBytes: number;
+  /** WAL the projection expects there. */
+  walBytes: number;
+}
+
+/** A point of the fit: its size (the chat table) and its regime. */
+export interface RegimePoint {
+  sizeBytes: number;
+  regime: PointRegime;
+}
+
+/**
+ * The regime expected at the target: chat_message and its indexes grow in
+ * proportion to the chat table (as at the largest point that kept them),
+ * checkpoints come every checkpointSpacing(max_wal_size) of the projected WAL.
+ */
+export function targetRegime(points: RegimePoint[], t: RegimeTarget): PointRegime {
+  const kept = points.filter((p) => p.regime.chatMessageBytes !== null && p.regime.indexBytes !== null).sort((a, b) => a.sizeBytes - b.sizeBytes);
+  const largest = kept[kept.length - 1];
+  const scale = largest ? t.sizeBytes / largest.sizeBytes : null;
+  const chatMessageBytes = largest && scale !== null ? largest.regime.chatMessageBytes! * scale : null;
+  const indexBytes = largest && scale !== null ? largest.regime.indexBytes! * scale : null;
+  const spacing = checkpointSpacing(t.maxWalSizeBytes);
+  return pointRegime({
+    sharedBuffersBytes: t.sharedBuffersBytes,
+    maxWalSizeBytes: t.maxWalSizeBytes,
+    checkpointEveryBytes: null,
+    chatMessageBytes,
+    indexBytes,
+    walBytes: t.walBytes,
+    // Fractions of a checkpoint count: the ratio of WAL to spacing is what matters here.
+    checkpoints: t.walBytes / spacing,
+    bufferHitRatio: null,
+    chatMessageHitRatio: null,
+  });
+}
+
+interface Boundary {
+  name: string;
+  /** Which side of the boundary a regime is on (null: not known). */
+  side: (r: PointRegime) => boolean | null;
+  describe: (r: PointRegime) => string;
+}
+
+const fmt = (x: number | null, digits = 2) => (x === null ? 'unknown' : x.toFixed(digits));
+
+/** The boundaries at which cost per GB changes, each a yes/no question about a regime. */
+export const BOUNDARIES: Boundary[] = [
+  {
+    name: 'chat_message and its indexes outgrow shared_buffers',
+    side: (r) => (r.chatMessageToSharedBuffers === null ? null : r.chatMessageToSharedBuffers > 1),
+    describe: (r) => `chat_message + indexes / shared_buffers = ${fmt(r.chatMessageToSharedBuffers)}`,
+  },
+  {
+    name: "chat_message's indexes outgrow shared_buffers",
+    side: (r) => (r.indexesToSharedBuffers === null ? null : r.indexesToSharedBuffers > 1),
+    describe: (r) => `indexes / shared_buffers = ${fmt(r.indexesToSharedBuffers)}`,
+  },
+  {
+    name: 'checkpoints come during the load',
+    // Below one checkpoint the load's pages are imaged at most once: a different law.
+    side: (r) => r.checkpoints >= 1,
+    describe: (r) => `checkpoints during the load = ${fmt(r.checkpoints, 1)}`,
+  },
+  {
+    name: 'a checkpoint comes before the WAL of one pass over the indexes',
+    side: (r) => (r.walPerCheckpointToIndexes === null ? null : r.walPerCheckpointToIndexes < 1),
+    describe: (r) =>
+      `WAL between checkpoints / indexes = ${fmt(r.walPerCheckpointToIndexes)}${r.walPerCheckpointBytes !== null ? ` (${formatBytes(r.walPerCheckpointBytes)} between checkpoints)` : ''}`,
+  },
+];
+
+/** The boundaries the target lies beyond, where no measured point went. */
+export function regimeCrossings(points: PointRegime[], target: PointRegime): RegimeCrossing[] {
+  const out: RegimeCrossing[] = [];
+  for (const b of BOUNDARIES) {
+    const t = b.side(target);
+    if (t === null) continue;
+    const sides = points.map(b.side).filter((s): s is boolean => s !== null);
+    if (sides.length === 0 || sides.includes(t)) continue;
+    out.push({ boundary: b.name, measured: points.map(b.describe).join('; '), target: b.describe(target) });
+  }
+  return out;
+}
+
+/**
+ * How far a band widens per boundary crossed: its high end doubles. Past a
+ * boundary the points say nothing about the cost per GB, only that it does
+ * not fall (re-reads and full-page images add work, they never remove it),
+ * so the low end stays the fit's and the high end is opened; a factor of two
+ * is the size of the one crossing measured here (full-page images per GB
+ * doubled from 512 MB to 4 GB at a fixed max_wal_size). A heuristic, said so
+ * in the report, not a model.
+ */
+export const WIDEN_PER_CROSSING = 2;
+
+/** A band [low, high] around value, widened for the crossings. */
+export function widenBand(band: { value: number; low: number; high: number }, crossings: number): { value: number; low: number; high: number } {
+  if (crossings === 0) return band;
+  return { value: band.value, low: band.low, high: Math.max(band.high, band.value) * WIDEN_PER_CROSSING ** crossings };
+}
+
+/** The regime part of a projection: where the target lies and what that does to the band. */
+export function projectionRegime(points: PointRegime[], target: PointRegime): ProjectionRegime {
+  const crossings = regimeCrossings(points, target);
+  return { target, crossings, widened: crossings.length > 0 };
+}
+
+/** What the small runs are told to run with so that their ratios match the target's. */
+export interface ScaledSettings {
+  sizeBytes: number;
+  sharedBuffersBytes: number;
+  maxWalSizeBytes: number;
+  /** Checkpoints the harness forces every this much WAL, where max_wal_size cannot go low enough; null when it can. */
+  checkpointEveryBytes: number | null;
+  matched: string[];
+  unmatched: { ratio: string; reason: string }[];
+}
+
+export interface ScalingFloors {
+  /** The smallest shared_buffers the harness runs with (see SHARED_BUFFERS_FLOOR). */
+  sharedBuffersBytes: number;
+  /** Two WAL segments: PostgreSQL's minimum max_wal_size. */
+  maxWalSizeBytes: number;
+  /** Whether the harness may force checkpoints (it owns the server). */
+  canForceCheckpoints: boolean;
+}
+
+/**
+ * Below a few hundred buffers concurrent sessions (the load, the sampler,
+ * the probe, autovacuum) can run out of unpinned buffers; 2MB is 256.
+ */
+export const SHARED_BUFFERS_FLOOR = 2 * 1024 * 1024;
+
+const KB = 1024;
+const MB = 1024 * KB;
+const roundKb = (b: number) => Math.max(KB, Math.round(b / KB) * KB);
+
+/**
+ * shared_buffers and max_wal_size for a run at `sizeBytes` so that the
+ * ratios deciding re-reads and full-page images are the target's: both scale
+ * with the data. Where a setting would fall below its floor it stays at the
+ * floor and the ratio is reported unmatched; for max_wal_size the harness can
+ * instead force a checkpoint every scaled spacing of WAL (the same redo-pointer
+ * spacing, though immediate rather than spread; README, Regimes, has what that
+ * gave against a run at the target's size).
+ */
+export function scaleSettings(sizeBytes: number, target: { sizeBytes: number; sharedBuffersBytes: number; maxWalSizeBytes: number }, floors: ScalingFloors): ScaledSettings {
+  const f = sizeBytes / target.sizeBytes;
+  const matched: string[] = [];
+  const unmatched: { ratio: string; reason: string }[] = [];
+  const wantBuffers = roundKb(target.sharedBuffersBytes * f);
+  let sharedBuffersBytes = wantBuffers;
+  if (wantBuffers < floors.sharedBuffersBytes) {
+    sharedBuffersBytes = floors.sharedBuffersBytes;
+    unmatched.push({
+      ratio: 'chat_message and indexes / shared_buffers',
+      reason: `shared_buffers would be ${formatBytes(wantBuffers)}, below the harness's floor of ${formatBytes(floors.sharedBuffersBytes)}: this run's data fits ${(floors.sharedBuffersBytes / wantBuffers).toFixed(1)}x better than the target's`,
+    });
+  } else matched.push('chat_message and indexes / shared_buffers');
+  const wantWal = roundKb(target.maxWalSizeBytes * f);
+  let maxWalSizeBytes = Math.max(wantWal, floors.maxWalSizeBytes);
+  let checkpointEveryBytes: number | null = null;
+  // Whole segments make the server's own spacing coarse: scale the spacing the target will have, not its setting.
+  const wantSpacing = checkpointSpacing(target.maxWalSizeBytes) * f;
+  if (Math.abs(checkpointSpacing(maxWalSizeBytes) - wantSpacing) > 0.1 * wantSpacing) {
+    if (floors.canForceCheckpoints) {
+      checkpointEveryBytes = Math.max(8 * KB, Math.round(wantSpacing));
+      // The server's own checkpoints must come later than the forced ones, never in between.
+      maxWalSizeBytes = Math.max(maxWalSizeBytes, Math.ceil((wantSpacing * 1.9 * 2) / MB) * MB);
+      matched.push(
+        `WAL between checkpoints / data (max_wal_size ${formatBytes(wantWal)} ${wantWal < floors.maxWalSizeBytes ? `is below its floor of ${formatBytes(floors.maxWalSizeBytes)}` : 'spaces checkpoints by whole WAL segments'}: the harness forces a checkpoint every ${formatBytes(checkpointEveryBytes)} of WAL, immediate rather than spread)`,
+      );
+    } else
+      unmatched.push({
+        ratio: 'WAL between checkpoints / data',
+        reason: `checkpoints would come every ${formatBytes(wantSpacing)} of WAL (max_wal_size ${formatBytes(wantWal)}; its floor is ${formatBytes(floors.maxWalSizeBytes)}, two WAL segments), and the harness may not force checkpoints on this server`,
+      });
+  } else matched.push('WAL between checkpoints / data');
+  return { sizeBytes, sharedBuffersBytes, maxWalSizeBytes, checkpointEveryBytes, matched, unmatched };
+}

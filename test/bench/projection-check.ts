@@ -1,0 +1,129 @@
+/**
+ * Benchmark: how far a sweep's projection holds. For each check size, a
+ * sweep of small sizes run in that size's regime (`sweep --project <check>
+ * --check-projection`, embedded server, no probe) and the error of its
+ * projected duration, WAL and full-page images against the run measured at
+ * that size, for each strategy. By default 128-512 MB projected to 4 GB (8x)
+ * and to 8 GB (16x); a check whose data the disk cannot hold is skipped,
+ * saying so. Minutes to an hour: a benchmark, not a test.
+ *
+ *   npx tsx test/bench/projection-check.ts [--sizes 128MB,256MB,512MB] [--checks 4GB,8GB]
+ *       [--strategies original,chunked] [--seed 23273] [--out results/bench/projection]
+ */
+import { spawn } from 'node:child_process';
+import { readFile, statfs } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { RunResult } from '../../harness/result/run-result.ts';
+import type { ProjectionCheck } from '../../harness/result/sweep-points.ts';
+import { formatBytes, parseSize } from '../../harness/units.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The error the issue asks a projection to stay within. */
+const TARGET_PCT = 15;
+
+const { values: flags } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '128MB,256MB,512MB' },
+    checks: { type: 'string', default: '4GB,8GB' },
+    strategies: { type: 'string', default: 'original,chunked' },
+    seed: { type: 'string', default: '23273' },
+    out: { type: 'string', default: path.join('results', 'bench', 'projection') },
+  },
+});
+
+function sizeList(flag: string, v: string): number[] {
+  return v.split(',').map((x) => {
+    const r = parseSize(x.trim());
+    if (!r.ok) {
+      process.stderr.write(`error: --${flag}: ${r.reason}\n`);
+      process.exit(2);
+    }
+    return r.bytes;
+  });
+}
+const checks = sizeList('checks', flags.checks!);
+sizeList('sizes', flags.sizes!);
+
+/**
+ * What a check needs on disk, about: its seed in the cache takes twice its
+ * chat table (7.9 GB for 4 GB here), the run's copy of that data directory as
+ * much again, and a strategy's clone, its chat_message and WAL one more
+ * chat table. Counted as if the seed were not cached yet: a bound, not a fit.
+ */
+function diskNeeded(sizeBytes: number): number {
+  return 5 * sizeBytes;
+}
+
+function sweep(check: number, out: string): Promise<number | null> {
+  const args = [
+    '--import',
+    'tsx',
+    path.join(ROOT, 'harness/cli.ts'),
+    'sweep',
+    '--provider',
+    'embedded',
+    '--seed',
+    flags.seed!,
+    '--sizes',
+    flags.sizes!,
+    '--strategies',
+    flags.strategies!,
+    '--project',
+    formatPg(check),
+    '--check-projection',
+    // The sizes in the target's regime: what the README's Regimes figures measured.
+    '--scale-regime',
+    '--no-probe',
+    '--out',
+    out,
+  ];
+  process.stderr.write(`npm run harness -- ${args.slice(3).join(' ')}\n`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+}
+
+function formatPg(bytes: number): string {
+  return bytes % 1024 ** 3 === 0 ? `${bytes / 1024 ** 3}GB` : `${Math.round(bytes / 1024 ** 2)}MB`;
+}
+
+const pct = (x: number | undefined) => (x === undefined ? '–' : `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)} %`);
+const within = (x: number | undefined) => x !== undefined && Math.abs(x) <= TARGET_PCT;
+
+console.log(`projection check: sizes ${flags.sizes} projected to ${checks.map(formatPg).join(', ')}; strategies ${flags.strategies}; seed ${flags.seed}`);
+console.log(`machine: ${os.availableParallelism()} cpus, load average at start ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+let exitCode = 0;
+for (const check of checks) {
+  const fs = await statfs(os.tmpdir());
+  const free = fs.bavail * fs.bsize;
+  const need = diskNeeded(check);
+  const ratio = check / Math.max(...sizeList('sizes', flags.sizes!));
+  if (free < need) {
+    console.log(`${formatPg(check)} (${ratio.toFixed(0)}x): skipped, the disk has ${formatBytes(free)} free and a check at this size needs about ${formatBytes(need)}`);
+    continue;
+  }
+  const out = path.join(flags.out!, formatPg(check));
+  const t0 = performance.now();
+  const code = await sweep(check, out);
+  const seconds = (performance.now() - t0) / 1000;
+  if (code !== 0) {
+    exitCode = 1;
+    console.log(`${formatPg(check)} (${ratio.toFixed(0)}x): the sweep exited ${code}; see ${out}`);
+    continue;
+  }
+  const result = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as RunResult;
+  const rows = ((result.extra?.sweep as { projectionCheck?: ProjectionCheck[] } | undefined)?.projectionCheck ?? []).map((c) => ({
+    c,
+    ok: within(c.durationErrorPct) && within(c.walErrorPct) && within(c.fpiErrorPct),
+  }));
+  console.log(`${formatPg(check)} (${ratio.toFixed(0)}x), ${seconds.toFixed(0)} s, ${out}/report.md:`);
+  console.log('  strategy   chat table   duration   WAL        full-page images   within ±15 %');
+  for (const { c, ok } of rows)
+    console.log(`  ${c.strategy.padEnd(10)} ${formatBytes(c.sizeBytes).padStart(10)}   ${pct(c.durationErrorPct).padStart(8)}   ${pct(c.walErrorPct).padStart(8)}   ${pct(c.fpiErrorPct).padStart(8)}           ${ok ? 'yes' : 'no (missed)'}`);
+}
+process.exit(exitCode);

@@ -1,0 +1,269 @@
+/**
+ * The regime bookkeeping and the band widening, from hand-made points whose
+ * ratios are worked out in advance: what a point records, what the target
+ * is expected to be, which boundaries a projection crosses, how the band
+ * widens, how small sizes are scaled to a target's settings and what the
+ * reports say about it.
+ */
+import { describe, expect, it } from 'vitest';
+import { renderProjections } from '../../harness/report/render-projections.ts';
+import { renderSweep } from '../../harness/report/render-sweep.ts';
+import type { RunResult } from '../../harness/result/run-result.ts';
+import type { PointRegime, SweepPoint } from '../../harness/result/sweep-points.ts';
+import { checkpointSpacing, pointRegime, regimeCrossings, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, widenBand, WIDEN_PER_CROSSING } from '../../harness/sweep/regime.ts';
+import { checkpointLag, fitsOf, projectionsOf, targetSettings } from '../../harness/sweep/run-sweep.ts';
+
+const MB = 1024 ** 2;
+const GB = 1024 ** 3;
+
+/** A point whose chat_message is 1.2x the chat table with indexes of a fifth of it, on the given server. */
+function regimeAt(sizeBytes: number, o: { sharedBuffers: number; maxWalSize: number; checkpoints: number; walPerByte?: number }): PointRegime {
+  return pointRegime({
+    sharedBuffersBytes: o.sharedBuffers,
+    maxWalSizeBytes: o.maxWalSize,
+    checkpointEveryBytes: null,
+    chatMessageBytes: 1.2 * sizeBytes,
+    indexBytes: 0.2 * sizeBytes,
+    walBytes: (o.walPerByte ?? 0.7) * sizeBytes,
+    checkpoints: o.checkpoints,
+    bufferHitRatio: 0.99,
+    chatMessageHitRatio: 0.98,
+  });
+}
+
+describe('pointRegime', () => {
+  it('works out the ratios from sizes, settings, WAL and checkpoints', () => {
+    const r = pointRegime({
+      sharedBuffersBytes: 128 * MB,
+      maxWalSizeBytes: 64 * MB,
+      checkpointEveryBytes: null,
+      chatMessageBytes: 200 * MB,
+      indexBytes: 56 * MB,
+      walBytes: 320 * MB,
+      checkpoints: 10,
+      bufferHitRatio: 0.9,
+      chatMessageHitRatio: 0.8,
+    });
+    // (200 + 56) / 128 = 2; 56 / 128 = 0.4375; 320 / 10 = 32 MB between checkpoints; 32 / 56 = 0.5714...
+    expect(r.chatMessageToSharedBuffers).toBe(2);
+    expect(r.indexesToSharedBuffers).toBe(0.4375);
+    expect(r.walPerCheckpointBytes).toBe(32 * MB);
+    expect(r.walPerCheckpointToIndexes).toBeCloseTo(32 / 56, 12);
+    expect(r.bufferHitRatio).toBe(0.9);
+  });
+
+  it('leaves unknown what a rolled-back load or a load without checkpoints cannot tell', () => {
+    const r = pointRegime({
+      sharedBuffersBytes: 128 * MB,
+      maxWalSizeBytes: 64 * MB,
+      checkpointEveryBytes: null,
+      chatMessageBytes: null,
+      indexBytes: null,
+      walBytes: 10 * MB,
+      checkpoints: 0,
+      bufferHitRatio: null,
+      chatMessageHitRatio: null,
+    });
+    expect(r.chatMessageToSharedBuffers).toBeNull();
+    expect(r.indexesToSharedBuffers).toBeNull();
+    expect(r.walPerCheckpointBytes).toBeNull();
+    expect(r.walPerCheckpointToIndexes).toBeNull();
+  });
+});
+
+describe('checkpointSpacing', () => {
+  it('is max_wal_size / 1.9 in whole 16 MB segments, at least one', () => {
+    expect(checkpointSpacing(64 * MB)).toBe(32 * MB); // 4 segments / 1.9 = 2.1 -> 2
+    expect(checkpointSpacing(32 * MB)).toBe(16 * MB); // 2 / 1.9 -> 1
+    expect(checkpointSpacing(GB)).toBe(33 * 16 * MB); // 64 / 1.9 = 33.7 -> 33
+    expect(checkpointSpacing(2 * MB)).toBe(16 * MB);
+  });
+});
+
+describe('targetRegime', () => {
+  it('grows chat_message and its indexes with the chat table from the largest point, and counts checkpoints by the target server’s spacing', () => {
+    const points = [128 * MB, 512 * MB].map((s) => ({ sizeBytes: s, regime: regimeAt(s, { sharedBuffers: 128 * MB, maxWalSize: 64 * MB, checkpoints: 3 }) }));
+    const t = targetRegime(points, { sizeBytes: 4 * GB, sharedBuffersBytes: 128 * MB, maxWalSizeBytes: 64 * MB, walBytes: 2.8 * GB });
+    expect(t.chatMessageBytes).toBeCloseTo(1.2 * 4 * GB, 0);
+    expect(t.indexBytes).toBeCloseTo(0.2 * 4 * GB, 0);
+    expect(t.indexesToSharedBuffers).toBeCloseTo((0.2 * 4 * GB) / (128 * MB), 9); // 6.4
+    expect(t.checkpoints).toBeCloseTo((2.8 * GB) / (32 * MB), 9); // 89.6
+    expect(t.walPerCheckpointBytes).toBeCloseTo(32 * MB, 0);
+  });
+});
+
+describe('regimeCrossings', () => {
+  const small = [128 * MB, 256 * MB, 512 * MB].map((s) => regimeAt(s, { sharedBuffers: 128 * MB, maxWalSize: 64 * MB, checkpoints: Math.round((0.7 * s) / (32 * MB)) }));
+
+  it('names each boundary the target lies beyond where no point went, with both sides in figures', () => {
+    // The points: indexes 25.6-102.4 MB against 128 MB of buffers; the target's 819 MB do not fit.
+    const target = regimeAt(4 * GB, { sharedBuffers: 128 * MB, maxWalSize: 64 * MB, checkpoints: 90 });
+    const crossings = regimeCrossings(small, target);
+    const names = crossings.map((c) => c.boundary);
+    expect(names).toContain("chat_message's indexes outgrow shared_buffers");
+    // chat_message + indexes already outgrew 128 MB at 128 MB (1.4 x 128 MB): not a crossing.
+    expect(names).not.toContain('chat_message and its indexes outgrow shared_buffers');
+    const idx = crossings.find((c) => c.boundary === "chat_message's indexes outgrow shared_buffers")!;
+    expect(idx.target).toBe('indexes / shared_buffers = 6.40');
+    expect(idx.measured).toContain('indexes / shared_buffers = 0.20');
+  });
+
+  it('finds none when the target is in the points’ regime (each size scaled with its data)', () => {
+    const scaled = [128 * MB, 256 * MB, 512 * MB].map((s) => regimeAt(s, { sharedBuffers: (128 * MB * s) / (4 * GB), maxWalSize: 32 * MB, checkpoints: 90 }));
+    const target = regimeAt(4 * GB, { sharedBuffers: 128 * MB, maxWalSize: 64 * MB, checkpoints: 90 });
+    expect(regimeCrossings(scaled, target)).toEqual([]);
+  });
+
+  it('counts a load with no checkpoint as another regime than one with many', () => {
+    const none = [64 * MB, 128 * MB].map((s) => regimeAt(s, { sharedBuffers: 4 * GB, maxWalSize: 16 * GB, checkpoints: 0 }));
+    const target = regimeAt(GB, { sharedBuffers: 4 * GB, maxWalSize: 64 * MB, checkpoints: 22 });
+    expect(regimeCrossings(none, target).map((c) => c.boundary)).toContain('checkpoints come during the load');
+  });
+});
+
+describe('widenBand', () => {
+  it('keeps the band without crossings and doubles its high end per crossing, keeping the low end', () => {
+    const b = { value: 100, low: 90, high: 110 };
+    expect(widenBand(b, 0)).toEqual(b);
+    expect(widenBand(b, 1)).toEqual({ value: 100, low: 90, high: 110 * WIDEN_PER_CROSSING });
+    expect(widenBand(b, 2)).toEqual({ value: 100, low: 90, high: 110 * WIDEN_PER_CROSSING ** 2 });
+  });
+});
+
+describe('scaleSettings', () => {
+  const target = { sizeBytes: 4 * GB, sharedBuffersBytes: 128 * MB, maxWalSizeBytes: 64 * MB };
+  const floors = { sharedBuffersBytes: SHARED_BUFFERS_FLOOR, maxWalSizeBytes: 32 * MB, canForceCheckpoints: true };
+
+  it('scales shared_buffers with the data and forces checkpoints where max_wal_size cannot go low enough', () => {
+    const s = scaleSettings(512 * MB, target, floors);
+    expect(s.sharedBuffersBytes).toBe(16 * MB); // 128 MB x 1/8
+    // The target checkpoints every 32 MB of WAL: 4 MB here, far below the 16 MB the 32 MB floor gives.
+    expect(s.checkpointEveryBytes).toBe(4 * MB);
+    expect(s.maxWalSizeBytes).toBeGreaterThanOrEqual(32 * MB);
+    expect(checkpointSpacing(s.maxWalSizeBytes)).toBeGreaterThan(s.checkpointEveryBytes!);
+    expect(s.matched).toHaveLength(2);
+    expect(s.unmatched).toEqual([]);
+  });
+
+  it('lets the server checkpoint by itself where the scaled max_wal_size spaces checkpoints as the target’s do', () => {
+    const s = scaleSettings(GB, { sizeBytes: 8 * GB, sharedBuffersBytes: 8 * GB, maxWalSizeBytes: 8 * GB }, floors);
+    expect(s.sharedBuffersBytes).toBe(GB);
+    expect(s.maxWalSizeBytes).toBe(GB);
+    expect(s.checkpointEveryBytes).toBeNull();
+  });
+
+  it('says which ratio is not matched, and why, below the shared_buffers floor or where checkpoints may not be forced', () => {
+    const s = scaleSettings(128 * MB, { sizeBytes: 68 * GB, sharedBuffersBytes: 128 * MB, maxWalSizeBytes: 64 * MB }, { ...floors, canForceCheckpoints: false });
+    expect(s.sharedBuffersBytes).toBe(SHARED_BUFFERS_FLOOR);
+    expect(s.checkpointEveryBytes).toBeNull();
+    expect(s.matched).toEqual([]);
+    expect(s.unmatched.map((u) => u.ratio)).toEqual(['chat_message and indexes / shared_buffers', 'WAL between checkpoints / data']);
+    expect(s.unmatched[0].reason).toMatch(/below the harness's floor of 2\.00 MB/);
+  });
+});
+
+describe('projections from hand-made points', () => {
+  // Linear costs with a little noise, so the fit has a band: 1 s, 0.7 GB of WAL and 10k full-page images per GB.
+  const noise = [1.02, 0.97, 1.01];
+  const point = (sizeBytes: number, i: number, regime: PointRegime): SweepPoint => ({
+    strategy: 'original',
+    sizeBytes,
+    durationMs: (1000 * sizeBytes * noise[i]) / GB,
+    walBytes: 0.7 * sizeBytes * noise[i],
+    fpi: (10_000 * sizeBytes * noise[i]) / GB,
+    outcome: 'succeeded',
+    regime,
+  });
+  const sizes = [128 * MB, 256 * MB, 512 * MB];
+  const server = { sharedBuffersBytes: 128 * MB, maxWalSizeBytes: 64 * MB };
+
+  it('a target in the points’ regime keeps the fit’s band', () => {
+    const points = sizes.map((s, i) => point(s, i, regimeAt(s, { sharedBuffers: (128 * MB * s) / (4 * GB), maxWalSize: 32 * MB, checkpoints: 90 })));
+    const { models } = fitsOf(points, ['original']);
+    const [p] = projectionsOf(models, points, ['original'], 4 * GB, server);
+    expect(p.regime!.crossings).toEqual([]);
+    expect(p.regime!.widened).toBe(false);
+    expect(p.walBytesHigh / p.walBytes).toBeLessThan(1.5);
+  });
+
+  it('a target beyond the points’ regime says which boundaries and widens every band', () => {
+    const points = sizes.map((s, i) => point(s, i, regimeAt(s, { ...{ sharedBuffers: 128 * MB, maxWalSize: 64 * MB }, checkpoints: Math.max(1, Math.round((0.7 * s) / (32 * MB))) })));
+    const { models } = fitsOf(points, ['original']);
+    const [narrow] = projectionsOf(models, points.map((p) => ({ ...p, regime: undefined })), ['original'], 4 * GB, server);
+    const [p] = projectionsOf(models, points, ['original'], 4 * GB, server);
+    expect(narrow.regime).toBeUndefined();
+    expect(p.regime!.widened).toBe(true);
+    const n = p.regime!.crossings.length;
+    expect(n).toBeGreaterThan(0);
+    expect(p.walBytes).toBe(narrow.walBytes);
+    expect(p.walBytesLow).toBe(narrow.walBytesLow);
+    expect(p.walBytesHigh).toBeCloseTo(narrow.walBytesHigh * WIDEN_PER_CROSSING ** n, -3);
+    expect(p.fpiHigh).toBeGreaterThan(narrow.fpiHigh * 1.9);
+    expect(p.durationMsHigh).toBeGreaterThan(narrow.durationMsHigh * 1.9);
+
+    // The reports say it next to the figures.
+    const result = {
+      projections: [p],
+      harness: { cpus: 2, memoryBytes: 8 * GB },
+      postgres: { version: '15.18', provider: 'embedded' },
+      extra: { sweep: { points } },
+    } as unknown as RunResult;
+    const projections = renderProjections(result)!;
+    expect(projections).toContain('beyond the measured regimes');
+    expect(projections).toContain("chat_message's indexes outgrow shared_buffers");
+    const sweep = renderSweep(result)!;
+    expect(sweep).toContain('### Regime of each point');
+    expect(sweep).toContain('99.0 %');
+  });
+});
+
+describe('checkpointLag', () => {
+  /** 96 MB of WAL at 128 MB with this many checkpoints, forced every 1 MB. */
+  const at = (strategy: string, checkpoints: number): SweepPoint => ({
+    strategy,
+    sizeBytes: 128 * MB,
+    durationMs: 9000,
+    walBytes: 96 * MB,
+    fpi: 3000,
+    outcome: 'succeeded',
+    regime: pointRegime({
+      sharedBuffersBytes: 4 * MB,
+      maxWalSizeBytes: 32 * MB,
+      checkpointEveryBytes: MB,
+      chatMessageBytes: 70 * MB,
+      indexBytes: 5 * MB,
+      walBytes: 96 * MB,
+      checkpoints,
+      bufferHitRatio: null,
+      chatMessageHitRatio: null,
+    }),
+  });
+
+  it('names the strategies whose forced checkpoints came over 1.5x further apart than asked, with the figures', () => {
+    // 39 checkpoints are 2.46 MB apart against 1 MB asked; 90 are 1.07 MB apart.
+    const lag = checkpointLag({ checkpointEveryBytes: MB }, [at('original', 39), at('chunked', 90)]);
+    expect(lag).toHaveLength(1);
+    expect(lag[0].ratio).toBe('WAL between checkpoints / data (original)');
+    expect(lag[0].reason).toMatch(/39 came, 2\.46 MB of WAL apart, where every 1\.00 MB was asked/);
+  });
+
+  it('says nothing where no checkpoint was forced', () => {
+    expect(checkpointLag({ checkpointEveryBytes: null }, [at('original', 1)])).toEqual([]);
+  });
+});
+
+describe('targetSettings', () => {
+  const plan = (target: { sharedBuffersBytes?: number; maxWalSizeBytes?: number } = {}, settings: Record<string, string> = { shared_buffers: '128MB', max_wal_size: '64MB' }) =>
+    ({ target, settings }) as unknown as Parameters<typeof targetSettings>[0];
+
+  it('takes the flags first, then the --database-url server’s SHOW, then the sweep’s settings, then PostgreSQL’s defaults', () => {
+    expect(targetSettings(plan({ sharedBuffersBytes: 16 * GB, maxWalSizeBytes: 4 * GB }), { shared_buffers: '1GB', max_wal_size: '2GB' })).toMatchObject({ sharedBuffersBytes: 16 * GB, maxWalSizeBytes: 4 * GB });
+    const shown = targetSettings(plan(), { shared_buffers: '1GB', max_wal_size: '2GB' });
+    expect(shown).toMatchObject({ sharedBuffersBytes: GB, maxWalSizeBytes: 2 * GB });
+    expect(shown.source).toBe('shared_buffers from --database-url (SHOW), max_wal_size from --database-url (SHOW)');
+    expect(targetSettings(plan({ maxWalSizeBytes: 4 * GB }), null)).toMatchObject({ sharedBuffersBytes: 128 * MB, maxWalSizeBytes: 4 * GB });
+    const defaults = targetSettings(plan({}, {}), null);
+    expect(defaults).toMatchObject({ sharedBuffersBytes: 128 * MB, maxWalSizeBytes: GB });
+    expect(defaults.source).toMatch(/PostgreSQL’s default/);
+  });
+});
