@@ -8,7 +8,6 @@
 import os from 'node:os';
 import type { DatasetSpec } from '../seed/dataset-plan.ts';
 import type { SeedProgress } from '../seed/seeder.ts';
-import { EnvironmentError, errorMessage } from './errors.ts';
 import { describeFaults, type FaultSpec } from './faults/fault-spec.ts';
 import type { OwnedRegistry } from './lifecycle/owned-registry.ts';
 import { chooseProvider, type ProviderChoice } from './postgres/choose-provider.ts';
@@ -17,7 +16,7 @@ import type { ServerSettings, StartedPostgres } from './postgres/started-postgre
 import { withClient } from './postgres/with-client.ts';
 import type { RunResult, Sample, UpstreamResult } from './result/run-result.ts';
 import { SCHEMA_VERSION } from './result/run-result.ts';
-import { datasetResult, prepareData, type Prepared } from './run/prepare-data.ts';
+import { datasetResult, prepareData, prepareOnChosen } from './run/prepare-data.ts';
 import { runStrategy, type MeasureOptions, type StrategyPart, type StrategyRunOptions } from './run/run-strategy.ts';
 import { strategyContext } from './run/strategy-context.ts';
 import { environmentFor, modelled, type EnvironmentChoice } from './run/strategy-environment.ts';
@@ -219,14 +218,7 @@ export async function runScenario(plan: RunPlan, io: RunIO, result: RunResult = 
       },
       onServer: io.onServer,
     });
-  let prepared: Prepared;
-  try {
-    prepared = await prepareWith(chosen.provider);
-  } catch (err) {
-    if (plan.provider !== 'auto' || chosen.provider !== 'testcontainers' || !(err instanceof EnvironmentError)) throw err;
-    io.warn(`${errorMessage(err)}; falling back to the embedded server`);
-    prepared = await prepareWith('embedded');
-  }
+  const prepared = await prepareOnChosen(plan.provider, chosen.provider, prepareWith, io.warn);
   const { server, template, summary } = prepared;
   result.postgres = {
     provider: server.provider,

@@ -13,8 +13,9 @@ import { seedDatabase, type SeedProgress, type SeedSummary } from '../../seed/se
 import { cloneSource, restoreDump, type CopyMode } from '../byod/clone-source.ts';
 import { deriveManifest, type SourceReport } from '../byod/derive-manifest.ts';
 import { describeSourceReport } from '../byod/describe-source-report.ts';
-import { UsageError } from '../errors.ts';
+import { EnvironmentError, errorMessage, UsageError } from '../errors.ts';
 import { isProcessAlive, processStartTicks, type OwnedRegistry } from '../lifecycle/owned-registry.ts';
+import type { ProviderChoice } from '../postgres/choose-provider.ts';
 import { createOwnedDatabase, databaseExists, dropOwnedDatabase, isOwnedDatabase } from '../postgres/databases.ts';
 import { EmbeddedPostgresServer, flushFileSystem, type StartedEmbeddedPostgres } from '../postgres/embedded-server.ts';
 import type { ProviderName, ServerSettings, StartedPostgres } from '../postgres/started-postgres.ts';
@@ -201,6 +202,28 @@ async function prepareSource(o: PrepareOptions): Promise<Prepared> {
   const { summary, report } = derived;
   for (const line of describeSourceReport(name, report)) o.log(line);
   return { server, template, summary, reused: 'no', source: { name, report }, dispose };
+}
+
+/**
+ * `prepare` on the provider chosen; when the user left the choice to the
+ * harness (`auto`) and Testcontainers then fails to provide a server, on the
+ * embedded one instead, with a warning.
+ */
+export async function prepareOnChosen(
+  asked: ProviderChoice,
+  chosen: ProviderName,
+  prepare: (p: ProviderName) => Promise<Prepared>,
+  warn: (line: string) => void,
+  /** Whether another provider could do better (default: any EnvironmentError). */
+  providerFailed: (err: unknown) => boolean = (err) => err instanceof EnvironmentError,
+): Promise<Prepared> {
+  try {
+    return await prepare(chosen);
+  } catch (err) {
+    if (asked !== 'auto' || chosen !== 'testcontainers' || !providerFailed(err)) throw err;
+    warn(`${errorMessage(err)}; falling back to the embedded server`);
+    return prepare('embedded');
+  }
 }
 
 export async function prepareData(o: PrepareOptions): Promise<Prepared> {

@@ -10,7 +10,7 @@
  * a server sized for big ones never leave the first regime; a 68 GB target
  * is deep in the second. Pure functions: the sweep feeds them measurements.
  */
-import type { PointRegime, ProjectionRegime, RegimeCrossing } from '../result/sweep-points.ts';
+import type { PointRegime, ProjectionRegime, RegimeCrossing, RegimeScaling } from '../result/sweep-points.ts';
 import { formatBytes } from '../units.ts';
 
 /** initdb's default WAL segment, which both owned providers use. */
@@ -173,16 +173,8 @@ export function projectionRegime(points: PointRegime[], target: PointRegime): Pr
   return { target, crossings, widened: crossings.length > 0 };
 }
 
-/** What the small runs are told to run with so that their ratios match the target's. */
-export interface ScaledSettings {
-  sizeBytes: number;
-  sharedBuffersBytes: number;
-  maxWalSizeBytes: number;
-  /** Checkpoints the harness forces every this much WAL, where max_wal_size cannot go low enough; null when it can. */
-  checkpointEveryBytes: number | null;
-  matched: string[];
-  unmatched: { ratio: string; reason: string }[];
-}
+/** What the small runs are told to run with so that their ratios match the target's (one size of `extra.sweep.regimeScaling`). */
+export type ScaledSettings = RegimeScaling['sizes'][number];
 
 export interface ScalingFloors {
   /** The smallest shared_buffers the harness runs with (see SHARED_BUFFERS_FLOOR). */

@@ -18,7 +18,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { seedDatabase, type SeedSummary } from '../../seed/seeder.ts';
 import { datasetKey } from '../../seed/dataset-plan.ts';
-import { EnvironmentError, errorMessage, UsageError } from '../errors.ts';
+import { EnvironmentError, UsageError } from '../errors.ts';
 import type { AlembicEnvShape } from '../openwebui/alembic-environment.ts';
 import { CHAT_COPY_COLUMNS } from '../openwebui/schema.ts';
 import { chooseProvider } from '../postgres/choose-provider.ts';
@@ -28,7 +28,7 @@ import { lsnDiff } from '../measure/server-sampler.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { withClient } from '../postgres/with-client.ts';
 import type { RunResult, UpgradeResult } from '../result/run-result.ts';
-import { datasetResult, prepareData, copySource, type Prepared } from '../run/prepare-data.ts';
+import { copySource, datasetResult, prepareData, prepareOnChosen, type Prepared } from '../run/prepare-data.ts';
 import { readSettings, type RunIO, type RunPlan } from '../run.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 import type { OpenWebuiCheckout } from '../upstream/openwebui-checkout.ts';
@@ -103,6 +103,9 @@ function diffSets(want: Set<string>, got: Set<string>): string[] {
   return [...[...want].filter((l) => !got.has(l)).map((l) => `missing ${l}`), ...[...got].filter((l) => !want.has(l)).map((l) => `extra ${l}`)];
 }
 
+/** The checkout's own revisions could not build the schema (the Python's packages, most often): another server would not help. */
+class SchemaBuildFailed extends EnvironmentError {}
+
 /** `alembic upgrade <target>` with the checkout's chain, on `database`. */
 function alembicUpgrade(u: UpgradeSetup, server: StartedPostgres, database: string, target: string, more: Pick<ChainOptions, 'onStart' | 'onLine'> = {}) {
   return startChain({ python: u.python.executable, versionsDir: u.checkout.versionsDir, shape: u.shape, target, databaseUrl: server.url(database), ...more });
@@ -121,7 +124,7 @@ async function buildTemplate(plan: UpgradePlan, path_: UpgradePath, server: Star
     const out = await run.done;
     if (out.code !== 0) {
       const hint = /clear_cache|has no attribute/.test(out.stderrTail) ? ` (the checkout pins SQLAlchemy ${u.checkout.pins.sqlalchemy ?? '2.x'}; this Python has ${u.python.sqlalchemy}: give --python an interpreter with the pinned versions)` : '';
-      throw new EnvironmentError(`building the schema at ${path_.from.id} failed: ${out.error ?? `alembic exited ${out.code ?? out.signal}`}${hint}`);
+      throw new SchemaBuildFailed(`building the schema at ${path_.from.id} failed: ${out.error ?? `alembic exited ${out.code ?? out.signal}`}${hint}`);
     }
   }
   const cols = await withClient(server, template, 'seed', async (c) =>
@@ -196,15 +199,7 @@ export async function runUpgrade(plan: UpgradePlan, io: RunIO, result: RunResult
         onServer: io.onServer,
         build: { key, seed: (s, t) => buildTemplate(plan, upgradePath, s, t, io) },
       });
-    let prepared: Prepared;
-    try {
-      prepared = await prepareWith(chosen.provider);
-    } catch (err) {
-      if (plan.provider !== 'auto' || chosen.provider !== 'testcontainers' || !(err instanceof EnvironmentError) || /building the schema/.test(errorMessage(err))) throw err;
-      io.warn(`${errorMessage(err)}; falling back to the embedded server`);
-      prepared = await prepareWith('embedded');
-    }
-    ({ server, template, summary, reused } = prepared);
+    ({ server, template, summary, reused } = await prepareOnChosen(plan.provider, chosen.provider, prepareWith, io.warn, (err) => err instanceof EnvironmentError && !(err instanceof SchemaBuildFailed)));
   }
   result.postgres = {
     provider: server.provider,
