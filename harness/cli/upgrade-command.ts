@@ -68,7 +68,8 @@ export function upgradeCommand(ctx: CliContext): Command {
         'chat_message, user or file it blocked, the locks it took, the migration process\'s peak RSS. The costliest ' +
         'revision is then killed half-way on a fresh copy and the upgrade rerun. Each revision is checked against ' +
         "the scenario's limits; the report lists the costliest first. Exit 0 when the run completed (gate --from " +
-        'enforces the checks). With --from-database, a copy of your own database is upgraded from the revision it is stamped at.',
+        'enforces the checks). With --from-database (or --from-dump), a copy of your own database is upgraded from the ' +
+        'revision it is stamped at, whatever that is.',
     )
     .addHelpText(
       'after',
