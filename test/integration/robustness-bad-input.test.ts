@@ -82,7 +82,7 @@ const CASES: Case[] = [
   { name: '--strategies chunked>nope', args: run('--strategies', 'chunked>nope'), names: "unknown strategy 'nope'", allowed: /or a sequence of them such as chunked>v0\.9\.6/ },
   { name: '--strategies chunked>external', args: run('--strategies', 'chunked>external'), names: '--strategies', allowed: /a sequence runs ports only/ },
   { name: '--strategies external without --cmd', args: run('--strategies', 'external'), names: '--cmd', allowed: /needs --cmd/ },
-  { name: '--scenario nope', args: run('--scenario', 'nope'), names: '--scenario', allowed: /ci-gate, issue-23273, lost-stamp, mixed-upgrade, plain, poison-chat, small or a path to a \.json file/ },
+  { name: '--scenario nope', args: run('--scenario', 'nope'), names: '--scenario', allowed: /ci-gate, issue-23273, lost-stamp, mixed-upgrade, plain, poison-chat, small, upgrade-path or a path to a \.json file/ },
   { name: '--copy-mode x', args: run('--copy-mode', 'x'), names: '--copy-mode', allowed: /template, dump/ },
   { name: 'seed --strategies (seed runs none)', args: cmd('seed', '--strategies', 'chunked'), names: '--strategies', allowed: /seed --help/ },
   { name: 'an unknown flag', args: run('--sise', '1GB'), names: '--sise', allowed: /did you mean --size\?.*run --help/ },
@@ -123,7 +123,7 @@ const CASES: Case[] = [
   { name: 'report on a missing file', args: (o) => ['report', path.join(o.files, 'missing-result.json')], names: 'missing-result.json', allowed: /ENOENT.*results\/<run-id>\/result\.json/ },
   { name: 'report on a file that is not JSON', args: (o) => ['report', path.join(o.files, 'not-json.txt')], names: 'not-json.txt', allowed: /is not JSON/ },
   { name: 'report on JSON that fails the schema', args: (o) => ['report', path.join(o.files, 'bad-result.json')], names: '$.dataset.chats', allowed: /not a valid result\.json/ },
-  { name: 'an unknown command', args: () => ['frobnicate'], names: "'frobnicate'", allowed: /commands: repro, run, seed, gate, validate, sweep, fidelity, report/ },
+  { name: 'an unknown command', args: () => ['frobnicate'], names: "'frobnicate'", allowed: /commands: repro, run, seed, gate, validate, sweep, fidelity, upgrade, report/ },
   // The environment, not the input: exit 3.
   {
     name: '--database-url where nothing listens (exit 3)',
