@@ -13,8 +13,9 @@
  * it was first seen. A blocked write is charged to the revision that took a
  * lock on its table that conflicts with a write (SHARE or stronger) and was
  * held while the write waited, which under one transaction for the whole
- * path can be a revision that finished long before; failing that, to the
- * revision running when the write began (a row it waited for).
+ * path can be a revision that finished long before; failing that (a row it
+ * waited for, or a lock held between two samples), to the revision its wait
+ * overlapped most.
  */
 
 import type { UpgradeRevision } from '../result/run-result.ts';
@@ -69,6 +70,17 @@ function edge(samples: PathSample[], boundary: string | null, t: number): PathSa
   return sampleAt(samples, t);
 }
 
+/** The window a span overlaps most (the one running at its start for a span of no length). */
+function mostOverlapped(windows: RevisionWindow[], from: number, to: number): number {
+  let best = -1;
+  let bestMs = -1;
+  for (const [i, w] of windows.entries()) {
+    const ms = Math.min(to, w.endMs) - Math.max(from, w.startMs);
+    if (ms > bestMs || (ms === bestMs && from >= w.startMs)) [best, bestMs] = [i, ms];
+  }
+  return bestMs >= 0 ? best : -1;
+}
+
 export function revisionFigures(windows: RevisionWindow[], samples: PathSample[], writes: ProbeWrite[]): RevisionFigures[] {
   const sorted = [...samples].sort((a, b) => a.tMs - b.tMs);
   // Which revision first held which mode on which table.
@@ -120,7 +132,7 @@ export function revisionFigures(windows: RevisionWindow[], samples: PathSample[]
         if (seen && (blame < 0 || seen.revision < blame)) blame = seen.revision;
       }
     }
-    if (blame < 0) blame = windowOf(wr.startMs);
+    if (blame < 0) blame = mostOverlapped(windows, wr.startMs, endMs);
     if (blame < 0) continue;
     const f = figures[blame];
     if (!f.blockedWrite || wr.latencyMs > f.blockedWrite.ms) f.blockedWrite = { table: wr.table, ms: wr.latencyMs, unfinished: wr.unfinished };

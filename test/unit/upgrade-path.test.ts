@@ -81,17 +81,19 @@ describe('revisionFigures', () => {
     expect(f[2].locks).toEqual({});
   });
 
-  it('charges a blocked write to the revision whose lock it waited on, else to the one running when it began', () => {
+  it('charges a blocked write to the revision whose lock it waited on, else to the one its wait overlapped most', () => {
     const writes: ProbeWrite[] = [
       // Waited from 3.5 s to 5.1 s on chat while SHARE (taken in b) was held: b's.
       { table: 'chat', startMs: 3500, latencyMs: 1600, unfinished: false },
-      // On user, no lock seen: the revision running at its start, c.
+      // On user, no lock seen: the revision it waited in, c.
       { table: 'user', startMs: 2000, latencyMs: 700, unfinished: false },
+      // Sent just before c started, waiting through most of c: c's, not b's.
+      { table: 'file', startMs: 990, latencyMs: 900, unfinished: false },
       { table: 'chat', startMs: 5100, latencyMs: 5, unfinished: false, error: 'relation "chat" does not exist' },
     ];
     const f = revisionFigures(windows, samples, writes);
     expect(f[0].blockedWrite).toEqual({ table: 'chat', ms: 1600, unfinished: false });
-    expect(f[1].blockedWrite).toEqual({ table: 'user', ms: 700, unfinished: false });
+    expect(f[1].blockedWrite).toEqual({ table: 'file', ms: 900, unfinished: false });
     expect(f[2].blockedWrite).toBeNull();
   });
 });
