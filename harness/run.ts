@@ -184,7 +184,8 @@ export async function readSettings(server: StartedPostgres, extra: string[]): Pr
   return Object.fromEntries(r.rows.map((x) => [x.name, x.v]));
 }
 
-function cloneName(runId: string, label: string): string {
+/** The database a run's copy of the template for `label` is called. */
+export function cloneName(runId: string, label: string): string {
   return `owui_run_${runId}_${label}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
 }
 

@@ -14,14 +14,14 @@ import path from 'node:path';
 import { onCleanup } from '../lifecycle/cleanup.ts';
 import type { AlembicEnvShape } from '../openwebui/alembic-environment.ts';
 import { processGroupRssBytes } from '../strategies/external/process-group-rss.ts';
+import { killGroup } from '../strategies/external/run-command.ts';
 import { TailBuffer } from '../strategies/external/tail-buffer.ts';
-import { parseLogLine, type RevisionStart } from '../upstream/alembic-log.ts';
-import { STANDINS_DIR } from '../upstream/alembic-workspace.ts';
+import { revisionStartOf, type RevisionStart } from '../upstream/alembic-log.ts';
+import { PYTHON_ENV } from '../upstream/alembic-workspace.ts';
 import { RUN_ALEMBIC_PY } from '../upstream/python-interpreter.ts';
 
 /** The application name the migration's connection carries, so samplers can find its backend. */
 export const UPGRADE_APP_NAME = 'owui-upgrade';
-const RUNNING = /^Running upgrade (\S*) ?-> (\S+?)(?:, (.*))?$/;
 
 export interface ChainRun {
   /** Resolves when the process has exited and its output is read. */
@@ -54,14 +54,6 @@ export interface ChainOptions {
   onLine?: (line: string) => void;
 }
 
-function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
 /** Write the workspace, start Alembic; the workspace is removed when the process ends. */
 export async function startChain(o: ChainOptions): Promise<ChainRun> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'owui-harness-chain-'));
@@ -78,9 +70,7 @@ export async function startChain(o: ChainOptions): Promise<ChainRun> {
       DATABASE_URL: o.databaseUrl,
       PGAPPNAME: UPGRADE_APP_NAME,
       OWUI_HARNESS_ALEMBIC_ENV: o.shape,
-      PYTHONPATH: STANDINS_DIR,
-      PYTHONUNBUFFERED: '1',
-      PYTHONDONTWRITEBYTECODE: '1',
+      ...PYTHON_ENV,
     },
   });
   const starts: RevisionStart[] = [];
@@ -97,11 +87,8 @@ export async function startChain(o: ChainOptions): Promise<ChainRun> {
   const handle = (line: string) => {
     o.onLine?.(line);
     if (/^\w*(Error|Exception)\b.*:/.test(line) || /^[a-z_.]+\.\w*(Error|Exception):/.test(line)) lastError = line.trim();
-    const l = parseLogLine(line);
-    if (!l || !l.logger.startsWith('alembic')) return;
-    const r = RUNNING.exec(l.message);
-    if (!r) return;
-    const s = { atMs: l.atMs, from: r[1], to: r[2], message: r[3] ?? '' };
+    const s = revisionStartOf(line);
+    if (!s) return;
     starts.push(s);
     o.onStart?.(s);
   };

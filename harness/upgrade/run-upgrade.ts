@@ -29,7 +29,7 @@ import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { withClient } from '../postgres/with-client.ts';
 import type { RunResult, UpgradeResult } from '../result/run-result.ts';
 import { copySource, datasetResult, prepareData, prepareOnChosen, type Prepared } from '../run/prepare-data.ts';
-import { readSettings, type RunIO, type RunPlan } from '../run.ts';
+import { cloneName, readSettings, type RunIO, type RunPlan } from '../run.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 import type { OpenWebuiCheckout } from '../upstream/openwebui-checkout.ts';
 import type { PythonInfo } from '../upstream/python-interpreter.ts';
@@ -57,10 +57,6 @@ export interface UpgradeSetup {
 }
 
 export type UpgradePlan = RunPlan & { upgrade: UpgradeSetup };
-
-function cloneName(runId: string, label: string): string {
-  return `owui_run_${runId}_${label}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
-}
 
 /** The migration's own backends, ended: a killed client's backend runs on (holding its locks) until it next talks to it. */
 async function endMigrationBackends(server: StartedPostgres, database: string): Promise<void> {

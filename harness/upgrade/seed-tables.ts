@@ -20,6 +20,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
+import { copyText } from '../../seed/copy-text.ts';
 import { HexStream, Prng, derive } from '../../seed/prng.ts';
 import { errorMessage } from '../errors.ts';
 import { MIGRATED_CHATS_WHERE } from '../openwebui/schema.ts';
@@ -329,10 +330,6 @@ export function genericValue(col: ColumnInfo, i: number, epoch: number, r: Rando
   }
 }
 
-/** Text-format COPY escaping: backslash, newline, carriage return, tab. */
-export function escapeCopy(s: string): string {
-  return s.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
-}
 
 const INT_TYPES = new Set(Object.keys(INT_RANGE));
 
@@ -359,7 +356,7 @@ export function copyField(col: ColumnInfo, v: Value | undefined): string | undef
     text = type === 'date' ? iso.slice(0, 10) : iso;
   } else if (typeof v === 'object') return undefined;
   else text = String(v);
-  return escapeCopy(text);
+  return copyText(text);
 }
 
 // ---------------------------------------------------------------- shapes
@@ -890,7 +887,7 @@ function makeRow(plan: TablePlan, x: RowContext, seen: Map<string, Set<string>>,
   for (const col of plan.generationOrder) {
     let field: string | undefined;
     const linked = x.v[col.name];
-    if (linked !== undefined) field = linked === null ? '\\N' : escapeCopy(String(linked));
+    if (linked !== undefined) field = linked === null ? '\\N' : copyText(String(linked));
     else {
       const gen = shape && (shape.columns[col.name] ?? COMMON[col.name]);
       if (gen) field = copyField(col, (x.v[col.name] = gen(x)));
@@ -911,7 +908,7 @@ function makeRow(plan: TablePlan, x: RowContext, seen: Map<string, Set<string>>,
     let tuple = values.join('\t');
     // A repeated name in a unique text column gets a suffix, as a user renaming a copy would.
     if (set.has(tuple) && u.length === 1 && singleText.has(u[0])) {
-      tuple = escapeCopy(`${x.v[u[0]]} (${x.i})`);
+      tuple = copyText(`${x.v[u[0]]} (${x.i})`);
       fields.set(u[0], tuple);
     }
     if (set.has(tuple)) return null;

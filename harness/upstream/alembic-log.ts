@@ -30,14 +30,18 @@ export function parseLogLine(line: string): AlembicLogLine | null {
   return { atMs: Math.round(Number(m[1]) * 1000), level: m[2], logger: m[3], message: m[4] };
 }
 
+/** The revision a line says was started, or null for any other line. */
+export function revisionStartOf(line: string): RevisionStart | null {
+  const l = parseLogLine(line);
+  if (!l || !l.logger.startsWith('alembic')) return null;
+  const r = RUNNING.exec(l.message);
+  return r ? { atMs: l.atMs, from: r[1], to: r[2], message: r[3] ?? '' } : null;
+}
+
 /** The revisions a log says were started, in order. */
 export function revisionStarts(text: string): RevisionStart[] {
-  const out: RevisionStart[] = [];
-  for (const raw of text.split('\n')) {
-    const l = parseLogLine(raw);
-    if (!l || !l.logger.startsWith('alembic')) continue;
-    const r = RUNNING.exec(l.message);
-    if (r) out.push({ atMs: l.atMs, from: r[1], to: r[2], message: r[3] ?? '' });
-  }
-  return out;
+  return text
+    .split('\n')
+    .map(revisionStartOf)
+    .filter((s): s is RevisionStart => s !== null);
 }

@@ -19,7 +19,10 @@ import type { RevisionFile } from './openwebui-checkout.ts';
 
 const PYTHON_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'python');
 /** Put on PYTHONPATH: the stand-in `open_webui` package. */
-export const STANDINS_DIR = path.join(PYTHON_DIR, 'standins');
+const STANDINS_DIR = path.join(PYTHON_DIR, 'standins');
+
+/** What every run of upstream's code gets: the stand-ins importable, log lines as they happen, no __pycache__ written next to anyone's files. */
+export const PYTHON_ENV = { PYTHONPATH: STANDINS_DIR, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' } as const;
 
 export interface AlembicWorkspace {
   dir: string;
@@ -93,10 +96,7 @@ export async function writeWorkspace(o: { revision: RevisionFile; shape: Alembic
       following,
       env: {
         OWUI_HARNESS_ALEMBIC_ENV: o.shape,
-        PYTHONPATH: STANDINS_DIR,
-        // Log lines as they happen, and no __pycache__ written next to anyone's files.
-        PYTHONUNBUFFERED: '1',
-        PYTHONDONTWRITEBYTECODE: '1',
+        ...PYTHON_ENV,
       },
       dispose: () => rm(dir, { recursive: true, force: true }),
     };

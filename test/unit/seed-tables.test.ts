@@ -1,7 +1,7 @@
+import { copyText } from '../../seed/copy-text.ts';
 import { describe, expect, it } from 'vitest';
 import {
   copyField,
-  escapeCopy,
   genericValue,
   implicitLinks,
   plannedRows,
@@ -115,7 +115,7 @@ describe('genericValue', () => {
 
 describe('copyField', () => {
   it('escapes for COPY text format', () => {
-    expect(escapeCopy('a\\b\tc\nd\re')).toBe('a\\\\b\\tc\\nd\\re');
+    expect(copyText('a\\b\tc\nd\re')).toBe('a\\\\b\\tc\\nd\\re');
     expect(copyField(col('t', 'text'), 'x\ty')).toBe('x\\ty');
     expect(copyField(col('t', 'text'), null)).toBe('\\N');
   });

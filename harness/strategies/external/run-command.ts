@@ -35,7 +35,8 @@ const KILL_GRACE_MS = 5000;
 /** Above this heap size the progress poll reads the statistics instead of counting. */
 const EXACT_COUNT_BELOW_BYTES = 64 * 1024 * 1024;
 
-function killGroup(pgid: number, signal: NodeJS.Signals): void {
+/** Signal a whole process group (a command and all it started); one already gone is fine. */
+export function killGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pgid, signal);
   } catch {
