@@ -11,7 +11,7 @@ import type { RunPlan } from '../run.ts';
 import { parseDuration, parseSize } from '../units.ts';
 import type { CliContext } from './cli-context.ts';
 import { fidelityCommand } from './fidelity-command.ts';
-import { addRunFlags, buildPlan, duration, size, type RunFlags } from './run-options.ts';
+import { addRunFlags, buildPlan, duration, positiveNumber, size, type RunFlags } from './run-options.ts';
 import { addUpgradePathFlags, upgradeCommand, type UpgradeFlags } from './upgrade-command.ts';
 
 function runLike(name: string, ctx: CliContext, opts: { defaultScenario: string; strategies?: boolean; faults?: boolean }): Command {
@@ -100,11 +100,7 @@ interface GateFlags extends RunFlags, Pick<UpgradeFlags, 'from' | 'to' | 'second
 
 function addThresholdFlags(cmd: Command): Command {
   return cmd
-    .option('--wal-amplification <ratio>', "limit on WAL bytes / chat_message bytes (default: the scenario's, 1.2)", (v: string) => {
-      const x = Number(v);
-      if (!(x > 0) || !/^\s*\d*\.?\d+\s*$/.test(v)) throw new InvalidArgumentError(`'${v}' is not a ratio; use a positive number (e.g. 1.2).`);
-      return x;
-    })
+    .option('--wal-amplification <ratio>', "limit on WAL bytes / chat_message bytes (default: the scenario's, 1.2)", positiveNumber('a ratio', '1.2'))
     .option('--max-write-stall <duration>', "limit on any one write to chat during the migration (default: the scenario's, 1s)", duration())
     .option('--max-client-memory <size>', "limit on the migration client's peak RSS (default: the scenario's, 2GB)", size('--max-client-memory'))
     .option('--no-resume-check', 'skip the kill-at-half-then-rerun check');

@@ -10,9 +10,9 @@ import type { AlembicEnvShape } from '../openwebui/alembic-environment.ts';
 import { REVISION_AFTER, REVISION_BEFORE } from '../openwebui/schema.ts';
 import type { UpstreamResult } from '../result/run-result.ts';
 import type { UpstreamSetup } from '../strategies/strategy.ts';
-import { findRevision, readCheckout } from '../upstream/openwebui-checkout.ts';
+import { findRevision, readCheckout, type OpenWebuiCheckout } from '../upstream/openwebui-checkout.ts';
 import { portOfRevision } from '../upstream/port-of-revision.ts';
-import { defaultPythonCacheDir, findPython } from '../upstream/python-interpreter.ts';
+import { defaultPythonCacheDir, findPython, type PythonInfo } from '../upstream/python-interpreter.ts';
 import type { RunFlags } from './run-options.ts';
 
 export interface ResolvedUpstream {
@@ -20,6 +20,18 @@ export interface ResolvedUpstream {
   result: UpstreamResult;
   /** The shape the checkout's env.py gives an upgrade. */
   envShape: { shape: AlembicEnvShape; evidence: string };
+}
+
+/** The Python that runs `checkout`'s code: --python, else found or made (see python-interpreter.ts). */
+export function pythonFor(checkout: OpenWebuiCheckout, flag: string | undefined, env: NodeJS.ProcessEnv, seedCacheDir: string | null, log: (line: string) => void): Promise<PythonInfo> {
+  return findPython({
+    flag,
+    pathEnv: env.PATH ?? '',
+    systemPython: env.OWUI_HARNESS_SYSTEM_PYTHON || '/usr/bin/python3',
+    cacheDir: seedCacheDir ? defaultPythonCacheDir(seedCacheDir) : null,
+    pins: checkout.pins,
+    log,
+  });
 }
 
 export async function resolveUpstream(flags: RunFlags, env: NodeJS.ProcessEnv, seedCacheDir: string | null): Promise<ResolvedUpstream> {
@@ -31,14 +43,7 @@ export async function resolveUpstream(flags: RunFlags, env: NodeJS.ProcessEnv, s
       `--revision ${revision.id}: it revises ${revision.downRevisions.join(', ') || 'nothing'}, but the database under test is at ${REVISION_BEFORE}; give ${REVISION_AFTER} (the migration this harness seeds for)`,
     );
   const port = portOfRevision(await readFile(revision.file, 'utf8'));
-  const python = await findPython({
-    flag: flags.python,
-    pathEnv: env.PATH ?? '',
-    systemPython: env.OWUI_HARNESS_SYSTEM_PYTHON || '/usr/bin/python3',
-    cacheDir: seedCacheDir ? defaultPythonCacheDir(seedCacheDir) : null,
-    pins: checkout.pins,
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
+  const python = await pythonFor(checkout, flags.python, env, seedCacheDir, (line) => process.stderr.write(`${line}\n`));
   const shape = flags.alembicEnv ?? checkout.envShape.shape;
   const target = flags.alembicTarget ?? 'head';
   return {

@@ -92,6 +92,13 @@ const chatCount = (v: string) => {
   return n;
 };
 
+/** A positive decimal (`1.2`, `30`): limits and ratios. */
+export const positiveNumber = (what: string, example?: string) => (v: string) => {
+  const x = Number(v);
+  if (!(x > 0) || !/^\s*\d*\.?\d+\s*$/.test(v)) throw new InvalidArgumentError(`'${v}' is not ${what}; use a positive number${example ? ` (e.g. ${example})` : ''}.`);
+  return x;
+};
+
 const positiveInt = (what: string) => (v: string) => {
   if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new InvalidArgumentError(`'${v}' is not ${what}; use a whole number of at least 1.`);
   return Number(v);

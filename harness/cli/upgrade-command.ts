@@ -5,7 +5,7 @@
  * chain, a `--to` before it, a checkout without revisions exit 2 with one line.
  */
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
 import { ALEMBIC_ENV_SHAPES, type AlembicEnvShape } from '../openwebui/alembic-environment.ts';
 import type { Check } from '../result/run-result.ts';
@@ -13,9 +13,9 @@ import { defaultCacheDir } from '../run/seed-cache.ts';
 import { parseDuration, parseSize } from '../units.ts';
 import type { UpgradeThresholds } from '../upgrade/upgrade-checks.ts';
 import { readCheckout } from '../upstream/openwebui-checkout.ts';
-import { defaultPythonCacheDir, findPython } from '../upstream/python-interpreter.ts';
 import type { CliContext } from './cli-context.ts';
-import { addRunFlags, buildPlan, duration, size, type RunFlags } from './run-options.ts';
+import { pythonFor } from './resolve-upstream.ts';
+import { addRunFlags, buildPlan, duration, positiveNumber, size, type RunFlags } from './run-options.ts';
 
 export interface UpgradeFlags extends RunFlags {
   from?: string;
@@ -29,12 +29,6 @@ export interface UpgradeFlags extends RunFlags {
   sizes?: number[];
   project?: number;
 }
-
-const positiveNumber = (what: string) => (v: string) => {
-  const x = Number(v);
-  if (!(x > 0) || !/^\s*\d*\.?\d+\s*$/.test(v)) throw new InvalidArgumentError(`'${v}' is not ${what}; use a positive number.`);
-  return x;
-};
 
 /** `--from`, `--to` and the per-revision limit only the upgrade path has. */
 export function addUpgradePathFlags(cmd: Command, required: boolean): Command {
@@ -121,14 +115,7 @@ export async function executeUpgrade(ctx: CliContext, kind: 'upgrade' | 'gate' |
   else if (flags.to && flags.to !== 'head') (await import('../upstream/openwebui-checkout.ts')).findRevision(checkout, flags.to, '--to');
   const plan = await buildPlan(kind, { ...flags, openwebui: undefined, python: undefined, strategies: undefined }, [kind, ...ctx.argv.slice(1)], ctx.env, 'upgrade-path');
   const cacheDir = flags.cache === false ? null : (flags.cacheDir ?? defaultCacheDir(ctx.env));
-  const python = await findPython({
-    flag: flags.python,
-    pathEnv: ctx.env.PATH ?? '',
-    systemPython: ctx.env.OWUI_HARNESS_SYSTEM_PYTHON || '/usr/bin/python3',
-    cacheDir: cacheDir ? defaultPythonCacheDir(cacheDir) : null,
-    pins: checkout.pins,
-    log: (line) => ctx.stderr(line),
-  });
+  const python = await pythonFor(checkout, flags.python, ctx.env, cacheDir, (line) => ctx.stderr(line));
   const pinnedMajor = checkout.pins.sqlalchemy?.split('.')[0];
   if (pinnedMajor && python.sqlalchemy.split('.')[0] !== pinnedMajor)
     ctx.stderr(`warning: the checkout pins SQLAlchemy ${checkout.pins.sqlalchemy}; ${python.executable} has ${python.sqlalchemy}: revisions written for ${pinnedMajor}.x may fail (give --python an interpreter with the pinned versions)`);

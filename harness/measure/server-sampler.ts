@@ -9,7 +9,7 @@ import { closeQuietly, connect, type Client } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { migrationBackendsWhere } from './harness-roles.ts';
 
-interface ServerCounters {
+export interface ServerCounters {
   lsn: string;
   walRecords: number;
   walFpi: number;
@@ -44,7 +44,7 @@ const COUNTERS_SQL = `SELECT pg_current_wal_insert_lsn()::text AS lsn,
   b.checkpoints_timed::bigint AS ct, b.checkpoints_req::bigint AS cr
 FROM pg_stat_wal w, pg_stat_bgwriter b`;
 
-async function readCounters(c: Client): Promise<ServerCounters> {
+export async function readCounters(c: Client): Promise<ServerCounters> {
   const r = (await c.query(COUNTERS_SQL)).rows[0];
   return {
     lsn: r.lsn,

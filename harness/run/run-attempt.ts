@@ -43,7 +43,7 @@ export interface AttemptOutcome {
 }
 
 /** End the migration's connections (a platform deadline, a killed client). */
-async function terminateMigration(server: StartedPostgres, database: string, command: boolean): Promise<number> {
+export async function terminateMigration(server: StartedPostgres, database: string, command: boolean): Promise<number> {
   const r = await withClient(server, server.maintenanceDatabase, 'fault', (admin) =>
     admin.query(`SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a WHERE ${migrationBackendsWhere(command)}`, [database]),
   );

@@ -20,8 +20,8 @@ import { revisionStartOf, type RevisionStart } from '../upstream/alembic-log.ts'
 import { PYTHON_ENV } from '../upstream/alembic-workspace.ts';
 import { RUN_ALEMBIC_PY } from '../upstream/python-interpreter.ts';
 
-/** The application name the migration's connection carries, so samplers can find its backend. */
-export const UPGRADE_APP_NAME = 'owui-upgrade';
+/** How the migration's connection shows in pg_stat_activity (the harness finds it as the one that is not its own). */
+const APP_NAME = 'owui-upgrade';
 
 export interface ChainRun {
   /** Resolves when the process has exited and its output is read. */
@@ -68,7 +68,7 @@ export async function startChain(o: ChainOptions): Promise<ChainRun> {
     env: {
       ...process.env,
       DATABASE_URL: o.databaseUrl,
-      PGAPPNAME: UPGRADE_APP_NAME,
+      PGAPPNAME: APP_NAME,
       OWUI_HARNESS_ALEMBIC_ENV: o.shape,
       ...PYTHON_ENV,
     },

@@ -13,8 +13,8 @@
  */
 import { closeQuietly, connect, ident, type Client } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
-import { lsnDiff } from '../measure/server-sampler.ts';
-import { UPGRADE_APP_NAME } from './chain-runner.ts';
+import { migrationBackendsWhere } from '../measure/harness-roles.ts';
+import { lsnDiff, readCounters, type ServerCounters } from '../measure/server-sampler.ts';
 
 export const HOT_TABLES = ['chat', 'chat_message', 'user', 'file'] as const;
 
@@ -48,14 +48,11 @@ interface SamplerOptions {
   rss: () => Promise<number>;
 }
 
-const COUNTERS_SQL = `SELECT pg_current_wal_insert_lsn()::text AS lsn, w.wal_fpi::bigint AS fpi,
-  (b.checkpoints_timed + b.checkpoints_req)::bigint AS cp FROM pg_stat_wal w, pg_stat_bgwriter b`;
-
 const LOCKS_SQL = `SELECT coalesce(t.relname, c.relname) AS rel, l.mode
   FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
   JOIN pg_class c ON c.oid = l.relation
   LEFT JOIN pg_index i ON i.indexrelid = c.oid LEFT JOIN pg_class t ON t.oid = i.indrelid
-  WHERE a.application_name = '${UPGRADE_APP_NAME}' AND a.datname = current_database() AND l.granted AND l.locktype = 'relation'
+  WHERE ${migrationBackendsWhere(true)} AND l.granted AND l.locktype = 'relation'
     AND c.relnamespace = 'public'::regnamespace`;
 
 export class PathSampler {
@@ -66,15 +63,14 @@ export class PathSampler {
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private edges: Promise<void> = Promise.resolve();
-  private start: { lsn: string; fpi: number; cp: number } | undefined;
+  private start: ServerCounters | undefined;
 
   constructor(private readonly o: SamplerOptions) {}
 
   async begin(): Promise<void> {
     this.client = await connect(this.o.server, this.o.database, 'upgrade-sampler');
     this.edgeClient = await connect(this.o.server, this.o.database, 'upgrade-sampler-edges');
-    const r = (await this.client.query(COUNTERS_SQL)).rows[0];
-    this.start = { lsn: r.lsn, fpi: Number(r.fpi), cp: Number(r.cp) };
+    this.start = await readCounters(this.client);
     this.timer = setInterval(() => void this.tick(), this.o.intervalMs);
   }
 
@@ -84,10 +80,10 @@ export class PathSampler {
     this.ticking = true;
     try {
       const tMs = this.o.clock();
-      const [counters, locks, rss] = await Promise.all([this.client.query(COUNTERS_SQL), this.client.query<{ rel: string; mode: string }>(LOCKS_SQL), this.o.rss()]);
+      const [counters, locks, rss] = await Promise.all([readCounters(this.client), this.client.query<{ rel: string; mode: string }>(LOCKS_SQL, [this.o.database]), this.o.rss()]);
       const byTable: Record<string, string[]> = {};
       for (const l of locks.rows) (byTable[l.rel] ??= []).includes(l.mode) || byTable[l.rel].push(l.mode);
-      this.samples.push({ ...this.countersOf(counters.rows[0]), tMs, rssBytes: rss, locks: byTable });
+      this.samples.push({ ...this.countersOf(counters), tMs, rssBytes: rss, locks: byTable });
     } catch {
       // A failed read loses one sample; the next tick tries again.
     } finally {
@@ -105,8 +101,8 @@ export class PathSampler {
     this.edges = this.edges.then(async () => {
       if (!this.edgeClient || !this.start) return;
       try {
-        const [counters, rss] = await Promise.all([this.edgeClient.query(COUNTERS_SQL), this.o.rss()]);
-        this.samples.push({ ...this.countersOf(counters.rows[0]), tMs, rssBytes: rss, locks: {}, boundary });
+        const [counters, rss] = await Promise.all([readCounters(this.edgeClient), this.o.rss()]);
+        this.samples.push({ ...this.countersOf(counters), tMs, rssBytes: rss, locks: {}, boundary });
       } catch {
         // The window falls back to the nearest periodic sample.
       }
@@ -114,8 +110,10 @@ export class PathSampler {
     return this.edges;
   }
 
-  private countersOf(c: { lsn: string; fpi: string; cp: string }): Pick<PathSample, 'walBytes' | 'fpi' | 'checkpoints'> {
-    return { walBytes: lsnDiff(c.lsn, this.start!.lsn), fpi: Number(c.fpi) - this.start!.fpi, checkpoints: Number(c.cp) - this.start!.cp };
+  private countersOf(c: ServerCounters): Pick<PathSample, 'walBytes' | 'fpi' | 'checkpoints'> {
+    const s = this.start!;
+    const checkpoints = (x: ServerCounters) => x.checkpointsTimed + x.checkpointsRequested;
+    return { walBytes: lsnDiff(c.lsn, s.lsn), fpi: c.walFpi - s.walFpi, checkpoints: checkpoints(c) - checkpoints(s) };
   }
 
   async end(): Promise<void> {

@@ -30,10 +30,11 @@ import { withClient } from '../postgres/with-client.ts';
 import type { RunResult, UpgradeResult } from '../result/run-result.ts';
 import { copySource, datasetResult, prepareData, prepareOnChosen, type Prepared } from '../run/prepare-data.ts';
 import { cloneName, readSettings, type RunIO, type RunPlan } from '../run.ts';
+import { terminateMigration } from '../run/run-attempt.ts';
 import { formatBytes, formatDuration } from '../units.ts';
 import type { OpenWebuiCheckout } from '../upstream/openwebui-checkout.ts';
 import type { PythonInfo } from '../upstream/python-interpreter.ts';
-import { startChain, UPGRADE_APP_NAME, type ChainOptions, type ChainOutcome } from './chain-runner.ts';
+import { startChain, type ChainOptions, type ChainOutcome } from './chain-runner.ts';
 import { HotTableProbes, PathSampler } from './path-sampler.ts';
 import { revisionFigures, revisionWindows, type RevisionFigures } from './revision-figures.ts';
 import { seedOtherTables, type TableSeedReport } from './seed-tables.ts';
@@ -60,9 +61,7 @@ export type UpgradePlan = RunPlan & { upgrade: UpgradeSetup };
 
 /** The migration's own backends, ended: a killed client's backend runs on (holding its locks) until it next talks to it. */
 async function endMigrationBackends(server: StartedPostgres, database: string): Promise<void> {
-  await withClient(server, server.maintenanceDatabase, 'admin', (c) =>
-    c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2', [database, UPGRADE_APP_NAME]),
-  ).catch(() => undefined);
+  await terminateMigration(server, database, true).catch(() => undefined);
 }
 
 async function readStamp(c: Client): Promise<string | null> {
