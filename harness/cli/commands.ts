@@ -11,7 +11,7 @@ import type { RunPlan } from '../run.ts';
 import { parseDuration, parseSize } from '../units.ts';
 import type { CliContext } from './cli-context.ts';
 import { fidelityCommand } from './fidelity-command.ts';
-import { addRunFlags, buildPlan, duration, positiveNumber, size, type RunFlags } from './run-options.ts';
+import { addRunFlags, buildPlan, duration, positiveInt, positiveNumber, size, type RunFlags } from './run-options.ts';
 import { addUpgradePathFlags, upgradeCommand, type UpgradeFlags } from './upgrade-command.ts';
 
 function runLike(name: string, ctx: CliContext, opts: { defaultScenario: string; strategies?: boolean; faults?: boolean }): Command {
@@ -233,12 +233,19 @@ function extraCommands(ctx: CliContext): Command[] {
     )
     .option('--target-shared-buffers <size>', "the target server's shared_buffers (default: --database-url's SHOW, else the sweep's own)", size('--target-shared-buffers'))
     .option('--target-max-wal-size <size>', "the target server's max_wal_size (default: --database-url's SHOW, else the sweep's own)", size('--target-max-wal-size'))
+    .option('--repeat <n>', 'run each strategy n times at each size, each on a fresh copy, and fit the median of each figure (runs of seconds are noisy; default 1, at most 9)', (v: string) => {
+      const n = positiveInt('a repeat count')(v);
+      if (n > 9) throw new InvalidArgumentError(`'${v}' is more repeats than a sweep takes; use 1 to 9 (3 is usually enough for a median).`);
+      return n;
+    })
     .option('--scale-regime', "run each size in the target's regime: shared_buffers and max_wal_size scaled with the data to the target's ratios (off by default: measured here it did not bring duration or full-page images closer; see README, Regimes)")
     .summary('measure cost at several sizes, fit growth, and project to production size')
     .description(
       'Run each strategy at each size (each size seeded once, cached with the embedded server), fit duration, WAL ' +
-        'bytes and full-page images against size (log-log slope and a linear fit, with R²), flag super-linear growth, ' +
-        "and project to --project with an 80% band. Projections are for this machine's speed. Each point records its regime (chat_message and its indexes against " +
+        'bytes and full-page images against size (a power law and a straight line, with R²), flag super-linear growth, ' +
+        "and project to --project with an 80% band: each figure the larger of the two fits there (a fixed cost bends the power law low, " +
+        'cost per GB that grows leaves the line low), with a backtest (each fit redone without the largest size and checked against it). ' +
+        "--repeat n runs each size n times and fits the medians. Projections are for this machine's speed. Each point records its regime (chat_message and its indexes against " +
         "shared_buffers, WAL between checkpoints, buffer hit ratio). With --scale-regime each size runs in the target's regime: shared_buffers and max_wal_size scaled with the data (a checkpoint forced every scaled spacing of WAL " +
         'where max_wal_size cannot go that low), so the ratios that decide re-reads and full-page images match the target server\'s; ' +
         'a projection beyond a regime boundary no point crossed says so and widens its band. Against a managed server ' +
@@ -247,11 +254,12 @@ function extraCommands(ctx: CliContext): Command[] {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  npm run harness -- sweep --sizes 256MB,512MB,1GB,2GB --strategies original,chunked --project 68GB\n  npm run harness -- sweep --sizes 128MB,256MB,512MB --project 1GB --check-projection\n  npm run harness -- sweep --sizes 128MB,256MB,512MB --project 4GB --check-projection 4GB,8GB\n  npm run harness -- sweep --sizes 1GB,2GB,4GB --project 68GB --scale-regime --target-shared-buffers 16GB --target-max-wal-size 4GB\n  npm run harness -- sweep --database-url postgres://me@db.internal:5432/postgres --sizes 5GB,10GB,20GB --project 68GB\n  npm run harness -- sweep --openwebui ~/open-webui --from 374d2f66af06 --sizes 256MB,512MB,1GB --project 68GB   # each revision of the upgrade path',
+      '\nExamples:\n  npm run harness -- sweep --sizes 256MB,512MB,1GB,2GB --strategies original,chunked --project 68GB\n  npm run harness -- sweep --sizes 128MB,256MB,512MB --project 1GB --check-projection\n  npm run harness -- sweep --sizes 128MB,256MB,512MB --project 4GB --check-projection 4GB,8GB --repeat 3\n  npm run harness -- sweep --sizes 1GB,2GB,4GB --project 68GB --scale-regime --target-shared-buffers 16GB --target-max-wal-size 4GB\n  npm run harness -- sweep --database-url postgres://me@db.internal:5432/postgres --sizes 5GB,10GB,20GB --project 68GB\n  npm run harness -- sweep --openwebui ~/open-webui --from 374d2f66af06 --sizes 256MB,512MB,1GB --project 68GB   # each revision of the upgrade path',
     )
-    .action(async (flags: RunFlags & UpgradeFlags & { checkProjection?: boolean | number[]; targetSharedBuffers?: number; targetMaxWalSize?: number; scaleRegime?: boolean }) => {
+    .action(async (flags: RunFlags & UpgradeFlags & { checkProjection?: boolean | number[]; targetSharedBuffers?: number; targetMaxWalSize?: number; scaleRegime?: boolean; repeat?: number }) => {
       if (flags.from || flags.to) {
         if (flags.checkProjection) throw new UsageError('--check-projection applies to strategies; for the upgrade path, run upgrade at the --project size and compare');
+        if (flags.repeat !== undefined) throw new UsageError('--repeat applies to strategies; the upgrade path runs each size once');
         return (await import('./upgrade-command.ts')).executeUpgrade(ctx, 'sweep', flags);
       }
       const { executeRun, defaultOutDir } = await import('./execute-run.ts');
@@ -278,6 +286,7 @@ function extraCommands(ctx: CliContext): Command[] {
         checkSizes: Array.isArray(flags.checkProjection) ? flags.checkProjection : undefined,
         target: { sharedBuffersBytes: flags.targetSharedBuffers, maxWalSizeBytes: flags.targetMaxWalSize },
         scaleRegime: !!flags.scaleRegime,
+        repeat: flags.repeat ?? 1,
       };
       await executeRun(ctx, {
         plan,

@@ -99,7 +99,7 @@ export const positiveNumber = (what: string, example?: string) => (v: string) =>
   return x;
 };
 
-const positiveInt = (what: string) => (v: string) => {
+export const positiveInt = (what: string) => (v: string) => {
   if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new InvalidArgumentError(`'${v}' is not ${what}; use a whole number of at least 1.`);
   return Number(v);
 };

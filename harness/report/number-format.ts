@@ -52,3 +52,8 @@ export function niceMax(max: number): number {
   }
   return 10 * magnitude;
 }
+
+/** A signed percentage with a true minus sign: "+4.2 %", "−13.0 %". */
+export function signedPct(pct: number, digits = 1): string {
+  return `${pct >= 0 ? '+' : '−'}${Math.abs(pct).toFixed(digits)} %`;
+}

@@ -7,7 +7,7 @@ import type { RunResult } from '../result/run-result.ts';
 import { WIDEN_PER_CROSSING } from '../sweep/regime.ts';
 import { formatBytes } from '../units.ts';
 import { markdownTable } from './markdown.ts';
-import { formatCount, formatLongDuration } from './number-format.ts';
+import { formatCount, formatLongDuration, signedPct } from './number-format.ts';
 
 function range(value: string, low: string, high: string): string {
   return `${value} (${low} – ${high})`;
@@ -25,6 +25,42 @@ function crossingNotes(projections: NonNullable<RunResult['projections']>): stri
   ];
 }
 
+const FIT_NAME = { 'power-law': 'power law', linear: 'straight line' } as const;
+
+/** Which model a projection's figures came from, said per figure when they differ. */
+function modelCell(p: NonNullable<RunResult['projections']>[number]): string {
+  if (p.model === 'linear') return 'straight line (sizes run in the target’s regime)';
+  if (p.model !== 'larger' || !p.modelOf) return 'power law';
+  const m = p.modelOf;
+  if (m.durationMs === m.walBytes && m.walBytes === m.fpi) return `larger of both: ${FIT_NAME[m.durationMs]}`;
+  return `larger of both: duration ${FIT_NAME[m.durationMs]}, WAL ${FIT_NAME[m.walBytes]}, images ${FIT_NAME[m.fpi]}`;
+}
+
+/**
+ * For each strategy, once: how its model did one step out within the sweep
+ * (fitted without the largest size, checked there), and what that does to
+ * the band. The honest measure of how far a projection may be trusted.
+ */
+function backtestNotes(projections: NonNullable<RunResult['projections']>): string[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const p of projections) {
+    if (!p.backtest || seen.has(p.strategy)) continue;
+    seen.add(p.strategy);
+    const b = p.backtest;
+    lines.push(
+      `- ${p.strategy}: fitted up to ${formatBytes(b.fittedUpTo)}, it predicted ${formatBytes(b.predicted)} with duration ${signedPct(b.durationMsPct, 0)}, WAL ${signedPct(b.walBytesPct, 0)}, full-page images ${signedPct(b.fpiPct, 0)} against what was measured there.`,
+    );
+  }
+  if (!lines.length) return [];
+  return [
+    '',
+    'Backtest: the model fitted again without the largest size and checked against it, one step of extrapolation inside the sweep. With three sizes that is a line through two points, so it says first how much the points disagree with one another (a run of seconds is noisy: repeat each size with --repeat to fit medians), and only then how the curve bends; the projection goes several such steps further, from all the points.',
+    '',
+    ...lines,
+  ];
+}
+
 /** The section (starting with `## Projections`), or null when there are none. */
 export function renderProjections(result: RunResult): string | null {
   const projections = result.projections;
@@ -34,6 +70,12 @@ export function renderProjections(result: RunResult): string | null {
     '## Projections',
     '',
     `These are projections, not measurements: figures extrapolated from the sizes this run measured, for this machine's speed (${machine}) and these server settings. Another machine, disk or configuration will give other figures; the bounds are the fit's low and high estimates.`,
+    ...(projections.some((p) => p.model === 'larger')
+      ? [
+          '',
+          'Each figure is the larger of two fits at the projected size: a power law, which a fixed cost at small sizes bends low, and a straight line (a fixed cost plus a cost per GB), which cost per GB that grows with size leaves low. Its band covers both.',
+        ]
+      : []),
     '',
     markdownTable(
       ['strategy', 'chat table', 'duration (low – high)', 'WAL (low – high)', 'full-page images (low – high)', 'model', 'regime'],
@@ -43,11 +85,12 @@ export function renderProjections(result: RunResult): string | null {
         range(formatLongDuration(p.durationMs), formatLongDuration(p.durationMsLow), formatLongDuration(p.durationMsHigh)),
         range(formatBytes(p.walBytes), formatBytes(p.walBytesLow), formatBytes(p.walBytesHigh)),
         range(formatCount(p.fpi), formatCount(p.fpiLow), formatCount(p.fpiHigh)),
-        p.model === 'linear' ? 'straight line (sizes run in the target’s regime)' : 'power law',
+        modelCell(p),
         !p.regime ? '–' : p.regime.widened ? `⚠️ beyond the measured regimes: ${p.regime.crossings.map((c) => c.boundary).join('; ')} (band widened)` : 'within the measured regimes',
       ]),
       ['l', 'r', 'r', 'r', 'r', 'l', 'l'],
     ),
+    ...backtestNotes(projections),
     ...crossingNotes(projections),
   ].join('\n');
 }

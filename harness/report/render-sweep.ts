@@ -7,7 +7,7 @@ import { sweepPoints, type PointRegime, type ProjectionCheck, type RegimeScaling
 import { formatBytes, formatDuration } from '../units.ts';
 import { markdownTable } from './markdown.ts';
 import { mermaidXyChart } from './mermaid-xychart.ts';
-import { formatCount, niceMax } from './number-format.ts';
+import { formatCount, niceMax, signedPct } from './number-format.ts';
 
 const GiB = 1024 ** 3;
 
@@ -20,10 +20,6 @@ function isProjectionCheck(value: unknown): value is ProjectionCheck {
   const v = value as Record<string, unknown>;
   const numbers = ['sizeBytes', 'projectedDurationMs', 'measuredDurationMs', 'durationErrorPct', 'projectedWalBytes', 'measuredWalBytes', 'walErrorPct'];
   return typeof v.strategy === 'string' && numbers.every((k) => typeof v[k] === 'number' && Number.isFinite(v[k]));
-}
-
-function signedPct(pct: number): string {
-  return `${pct >= 0 ? '+' : '−'}${Math.abs(pct).toFixed(1)} %`;
 }
 
 const ratioText = (x: number | null) => (x === null ? '–' : x.toFixed(2));
@@ -174,10 +170,24 @@ export function renderSweep(result: RunResult): string | null {
 
   const check = projectionCheckTable(result);
   const regime = regimeSection(result, sorted);
+  const repeated = sorted.filter((p) => p.runs && p.runs.durationMs.length > 1);
+  const spread = (xs: number[], f: (x: number) => string) => `${f(Math.min(...xs))} – ${f(Math.max(...xs))}`;
+  const repeats = repeated.length
+    ? [
+        '',
+        'Each point above is the median of its runs (sweep --repeat), figure by figure; the runs ranged:',
+        '',
+        ...repeated.map(
+          (p) =>
+            `- ${p.strategy} at ${formatBytes(p.sizeBytes)}, ${p.runs!.durationMs.length} runs: duration ${spread(p.runs!.durationMs, formatDuration)}, WAL ${spread(p.runs!.walBytes, formatBytes)}, full-page images ${spread(p.runs!.fpi, formatCount)}`,
+        ),
+      ]
+    : [];
   return [
     '## Sweep: cost per GB against size',
     '',
     table,
+    ...repeats,
     '',
     ...(complete.length
       ? [

@@ -4,6 +4,9 @@
  * decides about colour (none without a TTY or under CI).
  */
 import type { RunResult } from '../result/run-result.ts';
+import type { ProjectionCheck } from '../result/sweep-points.ts';
+import { formatBytes } from '../units.ts';
+import { formatCount, formatLongDuration, signedPct } from './number-format.ts';
 import { renderUpgradeTerminal } from './render-upgrade.ts';
 import { summarizeRun } from './summarize-run.ts';
 
@@ -35,9 +38,31 @@ export function renderTerminal(result: RunResult, opts: { color: boolean }): str
       if (!c.passed) lines.push(`  ${paint('red', '✗')} ${c.strategy} ${c.name}: measured ${c.measured}, limit ${c.limit}`);
     }
   }
+  lines.push(...projectionLines(result));
   // A sweep copies its strategies' warnings into the run's, prefixed with the name: count those once.
   const own = result.strategies.flatMap((s) => s.warnings.map((w) => `${s.name}: ${w}`)).filter((w) => !result.warnings.includes(w));
   const warnings = result.warnings.length + own.length;
   if (warnings) lines.push('', paint('yellow', `${warnings} warning${warnings === 1 ? '' : 's'}: see report.md`));
   return lines.join('\n');
+}
+
+/** A sweep's projections, one line per strategy and size, and its projection check's errors; the bands are in report.md. */
+function projectionLines(result: RunResult): string[] {
+  const projections = result.projections ?? [];
+  const lines: string[] = [];
+  const width = Math.max(0, ...projections.map((p) => p.strategy.length));
+  for (const size of [...new Set(projections.map((p) => p.size))]) {
+    lines.push('', `projected to ${formatBytes(size)} (report.md has the bands and how far to trust them):`);
+    for (const p of projections.filter((x) => x.size === size))
+      lines.push(`  ${p.strategy.padEnd(width)}  ${formatLongDuration(p.durationMs)} · WAL ${formatBytes(p.walBytes)} · ${formatCount(p.fpi)} full-page images${p.regime?.widened ? ' · beyond the measured regimes' : ''}`);
+  }
+  const checks = ((result.extra?.sweep as { projectionCheck?: ProjectionCheck[] } | undefined)?.projectionCheck ?? []).filter((c) => typeof c?.durationErrorPct === 'number');
+  if (checks.length) {
+    lines.push('', 'projection check (projected against measured):');
+    for (const c of checks)
+      lines.push(
+        `  ${c.strategy.padEnd(width)}  at ${formatBytes(c.sizeBytes)}: duration ${signedPct(c.durationErrorPct)} · WAL ${signedPct(c.walErrorPct)}${c.fpiErrorPct === undefined ? '' : ` · full-page images ${signedPct(c.fpiErrorPct)}`}`,
+      );
+  }
+  return lines;
 }

@@ -221,6 +221,16 @@ export interface Check {
   detail?: string;
 }
 
+/** `projections[].backtest`. */
+export interface ProjectionBacktest {
+  /** The largest size fitted, and the size predicted (the sweep's largest), bytes. */
+  fittedUpTo: number;
+  predicted: number;
+  durationMsPct: number;
+  walBytesPct: number;
+  fpiPct: number;
+}
+
 export interface Projection {
   strategy: string;
   size: number;
@@ -233,8 +243,23 @@ export interface Projection {
   fpi: number;
   fpiLow: number;
   fpiHigh: number;
-  /** How it extrapolates: a power law through the points, or a straight line (points run in the target's regime); absent in older results, which used the power law. */
-  model?: 'power-law' | 'linear';
+  /**
+   * How it extrapolates: a power law through the points (results written
+   * before 'larger'), a straight line (points run in the target's regime,
+   * sweep --scale-regime), or the larger of the two at the projected size,
+   * each figure on its own (harness/sweep/fit.ts projectLarger; `modelOf`
+   * says which gave each). Absent in older results, which used the power law.
+   */
+  model?: 'power-law' | 'linear' | 'larger';
+  /** With model 'larger': which fit each figure came from. */
+  modelOf?: { durationMs: 'power-law' | 'linear'; walBytes: 'power-law' | 'linear'; fpi: 'power-law' | 'linear' };
+  /**
+   * The model fitted to all sizes but the largest, and its error there for
+   * each figure (signed percent of the measured value): how well it
+   * extrapolated one step within the sweep. The band is at least that miss
+   * compounded to the target (harness/sweep/fit.ts). Absent under three sizes.
+   */
+  backtest?: ProjectionBacktest;
   /** Where the target lies against the measured points' regimes (absent before the harness recorded regimes). */
   regime?: ProjectionRegime;
 }

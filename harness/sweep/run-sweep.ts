@@ -16,7 +16,7 @@ import { REPORTED_SETTINGS, readSettings, resolveStrategy, type RunIO, type RunP
 import { copySource, datasetResult, prepareData, type PrepareOptions } from '../run/prepare-data.ts';
 import { runStrategy } from '../run/run-strategy.ts';
 import { formatBytes, pgSize, parseSize } from '../units.ts';
-import { fitGrowth, project, projectLinear, superLinear, type Fit } from './fit.ts';
+import { backtest, fitGrowth, project, projectLarger, projectLinear, superLinear, type Backtest, type Fit } from './fit.ts';
 import { pointRegime, projectionRegime, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, WAL_SEGMENT_BYTES, widenBand, type RegimePoint } from './regime.ts';
 
 export interface SweepPlan extends RunPlan {
@@ -28,8 +28,10 @@ export interface SweepPlan extends RunPlan {
   checkSizes?: number[];
   /** The target server's shared_buffers and max_wal_size, when given as flags. */
   target?: { sharedBuffersBytes?: number; maxWalSizeBytes?: number };
-  /** Scale each size's shared_buffers and max_wal_size so its ratios match the target's (default with --project). */
+  /** Scale each size's shared_buffers and max_wal_size so its ratios match the target's (--scale-regime). */
   scaleRegime?: boolean;
+  /** Runs of each strategy at each fitted size (not at a check size); the point is their medians. Default 1. */
+  repeat?: number;
 }
 
 interface FitSummary {
@@ -42,12 +44,51 @@ interface FitSummary {
   perGbSmallest: number;
   perGbLargest: number;
   superLinear: boolean;
+  /** Fitted to all but the largest size, each model's error there (fit.ts); absent under three sizes. */
+  backtest?: Backtest;
 }
 
 const METRICS = ['durationMs', 'walBytes', 'fpi'] as const;
 
-function cloneName(runId: string, strategy: string, size: number): string {
-  return `owui_run_${runId}_${strategy}_${pgSize(size)}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
+function cloneName(runId: string, strategy: string, size: number, rep = 1): string {
+  return `owui_run_${runId}_${strategy}_${pgSize(size)}${rep > 1 ? `_r${rep}` : ''}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * One point from a strategy's runs at one size: each figure the median of
+ * the runs (a run of seconds on a shared machine is noisy, and a median is
+ * not pulled by one slow run), the regime of the run whose duration is the
+ * median's nearest. A run that did not succeed is a finding, not noise: the
+ * point is that run's, as it was.
+ */
+export function pointOf(strategy: string, sizeBytes: number, runs: { durationMs: number; walBytes: number; fpi: number; outcome: SweepPoint['outcome']; regime?: PointRegime }[]): SweepPoint {
+  const failed = runs.find((r) => r.outcome !== 'succeeded');
+  const base = { strategy, sizeBytes };
+  if (failed || runs.length === 1) {
+    const r = failed ?? runs[0];
+    return { ...base, durationMs: r.durationMs, walBytes: r.walBytes, fpi: r.fpi, outcome: r.outcome, ...(r.regime ? { regime: r.regime } : {}), ...(runs.length > 1 ? { runs: runsOf(runs) } : {}) };
+  }
+  const durationMs = median(runs.map((r) => r.durationMs));
+  const nearest = runs.reduce((a, b) => (Math.abs(b.durationMs - durationMs) < Math.abs(a.durationMs - durationMs) ? b : a));
+  return {
+    ...base,
+    durationMs,
+    walBytes: median(runs.map((r) => r.walBytes)),
+    fpi: median(runs.map((r) => r.fpi)),
+    outcome: 'succeeded',
+    ...(nearest.regime ? { regime: nearest.regime } : {}),
+    runs: runsOf(runs),
+  };
+}
+
+function runsOf(runs: { durationMs: number; walBytes: number; fpi: number }[]): NonNullable<SweepPoint['runs']> {
+  return { durationMs: runs.map((r) => r.durationMs), walBytes: runs.map((r) => r.walBytes), fpi: runs.map((r) => r.fpi) };
 }
 
 interface SizedData {
@@ -124,6 +165,7 @@ async function measureAt(
   label: string,
   sources: SourceSizes | null,
   run: { settings: SweepPlan['settings']; checkpointEveryBytes: number | null } = { settings: plan.settings, checkpointEveryBytes: null },
+  repeat = 1,
 ): Promise<{ points: SweepPoint[]; runs: StrategyResult[] }> {
   io.onStage?.(result, `sweep ${label}`);
   const prepared = sources ? await sources.at(sizeBytes) : await seededAt(plan, io, result, sizeBytes, run.settings);
@@ -145,30 +187,36 @@ async function measureAt(
     const runs: StrategyResult[] = [];
     for (const name of plan.strategies) {
       const { strategy, options, alembic, upstream, parts } = resolveStrategy(plan, name);
-      io.log(`sweep ${label}: ${name}`);
-      const r = await runStrategy({
-        server,
-        template,
-        database: cloneName(plan.runId, name, sizeBytes),
-        strategy,
-        strategyOptions: options,
-        alembic,
-        upstream,
-        parts,
-        faults: plan.faults,
-        deadlineMs: plan.faults.deadline?.kind === 'fixed' ? plan.faults.deadline.ms : null,
-        expectedRows: summary.expectedRows,
-        measure: plan.measure,
-        keep: plan.keep,
-        signal: io.signal,
-        log: io.log,
-        onSample: (s) => io.onSample?.(`${name}@${label}`, s),
-        checkpointEveryBytes: run.checkpointEveryBytes,
-      });
-      r.name = `${name}@${label}`;
-      runs.push(r);
-      const regime = regimeOf(r, shown, run.checkpointEveryBytes);
-      points.push({ strategy: name, sizeBytes: summary.chatTableBytes, durationMs: r.durationMs, walBytes: r.wal.bytes, fpi: r.wal.fpi, outcome: r.outcome, ...(regime ? { regime } : {}) });
+      const measured: Parameters<typeof pointOf>[2] = [];
+      for (let rep = 1; rep <= repeat && !io.signal.aborted; rep++) {
+        io.log(`sweep ${label}: ${name}${repeat > 1 ? ` (run ${rep} of ${repeat})` : ''}`);
+        const r = await runStrategy({
+          server,
+          template,
+          database: cloneName(plan.runId, name, sizeBytes, rep),
+          strategy,
+          strategyOptions: options,
+          alembic,
+          upstream,
+          parts,
+          faults: plan.faults,
+          deadlineMs: plan.faults.deadline?.kind === 'fixed' ? plan.faults.deadline.ms : null,
+          expectedRows: summary.expectedRows,
+          measure: plan.measure,
+          keep: plan.keep,
+          signal: io.signal,
+          log: io.log,
+          onSample: (s) => io.onSample?.(`${name}@${label}`, s),
+          checkpointEveryBytes: run.checkpointEveryBytes,
+        });
+        r.name = `${name}@${label}${repeat > 1 ? ` #${rep}` : ''}`;
+        runs.push(r);
+        const regime = regimeOf(r, shown, run.checkpointEveryBytes);
+        measured.push({ durationMs: r.durationMs, walBytes: r.wal.bytes, fpi: r.wal.fpi, outcome: r.outcome, ...(regime ? { regime } : {}) });
+        // A failure is the finding at this size: running it again would only repeat it.
+        if (r.outcome !== 'succeeded') break;
+      }
+      if (measured.length) points.push(pointOf(name, summary.chatTableBytes, measured));
       if (io.signal.aborted) break;
     }
     return { points, runs };
@@ -217,9 +265,10 @@ function settingsWith(plan: SweepPlan, sharedBuffersBytes: number, maxWalSizeByt
   return settings;
 }
 
-export function fitsOf(points: SweepPoint[], strategies: string[]): { fits: FitSummary[]; models: Map<string, Fit> } {
+export function fitsOf(points: SweepPoint[], strategies: string[]): { fits: FitSummary[]; models: Map<string, Fit>; backtests: Map<string, Backtest> } {
   const fits: FitSummary[] = [];
   const models = new Map<string, Fit>();
+  const backtests = new Map<string, Backtest>();
   for (const s of strategies) {
     const ps = points.filter((p) => p.strategy === s && p.outcome === 'succeeded').sort((a, b) => a.sizeBytes - b.sizeBytes);
     if (ps.length < 2) continue;
@@ -230,6 +279,11 @@ export function fitsOf(points: SweepPoint[], strategies: string[]): { fits: FitS
         ys,
       );
       models.set(`${s}:${m}`, fit);
+      const bt = backtest(
+        ps.map((p) => p.sizeBytes),
+        ys,
+      );
+      if (bt) backtests.set(`${s}:${m}`, bt);
       const gb = (p: SweepPoint) => p.sizeBytes / 1024 ** 3;
       fits.push({
         strategy: s,
@@ -240,10 +294,11 @@ export function fitsOf(points: SweepPoint[], strategies: string[]): { fits: FitS
         perGbSmallest: ps[0][m] / gb(ps[0]),
         perGbLargest: ps[ps.length - 1][m] / gb(ps[ps.length - 1]),
         superLinear: superLinear(fit),
+        ...(bt ? { backtest: bt } : {}),
       });
     }
   }
-  return { fits, models };
+  return { fits, models, backtests };
 }
 
 /** The measured points of a strategy that carry a regime. */
@@ -263,29 +318,56 @@ interface Target {
   maxWalSizeBytes: number;
 }
 
+/** The fits of a sweep (fitsOf): per `strategy:metric`, the model and, from three sizes, its backtest. */
+export interface Fitted {
+  models: Map<string, Fit>;
+  backtests?: Map<string, Backtest>;
+}
+
 /**
- * The fit at `size` for one strategy, with its band widened for each regime
- * boundary the size lies beyond on the target's server (see regime.ts).
+ * The fit at `size` for one strategy, with its backtest (how the model did
+ * at the sweep's own largest size when fitted without it), and its band
+ * widened for each regime boundary the size lies beyond on the target's
+ * server (see regime.ts).
  */
-function projectOne(models: Map<string, Fit>, points: SweepPoint[], s: string, size: number, target: Target, model: ProjectionModel = 'power-law') {
+function projectOne(fitted: Fitted, points: SweepPoint[], s: string, size: number, target: Target, model: ProjectionModel = 'power-law') {
+  const { models, backtests } = fitted;
   const d = models.get(`${s}:durationMs`);
   const w = models.get(`${s}:walBytes`);
   const f = models.get(`${s}:fpi`);
   if (!d || !w || !f) return null;
   const rp = regimePoints(points, s);
-  const at = model === 'linear' ? projectLinear : project;
-  const pw0 = at(w, size);
-  const regime = rp.length ? projectionRegime(rp.map((p) => p.regime), targetRegime(rp, { sizeBytes: size, ...target, walBytes: pw0.value })) : undefined;
+  const at = (fit: Fit, x: number): { value: number; low: number; high: number; from?: 'power-law' | 'linear' } =>
+    model === 'linear' ? projectLinear(fit, x) : model === 'larger' ? projectLarger(fit, x) : project(fit, x);
+  const missOf = (m: (typeof METRICS)[number]) => {
+    const bt = backtests?.get(`${s}:${m}`);
+    return bt ? { bt, pct: model === 'linear' ? bt.linearPct : model === 'larger' ? bt.largerPct : bt.powerLawPct } : null;
+  };
+  const [d0, w0, f0] = [at(d, size), at(w, size), at(f, size)];
+  const regime = rp.length ? projectionRegime(rp.map((p) => p.regime), targetRegime(rp, { sizeBytes: size, ...target, walBytes: w0.value })) : undefined;
   const n = regime?.crossings.length ?? 0;
-  return { pd: widenBand(at(d, size), n), pw: widenBand(pw0, n), pf: widenBand(at(f, size), n), regime };
+  const [md, mw, mf] = METRICS.map(missOf);
+  const backtest =
+    md && mw && mf
+      ? { fittedUpTo: md.bt.fittedUpTo, predicted: md.bt.predicted, durationMsPct: md.pct, walBytesPct: mw.pct, fpiPct: mf.pct }
+      : undefined;
+  const modelOf = d0.from && w0.from && f0.from ? { durationMs: d0.from, walBytes: w0.from, fpi: f0.from } : undefined;
+  return {
+    pd: widenBand(d0, n),
+    pw: widenBand(w0, n),
+    pf: widenBand(f0, n),
+    regime,
+    backtest,
+    modelOf,
+  };
 }
 
-export function projectionsOf(models: Map<string, Fit>, points: SweepPoint[], strategies: string[], size: number, target: Target, model: ProjectionModel = 'power-law'): Projection[] {
+export function projectionsOf(fitted: Fitted, points: SweepPoint[], strategies: string[], size: number, target: Target, model: ProjectionModel = 'power-law'): Projection[] {
   const out: Projection[] = [];
   for (const s of strategies) {
-    const one = projectOne(models, points, s, size, target, model);
+    const one = projectOne(fitted, points, s, size, target, model);
     if (!one) continue;
-    const { pd, pw, pf, regime } = one;
+    const { pd, pw, pf, regime, backtest, modelOf } = one;
     out.push({
       strategy: s,
       size,
@@ -299,6 +381,8 @@ export function projectionsOf(models: Map<string, Fit>, points: SweepPoint[], st
       fpiLow: Math.round(pf.low),
       fpiHigh: Math.round(pf.high),
       model,
+      ...(modelOf ? { modelOf } : {}),
+      ...(backtest ? { backtest } : {}),
       ...(regime ? { regime } : {}),
     });
   }
@@ -342,7 +426,7 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
     const scaled = scaling?.sizes.find((x) => x.sizeBytes === size);
     const run = scaled ? { settings: settingsWith(plan, scaled.sharedBuffersBytes, scaled.maxWalSizeBytes), checkpointEveryBytes: scaled.checkpointEveryBytes } : undefined;
     if (scaled) io.log(`sweep ${pgSize(size)}: shared_buffers ${pgSize(scaled.sharedBuffersBytes)}, max_wal_size ${pgSize(scaled.maxWalSizeBytes)}${scaled.checkpointEveryBytes ? `, a checkpoint every ${scaled.checkpointEveryBytes} bytes of WAL` : ''} (the target's regime)`);
-    const { points: p, runs } = await measureAt(plan, io, result, size, pgSize(size), sources, run);
+    const { points: p, runs } = await measureAt(plan, io, result, size, pgSize(size), sources, run, plan.repeat ?? 1);
     if (scaled) for (const lag of checkpointLag(scaled, p)) {
       scaled.unmatched.push(lag);
       result.warnings.push(`${pgSize(size)}: ${lag.reason}`);
@@ -352,14 +436,15 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
     for (const r of runs) for (const w of r.warnings) result.warnings.push(`${r.name}: ${w}`);
     if (io.signal.aborted) break;
   }
-  const { fits, models } = fitsOf(points, plan.strategies);
+  const fitted = fitsOf(points, plan.strategies);
+  const { fits } = fitted;
   for (const f of fits.filter((x) => x.superLinear))
     result.warnings.push(`${f.strategy}: ${f.metric} grows faster than size (log-log slope ${f.slope.toFixed(2)}): cost per GB rises with size`);
   extra.fits = fits;
   if (plan.projectBytes) {
     const checkSizes = plan.checkProjection ? [...new Set(plan.checkSizes?.length ? plan.checkSizes : [plan.projectBytes])].sort((a, b) => a - b) : [];
-    const model: ProjectionModel = scaling && !scaling.notScaled ? 'linear' : 'power-law';
-    result.projections = [plan.projectBytes, ...checkSizes.filter((c) => c !== plan.projectBytes)].flatMap((size) => projectionsOf(models, points, plan.strategies, size, target, model));
+    const model: ProjectionModel = scaling && !scaling.notScaled ? 'linear' : 'larger';
+    result.projections = [plan.projectBytes, ...checkSizes.filter((c) => c !== plan.projectBytes)].flatMap((size) => projectionsOf(fitted, points, plan.strategies, size, target, model));
     for (const p of result.projections)
       if (p.regime?.widened)
         result.warnings.push(`${p.strategy} at ${pgSize(p.size)}: the projection crosses ${p.regime.crossings.map((c) => `"${c.boundary}"`).join(', ')}, which no measured point did: its band is widened`);
@@ -373,7 +458,7 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
       for (const m of measured) {
         if (m.outcome !== 'succeeded') continue;
         // Project again at the size actually seeded, which differs a little from the target.
-        const one = projectOne(models, points, m.strategy, m.sizeBytes, target, model);
+        const one = projectOne(fitted, points, m.strategy, m.sizeBytes, target, model);
         if (!one) continue;
         const { pd, pw, pf, regime } = one;
         const inBand = (b: { low: number; high: number }, v: number) => v >= b.low && v <= b.high;

@@ -1,14 +1,19 @@
 /**
  * Benchmark: how far a sweep's projection holds. For each check size, a
- * sweep of small sizes run in that size's regime (`sweep --project <check>
- * --check-projection`, embedded server, no probe) and the error of its
- * projected duration, WAL and full-page images against the run measured at
- * that size, for each strategy. By default 128-512 MB projected to 4 GB (8x)
- * and to 8 GB (16x); a check whose data the disk cannot hold is skipped,
- * saying so. Minutes to an hour: a benchmark, not a test.
+ * sweep of small sizes (`sweep --project <check> --check-projection`,
+ * embedded server, no probe) and the error of its projected duration, WAL
+ * and full-page images against the run measured at that size, for each
+ * strategy. By default 128-512 MB projected to 4 GB (8x) and to 8 GB (16x),
+ * each size on the same server settings (the sweep's default model: the
+ * larger of a power law and a straight line), each small size run three
+ * times and fitted by its medians (`--repeat`; the check size runs once);
+ * `--scale-regime` runs the small sizes in the check size's regime instead
+ * (straight line). A check
+ * whose data the disk cannot hold is skipped, saying so. Minutes to an hour:
+ * a benchmark, not a test.
  *
  *   npx tsx test/bench/projection-check.ts [--sizes 128MB,256MB,512MB] [--checks 4GB,8GB]
- *       [--strategies original,chunked] [--seed 23273] [--out results/bench/projection]
+ *       [--strategies original,chunked] [--seed 23273] [--repeat 3] [--scale-regime] [--out results/bench/projection]
  */
 import { spawn } from 'node:child_process';
 import { readFile, statfs } from 'node:fs/promises';
@@ -30,6 +35,8 @@ const { values: flags } = parseArgs({
     checks: { type: 'string', default: '4GB,8GB' },
     strategies: { type: 'string', default: 'original,chunked' },
     seed: { type: 'string', default: '23273' },
+    'scale-regime': { type: 'boolean', default: false },
+    repeat: { type: 'string', default: '3' },
     out: { type: 'string', default: path.join('results', 'bench', 'projection') },
   },
 });
@@ -46,6 +53,10 @@ function sizeList(flag: string, v: string): number[] {
 }
 const checks = sizeList('checks', flags.checks!);
 sizeList('sizes', flags.sizes!);
+if (!/^[1-9]$/.test(flags.repeat!)) {
+  process.stderr.write(`error: --repeat: '${flags.repeat}' is not a repeat count; use 1 to 9\n`);
+  process.exit(2);
+}
 
 /**
  * What a check needs on disk, about: its seed in the cache takes twice its
@@ -74,8 +85,9 @@ function sweep(check: number, out: string): Promise<number | null> {
     '--project',
     formatPg(check),
     '--check-projection',
-    // The sizes in the target's regime: what the README's Regimes figures measured.
-    '--scale-regime',
+    '--repeat',
+    flags.repeat!,
+    ...(flags['scale-regime'] ? ['--scale-regime'] : []),
     '--no-probe',
     '--out',
     out,
@@ -95,7 +107,7 @@ function formatPg(bytes: number): string {
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)} %`);
 const within = (x: number | undefined) => x !== undefined && Math.abs(x) <= TARGET_PCT;
 
-console.log(`projection check: sizes ${flags.sizes} projected to ${checks.map(formatPg).join(', ')}; strategies ${flags.strategies}; seed ${flags.seed}`);
+console.log(`projection check: sizes ${flags.sizes} projected to ${checks.map(formatPg).join(', ')}; strategies ${flags.strategies}; seed ${flags.seed}; ${flags.repeat} run(s) per small size; ${flags['scale-regime'] ? 'sizes scaled to each check size\'s regime' : 'every size on the same server settings'}`);
 console.log(`machine: ${os.availableParallelism()} cpus, load average at start ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 let exitCode = 0;
 for (const check of checks) {

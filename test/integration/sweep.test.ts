@@ -46,7 +46,8 @@ describe('fitting growth', () => {
 });
 
 describe('sweep', () => {
-  it('runs each strategy at each size, fits, projects and checks the projection', async () => {
+  // Eight and six runs of the harness: on two busy cores (another test file alongside) they have taken over three minutes.
+  it('runs each strategy at each size, fits, projects and checks the projection', { timeout: 480_000 }, async () => {
     const out = path.join(work, 'sweep');
     const { stdout } = await execFileP(
       process.execPath,
@@ -112,5 +113,58 @@ describe('sweep', () => {
     const md = await readFile(path.join(out, 'report.md'), 'utf8');
     expect(md).toMatch(/projection/i);
     expect(md).toMatch(/this machine/i);
+  });
+
+  it('on the same settings at every size (the default), with --repeat: medians, both fits, a backtest, the projection on the terminal', { timeout: 480_000 }, async () => {
+    const out = path.join(work, 'sweep-repeat');
+    const { stdout } = await execFileP(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(ROOT, 'harness/cli.ts'),
+        'sweep',
+        '--sizes',
+        '4MB,8MB,16MB',
+        '--strategies',
+        'setbased',
+        '--project',
+        '64MB',
+        '--repeat',
+        '2',
+        '--provider',
+        'embedded',
+        '--cache-dir',
+        path.join(work, 'cache'),
+        '--no-probe',
+        '--out',
+        out,
+      ],
+      { cwd: ROOT, env: { ...process.env, CI: 'true' }, maxBuffer: 64 * 1024 * 1024 },
+    );
+    const result = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as RunResult;
+    expect(validateResult(result).ok).toBe(true);
+    // Two runs at each of three sizes, each its own strategy result; one point per size, their medians.
+    expect(result.strategies.map((s) => s.name)).toEqual(['setbased@4MB #1', 'setbased@4MB #2', 'setbased@8MB #1', 'setbased@8MB #2', 'setbased@16MB #1', 'setbased@16MB #2']);
+    expect(result.strategies.every((s) => s.verified)).toBe(true);
+    const { points } = result.extra!.sweep as { points: SweepPoint[] };
+    expect(points).toHaveLength(3);
+    for (const [i, p] of points.entries()) {
+      const runs = result.strategies.slice(2 * i, 2 * i + 2);
+      expect(p.runs!.durationMs).toEqual(runs.map((r) => r.durationMs));
+      expect(p.durationMs).toBe((runs[0].durationMs + runs[1].durationMs) / 2);
+      expect(p.walBytes).toBe((runs[0].wal.bytes + runs[1].wal.bytes) / 2);
+    }
+    const [proj] = result.projections!;
+    expect(proj.model).toBe('larger');
+    for (const m of ['durationMs', 'walBytes', 'fpi'] as const) expect(['power-law', 'linear']).toContain(proj.modelOf![m]);
+    expect(proj.backtest).toMatchObject({ fittedUpTo: points[1].sizeBytes, predicted: points[2].sizeBytes });
+    expect(Number.isFinite(proj.backtest!.walBytesPct)).toBe(true);
+    expect(stdout).toMatch(/projected to 64\.0 MB \(report\.md has the bands and how far to trust them\):\n {2}setbased {2}\S.* · WAL \S+ \S+ · [\d,]+ full-page images/);
+    const md = await readFile(path.join(out, 'report.md'), 'utf8');
+    expect(md).toContain('median of its runs');
+    expect(md).toMatch(/setbased at [\d.]+ [kM]B, 2 runs: duration/);
+    expect(md).toContain('Backtest');
+    expect(md).toContain('larger of both');
   });
 });

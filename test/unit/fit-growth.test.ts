@@ -5,7 +5,7 @@
  * fit refuses or survives. The sweep's end-to-end test fits real runs.
  */
 import { describe, expect, it } from 'vitest';
-import { fitGrowth, project, projectLinear, superLinear } from '../../harness/sweep/fit.ts';
+import { backtest, fitGrowth, project, projectLarger, projectLinear, superLinear } from '../../harness/sweep/fit.ts';
 
 const E = Math.E;
 
@@ -150,5 +150,67 @@ describe('projectLinear', () => {
     expect(p.high - p.value).toBeCloseTo(3.078 * Math.sqrt(6) * Math.sqrt(1 + 1 / 3 + 32), 8);
     expect(projectLinear(fit, 20).high - projectLinear(fit, 20).value).toBeGreaterThan(p.high - p.value);
     expect(projectLinear(fit, 1).low).toBe(0); // never below zero
+  });
+});
+
+describe('backtest', () => {
+  it('fits all but the largest point and says how far each model missed it, signed', () => {
+    // y = x at 1 and 2, then 5 at 4: both models, fitted to the first two, say 4 there: −20 %.
+    const b = backtest([4, 1, 2], [5, 1, 2])!;
+    expect(b.fittedUpTo).toBe(2);
+    expect(b.predicted).toBe(4);
+    expect(b.powerLawPct).toBeCloseTo(-20, 10);
+    expect(b.linearPct).toBeCloseTo(-20, 10);
+  });
+
+  it('tells the models apart where they part: a fixed cost plus a cost per unit', () => {
+    // y = 10 + x: the line through (1, 11) and (2, 12) gives 14 at 4 (0 %); the power law 11·(12/11)^2 = 13.09 (−6.5 %).
+    const b = backtest([1, 2, 4], [11, 12, 14])!;
+    expect(b.linearPct).toBeCloseTo(0, 10);
+    expect(b.powerLawPct).toBeCloseTo((100 * ((12 * 12) / 11 - 14)) / 14, 8);
+  });
+
+  it('needs three sizes, two of them below the largest and apart', () => {
+    expect(backtest([1, 2], [1, 2])).toBeNull();
+    expect(backtest([1, 1, 2], [1, 1, 2])).toBeNull();
+    expect(backtest([1, 2, 2], [1, 2, 2])).toBeNull();
+  });
+});
+
+describe('projectLarger', () => {
+  const xs = [1, 2, 4];
+
+  it('takes the straight line where a fixed cost bends the power law low', () => {
+    // y = 10 + x: the line is exact (42 at 32); the power law, slope below 1, says less.
+    const fit = fitGrowth(xs, xs.map((x) => 10 + x));
+    const p = projectLarger(fit, 32);
+    expect(p.from).toBe('linear');
+    expect(p.value).toBeCloseTo(42, 8);
+    expect(project(fit, 32).value).toBeLessThan(30);
+    // Its band reaches down to the power law's figure: the two disagree, and the band says so.
+    expect(p.low).toBeLessThanOrEqual(project(fit, 32).value);
+    expect(p.high).toBeGreaterThanOrEqual(42);
+  });
+
+  it('takes the power law where cost per unit grows', () => {
+    const fit = fitGrowth(xs, xs.map((x) => x * x));
+    const p = projectLarger(fit, 32);
+    expect(p.from).toBe('power-law');
+    expect(p.value).toBeCloseTo(1024, 6);
+    expect(p.low).toBeLessThanOrEqual(projectLinear(fit, 32).value);
+  });
+
+  it('is both when both agree: a straight line through the origin', () => {
+    const fit = fitGrowth(xs, xs.map((x) => 3 * x));
+    const p = projectLarger(fit, 32);
+    expect(p.value).toBeCloseTo(96, 6);
+    expect(p.low).toBeCloseTo(96, 6);
+    expect(p.high).toBeCloseTo(96, 6);
+  });
+
+  it('its backtest is the larger model’s miss', () => {
+    const b = backtest([1, 2, 4], [11, 12, 14])!;
+    expect(b.largerPct).toBe(Math.max(b.powerLawPct, b.linearPct));
+    expect(b.largerPct).toBeCloseTo(0, 8);
   });
 });

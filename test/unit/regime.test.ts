@@ -11,7 +11,7 @@ import { renderSweep } from '../../harness/report/render-sweep.ts';
 import type { RunResult } from '../../harness/result/run-result.ts';
 import type { PointRegime, SweepPoint } from '../../harness/result/sweep-points.ts';
 import { checkpointSpacing, pointRegime, regimeCrossings, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, widenBand, WIDEN_PER_CROSSING } from '../../harness/sweep/regime.ts';
-import { checkpointLag, fitsOf, projectionsOf, targetSettings } from '../../harness/sweep/run-sweep.ts';
+import { checkpointLag, fitsOf, pointOf, projectionsOf, targetSettings } from '../../harness/sweep/run-sweep.ts';
 
 const MB = 1024 ** 2;
 const GB = 1024 ** 3;
@@ -179,8 +179,8 @@ describe('projections from hand-made points', () => {
 
   it('a target in the points’ regime keeps the fit’s band', () => {
     const points = sizes.map((s, i) => point(s, i, regimeAt(s, { sharedBuffers: (128 * MB * s) / (4 * GB), maxWalSize: 32 * MB, checkpoints: 90 })));
-    const { models } = fitsOf(points, ['original']);
-    const [p] = projectionsOf(models, points, ['original'], 4 * GB, server);
+    const fitted = fitsOf(points, ['original']);
+    const [p] = projectionsOf(fitted, points, ['original'], 4 * GB, server);
     expect(p.regime!.crossings).toEqual([]);
     expect(p.regime!.widened).toBe(false);
     expect(p.walBytesHigh / p.walBytes).toBeLessThan(1.5);
@@ -188,9 +188,9 @@ describe('projections from hand-made points', () => {
 
   it('a target beyond the points’ regime says which boundaries and widens every band', () => {
     const points = sizes.map((s, i) => point(s, i, regimeAt(s, { ...{ sharedBuffers: 128 * MB, maxWalSize: 64 * MB }, checkpoints: Math.max(1, Math.round((0.7 * s) / (32 * MB))) })));
-    const { models } = fitsOf(points, ['original']);
-    const [narrow] = projectionsOf(models, points.map((p) => ({ ...p, regime: undefined })), ['original'], 4 * GB, server);
-    const [p] = projectionsOf(models, points, ['original'], 4 * GB, server);
+    const fitted = fitsOf(points, ['original']);
+    const [narrow] = projectionsOf(fitted, points.map((p) => ({ ...p, regime: undefined })), ['original'], 4 * GB, server);
+    const [p] = projectionsOf(fitted, points, ['original'], 4 * GB, server);
     expect(narrow.regime).toBeUndefined();
     expect(p.regime!.widened).toBe(true);
     const n = p.regime!.crossings.length;
@@ -214,6 +214,48 @@ describe('projections from hand-made points', () => {
     const sweep = renderSweep(result)!;
     expect(sweep).toContain('### Regime of each point');
     expect(sweep).toContain('99.0 %');
+  });
+});
+
+describe('backtest in projections, from hand-made points', () => {
+  // Cost per GB that rises at the largest size: fitted to 128 and 256 MB alone, 512 MB comes out low.
+  const at = (sizeBytes: number, perGb: number): SweepPoint => ({
+    strategy: 'original',
+    sizeBytes,
+    durationMs: (1000 * sizeBytes * perGb) / GB,
+    walBytes: 0.7 * sizeBytes * perGb,
+    fpi: (10_000 * sizeBytes * perGb) / GB,
+    outcome: 'succeeded',
+  });
+  const server = { sharedBuffersBytes: 128 * MB, maxWalSizeBytes: 64 * MB };
+
+  it('keeps each model’s miss at the largest size, for the report', () => {
+    const points = [at(128 * MB, 1), at(256 * MB, 1), at(512 * MB, 1.25)];
+    const fitted = fitsOf(points, ['original']);
+    const bt = fitted.fits.find((f) => f.metric === 'walBytes')!.backtest!;
+    // The first two lie on y = 0.7x: both models say 0.7 × 512 MB at 512 MB, where 0.875 × 512 MB was measured: −20 %.
+    expect(bt.powerLawPct).toBeCloseTo(-20, 8);
+    expect(bt.linearPct).toBeCloseTo(-20, 8);
+    const [p] = projectionsOf(fitted, points, ['original'], 4 * GB, server, 'larger');
+    expect(p.backtest).toMatchObject({ fittedUpTo: 256 * MB, predicted: 512 * MB });
+    expect(p.backtest!.fpiPct).toBeCloseTo(-20, 8);
+    // Fitted to all three sizes, the larger of the two models is the power law here: cost per GB grew, its slope is above 1.
+    expect(p.model).toBe('larger');
+    expect(p.modelOf).toEqual({ durationMs: 'power-law', walBytes: 'power-law', fpi: 'power-law' });
+
+    const result = { projections: [p], harness: { cpus: 2, memoryBytes: 8 * GB }, postgres: { version: '15.18', provider: 'embedded' } } as unknown as RunResult;
+    const text = renderProjections(result)!;
+    expect(text).toContain('Backtest');
+    expect(text).toContain('original: fitted up to 256 MB, it predicted 512 MB with duration −20 %, WAL −20 %, full-page images −20 %');
+  });
+
+  it('is absent with two sizes: nothing to check the fit against', () => {
+    const points = [at(128 * MB, 1), at(256 * MB, 1)];
+    const fitted = fitsOf(points, ['original']);
+    expect(fitted.fits.every((f) => f.backtest === undefined)).toBe(true);
+    const [p] = projectionsOf(fitted, points, ['original'], 4 * GB, server);
+    expect(p.backtest).toBeUndefined();
+    expect(renderProjections({ projections: [p], harness: { cpus: 2, memoryBytes: 8 * GB }, postgres: { version: '15.18', provider: 'embedded' } } as unknown as RunResult)).not.toContain('Backtest');
   });
 });
 
@@ -265,5 +307,34 @@ describe('targetSettings', () => {
     const defaults = targetSettings(plan({}, {}), null);
     expect(defaults).toMatchObject({ sharedBuffersBytes: 128 * MB, maxWalSizeBytes: GB });
     expect(defaults.source).toMatch(/PostgreSQL’s default/);
+  });
+});
+
+describe('pointOf: a size run several times (sweep --repeat)', () => {
+  const run = (durationMs: number, walBytes: number, fpi: number, outcome: SweepPoint['outcome'] = 'succeeded') => ({ durationMs, walBytes, fpi, outcome });
+
+  it('takes each figure’s median on its own, and keeps every run', () => {
+    const p = pointOf('chunked', 128 * MB, [run(9000, 80 * MB, 700), run(30_000, 70 * MB, 650), run(8000, 75 * MB, 2000)]);
+    expect(p).toMatchObject({ strategy: 'chunked', sizeBytes: 128 * MB, durationMs: 9000, walBytes: 75 * MB, fpi: 700, outcome: 'succeeded' });
+    expect(p.runs).toEqual({ durationMs: [9000, 30_000, 8000], walBytes: [80 * MB, 70 * MB, 75 * MB], fpi: [700, 650, 2000] });
+    // An even count: the mean of the middle two.
+    expect(pointOf('chunked', MB, [run(1, 1, 1), run(3, 3, 3)]).durationMs).toBe(2);
+  });
+
+  it('a failed run is the point, as it was: a failure is a finding, not noise', () => {
+    const p = pointOf('original', 128 * MB, [run(9000, 80 * MB, 700), run(4000, 30 * MB, 100, 'failed')]);
+    expect(p).toMatchObject({ durationMs: 4000, walBytes: 30 * MB, fpi: 100, outcome: 'failed' });
+  });
+
+  it('one run is the point without a runs list, as before --repeat', () => {
+    expect(pointOf('original', MB, [run(5, 6, 7)])).toEqual({ strategy: 'original', sizeBytes: MB, durationMs: 5, walBytes: 6, fpi: 7, outcome: 'succeeded' });
+  });
+
+  it('the report gives each repeated point’s range', () => {
+    const points = [pointOf('chunked', 128 * MB, [run(9000, 80 * MB, 700), run(8000, 75 * MB, 650), run(10_000, 70 * MB, 800)]), pointOf('chunked', 256 * MB, [run(18_000, 150 * MB, 1400)])];
+    const text = renderSweep({ extra: { sweep: { points } }, projections: [] } as unknown as RunResult)!;
+    expect(text).toContain('median of its runs');
+    expect(text).toContain('- chunked at 128 MB, 3 runs: duration 8.00 s – 10.0 s');
+    expect(text).not.toContain('chunked at 256 MB, 1 runs');
   });
 });

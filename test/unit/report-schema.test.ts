@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { writeReports } from '../../harness/report/index.ts';
 import schema from '../../harness/result/result.schema.json' with { type: 'json' };
-import type { Attempt, Check, LoadFigures, Projection, RunResult, Sample, StrategyResult, WriteStall } from '../../harness/result/run-result.ts';
+import type { Attempt, Check, LoadFigures, Projection, ProjectionBacktest, RunResult, Sample, StrategyResult, WriteStall } from '../../harness/result/run-result.ts';
 import type { PointRegime, ProjectionRegime, SweepPoint } from '../../harness/result/sweep-points.ts';
 import { readResult, validateResult } from '../../harness/result/validate-result.ts';
 import { pointRegime } from '../../harness/sweep/regime.ts';
@@ -199,8 +199,9 @@ describe('the TypeScript type and the schema agree', () => {
     expectTypeOf<keyof LoadFigures>().toEqualTypeOf<Props<Defs['loadFigures']>>();
     expectTypeOf<keyof PointRegime>().toEqualTypeOf<Props<Defs['pointRegime']>>();
     expectTypeOf<keyof ProjectionRegime>().toEqualTypeOf<Props<Defs['projectionRegime']>>();
-    expectTypeOf<OptionalKeys<SweepPoint>>().toEqualTypeOf<'regime'>();
-    expectTypeOf<OptionalKeys<Projection>>().toEqualTypeOf<'regime' | 'model'>();
+    expectTypeOf<OptionalKeys<SweepPoint>>().toEqualTypeOf<'regime' | 'runs'>();
+    expectTypeOf<OptionalKeys<Projection>>().toEqualTypeOf<'regime' | 'model' | 'modelOf' | 'backtest'>();
+    expectTypeOf<keyof ProjectionBacktest>().toEqualTypeOf<Props<Defs['projection']['properties']['backtest']>>();
     expectTypeOf<OptionalKeys<Check>>().toEqualTypeOf<'detail'>();
   });
 
