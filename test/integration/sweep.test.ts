@@ -27,6 +27,13 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+/** `sweep` on the embedded server with this file's seed cache, writing to `out`; its stdout and result.json. */
+async function runSweepCli(out: string, ...args: string[]): Promise<{ stdout: string; result: RunResult }> {
+  const cli = [path.join(ROOT, 'harness/cli.ts'), 'sweep', ...args, '--provider', 'embedded', '--cache-dir', path.join(work, 'cache'), '--no-probe', '--out', out];
+  const { stdout } = await execFileP(process.execPath, ['--import', 'tsx', ...cli], { cwd: ROOT, env: { ...process.env, CI: 'true' }, maxBuffer: 64 * 1024 * 1024 });
+  return { stdout, result: JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as RunResult };
+}
+
 describe('fitting growth', () => {
   it('recovers a linear law and a super-linear one, with bands that widen away from the data', () => {
     const xs = [1, 2, 4, 8];
@@ -49,34 +56,8 @@ describe('sweep', () => {
   // Eight and six runs of the harness: on two busy cores (another test file alongside) they have taken over three minutes.
   it('runs each strategy at each size, fits, projects and checks the projection', { timeout: 480_000 }, async () => {
     const out = path.join(work, 'sweep');
-    const { stdout } = await execFileP(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(ROOT, 'harness/cli.ts'),
-        'sweep',
-        '--sizes',
-        '4MB,8MB,16MB',
-        '--strategies',
-        'chunked,setbased',
-        '--project',
-        '32MB',
-        '--check-projection',
-        '--scale-regime',
-        '--provider',
-        'embedded',
-        '--cache-dir',
-        path.join(work, 'cache'),
-        '--no-probe',
-        '--out',
-        out,
-        '-q',
-      ],
-      { cwd: ROOT, env: { ...process.env, CI: 'true' }, maxBuffer: 64 * 1024 * 1024 },
-    );
+    const { stdout, result } = await runSweepCli(out, '--sizes', '4MB,8MB,16MB', '--strategies', 'chunked,setbased', '--project', '32MB', '--check-projection', '--scale-regime', '-q');
     expect(stdout).toMatch(/report: /);
-    const result = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as RunResult;
     expect(validateResult(result).ok).toBe(true);
     expect(result.kind).toBe('sweep');
     const sweep = result.extra!.sweep as { points: { strategy: string; sizeBytes: number }[]; fits: { strategy: string; metric: string }[]; projectionCheck: unknown[] };
@@ -117,32 +98,7 @@ describe('sweep', () => {
 
   it('on the same settings at every size (the default), with --repeat: medians, both fits, a backtest, the projection on the terminal', { timeout: 480_000 }, async () => {
     const out = path.join(work, 'sweep-repeat');
-    const { stdout } = await execFileP(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(ROOT, 'harness/cli.ts'),
-        'sweep',
-        '--sizes',
-        '4MB,8MB,16MB',
-        '--strategies',
-        'setbased',
-        '--project',
-        '64MB',
-        '--repeat',
-        '2',
-        '--provider',
-        'embedded',
-        '--cache-dir',
-        path.join(work, 'cache'),
-        '--no-probe',
-        '--out',
-        out,
-      ],
-      { cwd: ROOT, env: { ...process.env, CI: 'true' }, maxBuffer: 64 * 1024 * 1024 },
-    );
-    const result = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as RunResult;
+    const { stdout, result } = await runSweepCli(out, '--sizes', '4MB,8MB,16MB', '--strategies', 'setbased', '--project', '64MB', '--repeat', '2');
     expect(validateResult(result).ok).toBe(true);
     // Two runs at each of three sizes, each its own strategy result; one point per size, their medians.
     expect(result.strategies.map((s) => s.name)).toEqual(['setbased@4MB #1', 'setbased@4MB #2', 'setbased@8MB #1', 'setbased@8MB #2', 'setbased@16MB #1', 'setbased@16MB #2']);
