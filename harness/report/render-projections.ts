@@ -38,8 +38,8 @@ function modelCell(p: NonNullable<RunResult['projections']>[number]): string {
 
 /**
  * For each strategy, once: how its model did one step out within the sweep
- * (fitted without the largest size, checked there), and what that does to
- * the band. The honest measure of how far a projection may be trusted.
+ * (fitted without the largest size, checked there). Said, not applied: the
+ * band is the fits' own (see fit.ts backtest).
  */
 function backtestNotes(projections: NonNullable<RunResult['projections']>): string[] {
   const seen = new Set<string>();

@@ -86,11 +86,15 @@ function regimeSection(result: RunResult, sorted: SweepPoint[]): string | null {
   return lines.join('\n');
 }
 
-/** The projection check a sweep may keep in `extra.sweep.projectionCheck`: projected against measured. */
-function projectionCheckTable(result: RunResult): string | null {
+/** The projection check a sweep may keep in `extra.sweep.projectionCheck` (the well-formed entries; none when absent). */
+export function projectionChecks(result: RunResult): ProjectionCheck[] {
   const raw = (result.extra?.sweep as { projectionCheck?: unknown } | undefined)?.projectionCheck;
-  if (!Array.isArray(raw)) return null;
-  const checks = raw.filter(isProjectionCheck);
+  return Array.isArray(raw) ? raw.filter(isProjectionCheck) : [];
+}
+
+/** The projection check: projected against measured. */
+function projectionCheckTable(result: RunResult): string | null {
+  const checks = projectionChecks(result);
   if (checks.length === 0) return null;
   const fpiCells = (c: ProjectionCheck) =>
     c.projectedFpi !== undefined && c.measuredFpi !== undefined && c.fpiErrorPct !== undefined ? [formatCount(c.projectedFpi), formatCount(c.measuredFpi), signedPct(c.fpiErrorPct)] : ['–', '–', '–'];

@@ -4,9 +4,9 @@
  * decides about colour (none without a TTY or under CI).
  */
 import type { RunResult } from '../result/run-result.ts';
-import type { ProjectionCheck } from '../result/sweep-points.ts';
 import { formatBytes } from '../units.ts';
 import { formatCount, formatLongDuration, signedPct } from './number-format.ts';
+import { projectionChecks } from './render-sweep.ts';
 import { renderUpgradeTerminal } from './render-upgrade.ts';
 import { summarizeRun } from './summarize-run.ts';
 
@@ -56,7 +56,7 @@ function projectionLines(result: RunResult): string[] {
     for (const p of projections.filter((x) => x.size === size))
       lines.push(`  ${p.strategy.padEnd(width)}  ${formatLongDuration(p.durationMs)} · WAL ${formatBytes(p.walBytes)} · ${formatCount(p.fpi)} full-page images${p.regime?.widened ? ' · beyond the measured regimes' : ''}`);
   }
-  const checks = ((result.extra?.sweep as { projectionCheck?: ProjectionCheck[] } | undefined)?.projectionCheck ?? []).filter((c) => typeof c?.durationErrorPct === 'number');
+  const checks = projectionChecks(result);
   if (checks.length) {
     lines.push('', 'projection check (projected against measured):');
     for (const c of checks)
