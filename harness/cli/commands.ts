@@ -233,9 +233,9 @@ function extraCommands(ctx: CliContext): Command[] {
     )
     .option('--target-shared-buffers <size>', "the target server's shared_buffers (default: --database-url's SHOW, else the sweep's own)", size('--target-shared-buffers'))
     .option('--target-max-wal-size <size>', "the target server's max_wal_size (default: --database-url's SHOW, else the sweep's own)", size('--target-max-wal-size'))
-    .option('--repeat <n>', 'run each strategy n times at each size, each on a fresh copy, and fit the median of each figure (runs of seconds are noisy; default 1, at most 9)', (v: string) => {
+    .option('--repeat <n>', 'run each strategy n times at each size, each on a fresh copy, and fit the fastest duration and the median WAL and full-page images (runs of seconds are noisy; default 1, at most 9)', (v: string) => {
       const n = positiveInt('a repeat count')(v);
-      if (n > 9) throw new InvalidArgumentError(`'${v}' is more repeats than a sweep takes; use 1 to 9 (3 is usually enough for a median).`);
+      if (n > 9) throw new InvalidArgumentError(`'${v}' is more repeats than a sweep takes; use 1 to 9 (3 is usually enough).`);
       return n;
     })
     .option('--scale-regime', "run each size in the target's regime: shared_buffers and max_wal_size scaled with the data to the target's ratios (off by default: measured here it did not bring duration or full-page images closer; see README, Regimes)")
@@ -245,7 +245,7 @@ function extraCommands(ctx: CliContext): Command[] {
         'bytes and full-page images against size (a power law and a straight line, with R²), flag super-linear growth, ' +
         "and project to --project with an 80% band: each figure the larger of the two fits there (a fixed cost bends the power law low, " +
         'cost per GB that grows leaves the line low), with a backtest (each fit redone without the largest size and checked against it). ' +
-        "--repeat n runs each size n times and fits the medians. Projections are for this machine's speed. Each point records its regime (chat_message and its indexes against " +
+        "--repeat n runs each size n times and fits the fastest duration and the median WAL and images. Projections are for this machine's speed. Each point records its regime (chat_message and its indexes against " +
         "shared_buffers, WAL between checkpoints, buffer hit ratio). With --scale-regime each size runs in the target's regime: shared_buffers and max_wal_size scaled with the data (a checkpoint forced every scaled spacing of WAL " +
         'where max_wal_size cannot go that low), so the ratios that decide re-reads and full-page images match the target server\'s; ' +
         'a projection beyond a regime boundary no point crossed says so and widens its band. Against a managed server ' +

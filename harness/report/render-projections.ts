@@ -55,7 +55,7 @@ function backtestNotes(projections: NonNullable<RunResult['projections']>): stri
   if (!lines.length) return [];
   return [
     '',
-    'Backtest: the model fitted again without the largest size and checked against it, one step of extrapolation inside the sweep. With three sizes that is a line through two points, so it says first how much the points disagree with one another (a run of seconds is noisy: repeat each size with --repeat to fit medians), and only then how the curve bends; the projection goes several such steps further, from all the points.',
+    'Backtest: the model fitted again without the largest size and checked against it, one step of extrapolation inside the sweep. With three sizes that is a line through two points, so it says first how much the points disagree with one another (a run of seconds is noisy: repeat each size with --repeat), and only then how the curve bends; the projection goes several such steps further, from all the points.',
     '',
     ...lines,
   ];

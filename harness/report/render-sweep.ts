@@ -179,7 +179,7 @@ export function renderSweep(result: RunResult): string | null {
   const repeats = repeated.length
     ? [
         '',
-        'Each point above is the median of its runs (sweep --repeat), figure by figure; the runs ranged:',
+        'Each point above is its fastest run’s duration (another process can only slow a run) and the median of its runs’ WAL and full-page images (sweep --repeat); the runs ranged:',
         '',
         ...repeated.map(
           (p) =>

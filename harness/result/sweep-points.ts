@@ -16,7 +16,7 @@ export interface SweepPoint {
   outcome: Outcome;
   /** The regime it ran in (absent in results written before the harness recorded it). */
   regime?: PointRegime;
-  /** With sweep --repeat: every run's figures, in order; the point's are their medians. */
+  /** With sweep --repeat: every run's figures, in order; the point's duration is the fastest run's, its WAL and images their medians. */
   runs?: { durationMs: number[]; walBytes: number[]; fpi: number[] };
 }
 

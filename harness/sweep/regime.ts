@@ -156,8 +156,11 @@ export function regimeCrossings(points: PointRegime[], target: PointRegime): Reg
  * not fall (re-reads and full-page images add work, they never remove it),
  * so the low end stays the fit's and the high end is opened; a factor of two
  * is the size of the one crossing measured here (full-page images per GB
- * doubled from 512 MB to 4 GB at a fixed max_wal_size). A heuristic, said so
- * in the report, not a model.
+ * doubled from 512 MB to 4 GB at a fixed max_wal_size: read back from the WAL,
+ * most of the rise is index leaf pages imaged in the cycles that load the
+ * many small chats, where one cycle touches more distinct leaf pages the
+ * larger the indexes are, until it touches fewer than they hold). A
+ * heuristic, said so in the report, not a model.
  */
 export const WIDEN_PER_CROSSING = 2;
 

@@ -6,7 +6,8 @@
  * strategy. By default 128-512 MB projected to 4 GB (8x) and to 8 GB (16x),
  * each size on the same server settings (the sweep's default model: the
  * larger of a power law and a straight line), each small size run three
- * times and fitted by its medians (`--repeat`; the check size runs once);
+ * times and fitted by its fastest duration and median WAL and images
+ * (`--repeat`; the check size runs once);
  * `--scale-regime` runs the small sizes in the check size's regime instead
  * (straight line). A check
  * whose data the disk cannot hold is skipped, saying so. Minutes to an hour:

@@ -1,0 +1,162 @@
+/**
+ * Benchmark (a measurement, not a test): where a strategy's full-page images
+ * come from. Runs one strategy at one size on the embedded server with its
+ * WAL kept (`--pg-setting wal_keep_size=...`, `--keep`), then reads that WAL
+ * back with pg_walinspect (shipped with PostgreSQL 15, installed in the kept
+ * clone) and counts the images by relation (chat_message's heap, TOAST and
+ * each index, chat) and by checkpoint cycle (between two CHECKPOINT_ONLINE
+ * records), in tenths of the load. A sweep says how many images each size
+ * wrote; this says which pages they were and when, which is what decides
+ * how they grow with size. Minutes: the run itself, plus reading its WAL.
+ *
+ *   npx tsx test/bench/fpi-sources.ts [--size 1GB] [--strategy original] [--seed 23273] [--out results/bench/fpi-sources]
+ *
+ * Needs room for the run's WAL (about 0.75 of the chat table for
+ * `original`) besides the usual run; it keeps 1.5x the chat table.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { formatBytes, parseSize } from '../../harness/units.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MB = 1024 * 1024;
+
+const { values: flags } = parseArgs({
+  options: {
+    size: { type: 'string', default: '1GB' },
+    strategy: { type: 'string', default: 'original' },
+    seed: { type: 'string', default: '23273' },
+    out: { type: 'string', default: path.join('results', 'bench', 'fpi-sources') },
+  },
+});
+
+const size = parseSize(flags.size!);
+if (!size.ok) {
+  process.stderr.write(`error: --size: ${size.reason}\n`);
+  process.exit(2);
+}
+if (!/^[a-z0-9.>-]+$/i.test(flags.strategy!) || !/^\d+$/.test(flags.seed!)) {
+  process.stderr.write(`error: --strategy takes one strategy name (e.g. original, chunked) and --seed a whole number\n`);
+  process.exit(2);
+}
+const out = path.join(flags.out!, `${flags.size}-${flags.strategy}`);
+await mkdir(out, { recursive: true });
+
+// The run, its server kept until we are done reading its WAL.
+const args = [
+  '--import',
+  'tsx',
+  path.join(ROOT, 'harness/cli.ts'),
+  'run',
+  '--provider',
+  'embedded',
+  '--seed',
+  flags.seed!,
+  '--size',
+  flags.size!,
+  '--strategies',
+  flags.strategy!,
+  '--no-probe',
+  '--pg-setting',
+  `wal_keep_size=${Math.ceil((1.5 * size.bytes) / MB)}MB`,
+  '--keep',
+  '--out',
+  path.join(out, 'run'),
+];
+process.stderr.write(`npm run harness -- ${args.slice(3).join(' ')}\n`);
+const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+const url = await new Promise<string>((resolve, reject) => {
+  let buf = '';
+  child.stdout.on('data', (d: Buffer) => {
+    process.stderr.write(d);
+    buf += d.toString();
+    const m = buf.match(new RegExp(`kept ${flags.strategy!.replace(/[.>-]/g, '\\$&')}: psql '([^']+)'`));
+    if (m) resolve(m[1]);
+  });
+  child.on('close', (code) => reject(new Error(`the run exited ${code} before keeping its database; see ${out}/run`)));
+});
+
+interface Rel {
+  relfilenode: string;
+  name: string;
+  bytes: number;
+  images: number;
+}
+
+const client = new pg.Client({ connectionString: url });
+await client.connect();
+try {
+  await client.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
+  const db = (await client.query<{ oid: string }>('SELECT oid::text FROM pg_database WHERE datname = current_database()')).rows[0].oid;
+  // The oldest segment still in pg_wal: wal_keep_size kept everything since the run's server started.
+  const oldest = (await client.query<{ name: string; now: string }>(
+    `SELECT name, pg_current_wal_lsn()::text AS now FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' ORDER BY name LIMIT 1`,
+  )).rows[0];
+  // A segment's name is its timeline, then the LSN's high 32 bits, then the segment within them.
+  const hi = parseInt(oldest.name.slice(8, 16), 16);
+  const lo = parseInt(oldest.name.slice(16, 24), 16) * 16 * MB;
+  const from = `${hi.toString(16).toUpperCase()}/${lo.toString(16).toUpperCase()}`;
+  process.stderr.write(`reading WAL ${from} .. ${oldest.now} with pg_walinspect\n`);
+  // Each record's block references, one row per image of a page of this database.
+  await client.query(
+    `CREATE TEMP TABLE images AS
+     SELECT r.start_lsn, sum(CASE WHEN r.record_type = 'CHECKPOINT_ONLINE' THEN 1 ELSE 0 END) OVER (ORDER BY r.start_lsn) AS cycle, m[2] AS relfilenode, m[1] AS db
+     FROM pg_get_wal_records_info($1, $2) r
+     LEFT JOIN LATERAL regexp_matches(r.block_ref, 'rel \\d+/(\\d+)/(\\d+)(?: fork \\w+)? blk \\d+ \\(?FPW', 'g') m ON true`,
+    [from, oldest.now],
+  );
+  const rels = (
+    await client.query<{ relfilenode: string; name: string | null; bytes: string | null; images: string }>(
+      `SELECT i.relfilenode, c.relname AS name, pg_relation_size(c.oid)::text AS bytes, count(*)::text AS images
+       FROM images i LEFT JOIN pg_class c ON c.relfilenode = i.relfilenode::oid AND c.relfilenode <> 0
+       WHERE i.db = $1 GROUP BY 1, 2, 3 ORDER BY count(*) DESC`,
+      [db],
+    )
+  ).rows.map((r): Rel => ({ relfilenode: r.relfilenode, name: r.name ?? `(relfilenode ${r.relfilenode})`, bytes: Number(r.bytes ?? 0), images: Number(r.images) }));
+  const cycles = (
+    await client.query<{ cycle: string; images: string }>(
+      `SELECT cycle::text, count(relfilenode) FILTER (WHERE db = $1)::text AS images FROM images GROUP BY cycle ORDER BY cycle`,
+      [db],
+    )
+  ).rows.map((r) => ({ cycle: Number(r.cycle), images: Number(r.images) }));
+  // The load: from the first cycle that imaged a page of chat_message to the last.
+  const cm = new Set((await client.query<{ f: string }>(
+    `SELECT relfilenode::text AS f FROM pg_class WHERE oid IN (
+       SELECT 'chat_message'::regclass UNION SELECT reltoastrelid FROM pg_class WHERE oid = 'chat_message'::regclass UNION SELECT indexrelid FROM pg_index WHERE indrelid = 'chat_message'::regclass)`,
+  )).rows.map((r) => r.f));
+  const touching = new Set((await client.query<{ cycle: string }>(`SELECT DISTINCT cycle::text FROM images WHERE db = $1 AND relfilenode = ANY($2)`, [db, [...cm]])).rows.map((r) => Number(r.cycle)));
+  const load = cycles.filter((c) => touching.has(c.cycle));
+  const total = rels.reduce((a, r) => a + r.images, 0);
+  const lines = [
+    `${flags.strategy} at ${flags.size} (seed ${flags.seed}): ${total.toLocaleString('en-US')} full-page images of its database's pages in the WAL read, over ${load.length} checkpoint cycles of the load`,
+    '',
+    '| relation | size after | images | share |',
+    '| --- | ---: | ---: | ---: |',
+    ...rels.slice(0, 14).map((r) => `| ${r.name} | ${formatBytes(r.bytes)} | ${r.images.toLocaleString('en-US')} | ${((100 * r.images) / total).toFixed(1)} % |`),
+    '',
+    'Images per checkpoint cycle, the load cut in tenths (cycles in order; mean and highest of each tenth):',
+    '',
+    '| tenth | cycles | mean | highest |',
+    '| ---: | ---: | ---: | ---: |',
+  ];
+  for (let t = 0; t < 10; t++) {
+    const part = load.slice(Math.floor((t * load.length) / 10), Math.floor(((t + 1) * load.length) / 10));
+    if (!part.length) continue;
+    const mean = part.reduce((a, c) => a + c.images, 0) / part.length;
+    lines.push(`| ${t + 1} | ${part.length} | ${Math.round(mean).toLocaleString('en-US')} | ${Math.max(...part.map((c) => c.images)).toLocaleString('en-US')} |`);
+  }
+  lines.push('', `Every cycle of the load, in order: ${load.map((c) => c.images).join(' ')}`);
+  const text = lines.join('\n') + '\n';
+  process.stdout.write(text);
+  await writeFile(path.join(out, 'fpi-sources.md'), text);
+  await writeFile(path.join(out, 'fpi-sources.json'), JSON.stringify({ strategy: flags.strategy, size: flags.size, seed: Number(flags.seed), relations: rels, cycles: load }, null, 2) + '\n');
+  process.stderr.write(`written: ${out}/fpi-sources.md, fpi-sources.json (the run's own report: ${out}/run/report.md)\n`);
+} finally {
+  await client.end().catch(() => undefined);
+  child.kill('SIGINT');
+  await new Promise((r) => child.on('close', r));
+}
