@@ -157,9 +157,9 @@ export function regimeCrossings(points: PointRegime[], target: PointRegime): Reg
  * so the low end stays the fit's and the high end is opened; a factor of two
  * is the size of the one crossing measured here (full-page images per GB
  * doubled from 512 MB to 4 GB at a fixed max_wal_size: read back from the WAL,
- * most of the rise is index leaf pages imaged in the cycles that load the
- * many small chats, where one cycle touches more distinct leaf pages the
- * larger the indexes are, until it touches fewer than they hold). A
+ * most of the rise is index leaf pages imaged in the checkpoint cycles that
+ * load the many small chats, which image about a leaf page per chat and
+ * index, as many as the indexes hold: more the larger they are). A
  * heuristic, said so in the report, not a model.
  */
 export const WIDEN_PER_CROSSING = 2;
