@@ -25,14 +25,31 @@ import { formatBytes, parseSize } from '../../harness/units.ts';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MB = 1024 * 1024;
 
-const { values: flags } = parseArgs({
-  options: {
-    size: { type: 'string', default: '1GB' },
-    strategy: { type: 'string', default: 'original' },
-    seed: { type: 'string', default: '23273' },
-    out: { type: 'string', default: path.join('results', 'bench', 'fpi-sources') },
-  },
-});
+const USAGE = `usage: npx tsx test/bench/fpi-sources.ts [--size 1GB] [--strategy original] [--seed 23273] [--out results/bench/fpi-sources]
+
+Runs one strategy at one size (embedded server, WAL kept), reads its WAL back with pg_walinspect
+and prints its full-page images by relation and by checkpoint cycle; writes fpi-sources.md and
+fpi-sources.json under <out>/<size>-<strategy>/.
+`;
+let flags: { size?: string; strategy?: string; seed?: string; out?: string; help?: boolean };
+try {
+  flags = parseArgs({
+    options: {
+      size: { type: 'string', default: '1GB' },
+      strategy: { type: 'string', default: 'original' },
+      seed: { type: 'string', default: '23273' },
+      out: { type: 'string', default: path.join('results', 'bench', 'fpi-sources') },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }).values;
+} catch (e) {
+  process.stderr.write(`error: ${(e as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (flags.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 
 const size = parseSize(flags.size!);
 if (!size.ok) {
