@@ -20,10 +20,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { formatBytes, parseSize } from '../../harness/units.ts';
+import { WAL_SEGMENT_BYTES } from '../../harness/sweep/regime.ts';
+import { formatBytes, parseSize, pgSize } from '../../harness/units.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MB = 1024 * 1024;
 
 const USAGE = `usage: npx tsx test/bench/fpi-sources.ts [--size 1GB] [--strategy original] [--seed 23273] [--out results/bench/fpi-sources]
 
@@ -79,7 +79,7 @@ const args = [
   flags.strategy!,
   '--no-probe',
   '--pg-setting',
-  `wal_keep_size=${Math.ceil((1.5 * size.bytes) / MB)}MB`,
+  `wal_keep_size=${pgSize(Math.ceil((1.5 * size.bytes) / 1024) * 1024)}`,
   '--keep',
   '--out',
   path.join(out, 'run'),
@@ -115,13 +115,13 @@ try {
   )).rows[0];
   // A segment's name is its timeline, then the LSN's high 32 bits, then the segment within them.
   const hi = parseInt(oldest.name.slice(8, 16), 16);
-  const lo = parseInt(oldest.name.slice(16, 24), 16) * 16 * MB;
+  const lo = parseInt(oldest.name.slice(16, 24), 16) * WAL_SEGMENT_BYTES;
   const from = `${hi.toString(16).toUpperCase()}/${lo.toString(16).toUpperCase()}`;
   process.stderr.write(`reading WAL ${from} .. ${oldest.now} with pg_walinspect\n`);
   // Each record's block references, one row per image of a page of this database.
   await client.query(
     `CREATE TEMP TABLE images AS
-     SELECT r.start_lsn, sum(CASE WHEN r.record_type = 'CHECKPOINT_ONLINE' THEN 1 ELSE 0 END) OVER (ORDER BY r.start_lsn) AS cycle, m[2] AS relfilenode, m[1] AS db
+     SELECT sum(CASE WHEN r.record_type = 'CHECKPOINT_ONLINE' THEN 1 ELSE 0 END) OVER (ORDER BY r.start_lsn) AS cycle, m[2] AS relfilenode, m[1] AS db
      FROM pg_get_wal_records_info($1, $2) r
      LEFT JOIN LATERAL regexp_matches(r.block_ref, 'rel \\d+/(\\d+)/(\\d+)(?: fork \\w+)? blk \\d+ \\(?FPW', 'g') m ON true`,
     [from, oldest.now],
@@ -134,19 +134,23 @@ try {
       [db],
     )
   ).rows.map((r): Rel => ({ relfilenode: r.relfilenode, name: r.name ?? `(relfilenode ${r.relfilenode})`, bytes: Number(r.bytes ?? 0), images: Number(r.images) }));
+  // Images per checkpoint cycle, and whether the cycle imaged a page of chat_message (heap, TOAST, indexes).
   const cycles = (
-    await client.query<{ cycle: string; images: string }>(
-      `SELECT cycle::text, count(relfilenode) FILTER (WHERE db = $1)::text AS images FROM images GROUP BY cycle ORDER BY cycle`,
+    await client.query<{ cycle: string; images: string; load: boolean }>(
+      `WITH cm AS (
+         SELECT relfilenode::text AS f FROM pg_class WHERE oid IN (
+           SELECT 'chat_message'::regclass UNION SELECT reltoastrelid FROM pg_class WHERE oid = 'chat_message'::regclass
+           UNION SELECT indexrelid FROM pg_index WHERE indrelid = 'chat_message'::regclass))
+       SELECT cycle, count(relfilenode) FILTER (WHERE db = $1)::text AS images,
+         coalesce(bool_or(db = $1 AND relfilenode IN (SELECT f FROM cm)), false) AS load
+       FROM images GROUP BY cycle ORDER BY cycle`,
       [db],
     )
-  ).rows.map((r) => ({ cycle: Number(r.cycle), images: Number(r.images) }));
+  ).rows.map((r) => ({ cycle: Number(r.cycle), images: Number(r.images), load: r.load }));
   // The load: from the first cycle that imaged a page of chat_message to the last.
-  const cm = new Set((await client.query<{ f: string }>(
-    `SELECT relfilenode::text AS f FROM pg_class WHERE oid IN (
-       SELECT 'chat_message'::regclass UNION SELECT reltoastrelid FROM pg_class WHERE oid = 'chat_message'::regclass UNION SELECT indexrelid FROM pg_index WHERE indrelid = 'chat_message'::regclass)`,
-  )).rows.map((r) => r.f));
-  const touching = new Set((await client.query<{ cycle: string }>(`SELECT DISTINCT cycle::text FROM images WHERE db = $1 AND relfilenode = ANY($2)`, [db, [...cm]])).rows.map((r) => Number(r.cycle)));
-  const load = cycles.filter((c) => touching.has(c.cycle));
+  const first = cycles.findIndex((c) => c.load);
+  const last = cycles.findLastIndex((c) => c.load);
+  const load = first < 0 ? [] : cycles.slice(first, last + 1).map(({ cycle, images }) => ({ cycle, images }));
   const total = rels.reduce((a, r) => a + r.images, 0);
   const lines = [
     `${flags.strategy} at ${flags.size} (seed ${flags.seed}): ${total.toLocaleString('en-US')} full-page images of its database's pages in the WAL read, over ${load.length} checkpoint cycles of the load`,
