@@ -238,6 +238,11 @@ function extraCommands(ctx: CliContext): Command[] {
       if (n > 9) throw new InvalidArgumentError(`'${v}' is more repeats than a sweep takes; use 1 to 9 (3 is usually enough).`);
       return n;
     })
+    .option('--check-repeat <n>', 'run each strategy n times at each --check-projection size and compare its fastest duration and median WAL and full-page images, as --repeat does for the fitted sizes (default 1, at most 9)', (v: string) => {
+      const n = positiveInt('a repeat count')(v);
+      if (n > 9) throw new InvalidArgumentError(`'${v}' is more repeats than a check takes; use 1 to 9.`);
+      return n;
+    })
     .option('--scale-regime', "run each size in the target's regime: shared_buffers and max_wal_size scaled with the data to the target's ratios (off by default: measured here it did not bring duration or full-page images closer; see README, Regimes)")
     .summary('measure cost at several sizes, fit growth, and project to production size')
     .description(
@@ -245,7 +250,7 @@ function extraCommands(ctx: CliContext): Command[] {
         'bytes and full-page images against size (a power law and a straight line, with R²), flag super-linear growth, ' +
         "and project to --project with an 80% band: each figure the larger of the two fits there (a fixed cost bends the power law low, " +
         'cost per GB that grows leaves the line low), with a backtest (each fit redone without the largest size and checked against it). ' +
-        "--repeat n runs each size n times and fits the fastest duration and the median WAL and images. Projections are for this machine's speed. Each point records its regime (chat_message and its indexes against " +
+        "--repeat n runs each size n times, in rounds (each strategy once, then each again), and fits the fastest duration and the median WAL and images; --check-repeat n does the same at the check sizes. Projections are for this machine's speed. Each point records its regime (chat_message and its indexes against " +
         "shared_buffers, WAL between checkpoints, buffer hit ratio). With --scale-regime each size runs in the target's regime: shared_buffers and max_wal_size scaled with the data (a checkpoint forced every scaled spacing of WAL " +
         'where max_wal_size cannot go that low), so the ratios that decide re-reads and full-page images match the target server\'s; ' +
         'a projection beyond a regime boundary no point crossed says so and widens its band. Against a managed server ' +
@@ -254,12 +259,13 @@ function extraCommands(ctx: CliContext): Command[] {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  npm run harness -- sweep --sizes 256MB,512MB,1GB,2GB --strategies original,chunked --project 68GB\n  npm run harness -- sweep --sizes 128MB,256MB,512MB --project 1GB --check-projection\n  npm run harness -- sweep --sizes 128MB,256MB,512MB --project 4GB --check-projection 4GB,8GB --repeat 3\n  npm run harness -- sweep --sizes 1GB,2GB,4GB --project 68GB --scale-regime --target-shared-buffers 16GB --target-max-wal-size 4GB\n  npm run harness -- sweep --database-url postgres://me@db.internal:5432/postgres --sizes 5GB,10GB,20GB --project 68GB\n  npm run harness -- sweep --openwebui ~/open-webui --from 374d2f66af06 --sizes 256MB,512MB,1GB --project 68GB   # each revision of the upgrade path',
+      '\nExamples:\n  npm run harness -- sweep --sizes 256MB,512MB,1GB,2GB --strategies original,chunked --project 68GB\n  npm run harness -- sweep --sizes 128MB,256MB,512MB --project 1GB --check-projection\n  npm run harness -- sweep --sizes 128MB,256MB,512MB --project 4GB --check-projection 4GB,8GB --repeat 5 --check-repeat 2\n  npm run harness -- sweep --sizes 1GB,2GB,4GB --project 68GB --scale-regime --target-shared-buffers 16GB --target-max-wal-size 4GB\n  npm run harness -- sweep --database-url postgres://me@db.internal:5432/postgres --sizes 5GB,10GB,20GB --project 68GB\n  npm run harness -- sweep --openwebui ~/open-webui --from 374d2f66af06 --sizes 256MB,512MB,1GB --project 68GB   # each revision of the upgrade path',
     )
-    .action(async (flags: RunFlags & UpgradeFlags & { checkProjection?: boolean | number[]; targetSharedBuffers?: number; targetMaxWalSize?: number; scaleRegime?: boolean; repeat?: number }) => {
+    .action(async (flags: RunFlags & UpgradeFlags & { checkProjection?: boolean | number[]; targetSharedBuffers?: number; targetMaxWalSize?: number; scaleRegime?: boolean; repeat?: number; checkRepeat?: number }) => {
       if (flags.from || flags.to) {
         if (flags.checkProjection) throw new UsageError('--check-projection applies to strategies; for the upgrade path, run upgrade at the --project size and compare');
         if (flags.repeat !== undefined) throw new UsageError('--repeat applies to strategies; the upgrade path runs each size once');
+        if (flags.checkRepeat !== undefined) throw new UsageError('--check-repeat applies to strategies; the upgrade path runs each size once');
         return (await import('./upgrade-command.ts')).executeUpgrade(ctx, 'sweep', flags);
       }
       const { executeRun, defaultOutDir } = await import('./execute-run.ts');
@@ -270,6 +276,7 @@ function extraCommands(ctx: CliContext): Command[] {
       const sizes = flags.sizes ?? [256, 512, 1024].map((m) => m * 1024 * 1024);
       if (sizes.length < 2) throw new UsageError('--sizes: give at least two sizes to fit growth');
       if (flags.checkProjection && !flags.project) throw new UsageError('--check-projection needs --project <size>');
+      if (flags.checkRepeat !== undefined && !flags.checkProjection) throw new UsageError('--check-repeat repeats the --check-projection runs: give --check-projection too');
       for (const f of ['targetSharedBuffers', 'targetMaxWalSize'] as const)
         if (flags[f] !== undefined && !flags.project) throw new UsageError(`--${f === 'targetSharedBuffers' ? 'target-shared-buffers' : 'target-max-wal-size'} describes the --project target: give --project <size> too`);
       if (flags.targetMaxWalSize !== undefined && flags.targetMaxWalSize < 2 * 1024 * 1024)
@@ -287,6 +294,7 @@ function extraCommands(ctx: CliContext): Command[] {
         target: { sharedBuffersBytes: flags.targetSharedBuffers, maxWalSizeBytes: flags.targetMaxWalSize },
         scaleRegime: !!flags.scaleRegime,
         repeat: flags.repeat ?? 1,
+        checkRepeat: flags.checkRepeat ?? 1,
       };
       await executeRun(ctx, {
         plan,

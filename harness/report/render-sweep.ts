@@ -92,6 +92,9 @@ export function projectionChecks(result: RunResult): ProjectionCheck[] {
   return Array.isArray(raw) ? raw.filter(isProjectionCheck) : [];
 }
 
+/** The lowest and highest of some runs' figures. */
+const spread = (xs: number[], f: (x: number) => string) => `${f(Math.min(...xs))} – ${f(Math.max(...xs))}`;
+
 /** The projection check: projected against measured. */
 function projectionCheckTable(result: RunResult): string | null {
   const checks = projectionChecks(result);
@@ -100,6 +103,8 @@ function projectionCheckTable(result: RunResult): string | null {
     c.projectedFpi !== undefined && c.measuredFpi !== undefined && c.fpiErrorPct !== undefined ? [formatCount(c.projectedFpi), formatCount(c.measuredFpi), signedPct(c.fpiErrorPct)] : ['–', '–', '–'];
   const band = (c: ProjectionCheck) =>
     c.withinBand ? (['durationMs', 'walBytes', 'fpi'] as const).map((k) => (c.withinBand![k] ? '✓' : '✗')).join(' ') : '–';
+  const numbers = (xs: unknown) => Array.isArray(xs) && xs.length > 1 && xs.every((x) => typeof x === 'number' && Number.isFinite(x));
+  const repeated = checks.filter((c) => c.measuredRuns && numbers(c.measuredRuns.durationMs) && numbers(c.measuredRuns.walBytes) && numbers(c.measuredRuns.fpi));
   const crossed = checks.flatMap((c) => (c.crossings ?? []).map((x) => `${c.strategy} at ${formatBytes(c.sizeBytes)}: ${x.boundary} (${x.target}; measured: ${x.measured})`));
   return [
     '### Projection check',
@@ -122,6 +127,17 @@ function projectionCheckTable(result: RunResult): string | null {
       ]),
       ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
     ),
+    ...(repeated.length
+      ? [
+          '',
+          'Each check size ran several times (sweep --check-repeat); measured is the fastest run’s duration and the median of the runs’ WAL and full-page images, as for a point. The runs ranged:',
+          '',
+          ...repeated.map(
+            (c) =>
+              `- ${c.strategy} at ${formatBytes(c.sizeBytes)}, ${c.measuredRuns!.durationMs.length} runs: duration ${spread(c.measuredRuns!.durationMs, formatDuration)}, WAL ${spread(c.measuredRuns!.walBytes, formatBytes)}, full-page images ${spread(c.measuredRuns!.fpi, formatCount)}`,
+          ),
+        ]
+      : []),
     ...(crossed.length ? ['', 'Checked sizes beyond a regime boundary no fitted point crossed (their bands were widened):', '', ...crossed.map((x) => `- ${x}`)] : []),
   ].join('\n');
 }
@@ -175,7 +191,6 @@ export function renderSweep(result: RunResult): string | null {
   const check = projectionCheckTable(result);
   const regime = regimeSection(result, sorted);
   const repeated = sorted.filter((p) => p.runs && p.runs.durationMs.length > 1);
-  const spread = (xs: number[], f: (x: number) => string) => `${f(Math.min(...xs))} – ${f(Math.max(...xs))}`;
   const repeats = repeated.length
     ? [
         '',

@@ -103,6 +103,8 @@ export interface ProjectionCheck {
   withinBand?: { durationMs: boolean; walBytes: boolean; fpi: boolean };
   /** Boundaries the check's size lies beyond, where no measured point went. */
   crossings?: RegimeCrossing[];
+  /** With `--check-repeat`: every run's figures at the check size; the measured duration is the fastest, WAL and images the medians (as for a point). */
+  measuredRuns?: { durationMs: number[]; walBytes: number[]; fpi: number[] };
 }
 
 /** `result.extra.sweep`: the points, plus whatever else the sweep keeps (fits, a projection check). */

@@ -96,30 +96,45 @@ describe('sweep', () => {
     expect(md).toMatch(/this machine/i);
   });
 
-  it('on the same settings at every size (the default), with --repeat: fastest durations and median WAL, both fits, a backtest, the projection on the terminal', { timeout: 480_000 }, async () => {
+  it('on the same settings at every size (the default), with --repeat and --check-repeat: runs in rounds, fastest durations and median WAL, both fits, a backtest, the projection on the terminal', { timeout: 480_000 }, async () => {
     const out = path.join(work, 'sweep-repeat');
-    const { stdout, result } = await runSweepCli(out, '--sizes', '4MB,8MB,16MB', '--strategies', 'setbased', '--project', '64MB', '--repeat', '2');
+    const { stdout, result } = await runSweepCli(out, '--sizes', '4MB,8MB,16MB', '--strategies', 'setbased,original', '--project', '64MB', '--check-projection', '32MB', '--repeat', '2', '--check-repeat', '2');
     expect(validateResult(result).ok).toBe(true);
-    // Two runs at each of three sizes, each its own strategy result; one point per size: the fastest run's duration, the medians of the rest.
-    expect(result.strategies.map((s) => s.name)).toEqual(['setbased@4MB #1', 'setbased@4MB #2', 'setbased@8MB #1', 'setbased@8MB #2', 'setbased@16MB #1', 'setbased@16MB #2']);
+    // Two runs of each strategy at each of three sizes and at the check size, in rounds: each strategy once, then each again.
+    const names = (size: string) => [`setbased@${size} #1`, `original@${size} #1`, `setbased@${size} #2`, `original@${size} #2`];
+    expect(result.strategies.map((s) => s.name)).toEqual([...names('4MB'), ...names('8MB'), ...names('16MB'), ...names('32MB (projection check)')]);
     expect(result.strategies.every((s) => s.verified)).toBe(true);
-    const { points } = result.extra!.sweep as { points: SweepPoint[] };
-    expect(points).toHaveLength(3);
+    const { points, projectionCheck } = result.extra!.sweep as { points: SweepPoint[]; projectionCheck: ProjectionCheck[] };
+    expect(points).toHaveLength(6);
+    const runsOf = (strategy: string, size: string) => result.strategies.filter((s) => s.name.startsWith(`${strategy}@${size} `));
+    // Points by size, each size's strategies in order.
     for (const [i, p] of points.entries()) {
-      const runs = result.strategies.slice(2 * i, 2 * i + 2);
+      const runs = runsOf(p.strategy, ['4MB', '8MB', '16MB'][i >> 1]);
+      expect(p.strategy).toBe(['setbased', 'original'][i % 2]);
       expect(p.runs!.durationMs).toEqual(runs.map((r) => r.durationMs));
       expect(p.durationMs).toBe(Math.min(runs[0].durationMs, runs[1].durationMs));
       expect(p.walBytes).toBe((runs[0].wal.bytes + runs[1].wal.bytes) / 2);
     }
+    // The check is taken like a point: the fastest duration, the median WAL and images, every run kept.
+    expect(projectionCheck.map((c) => c.strategy)).toEqual(['setbased', 'original']);
+    for (const c of projectionCheck) {
+      const runs = runsOf(c.strategy, '32MB');
+      expect(c.measuredRuns!.durationMs).toEqual(runs.map((r) => r.durationMs));
+      expect(c.measuredDurationMs).toBe(Math.min(runs[0].durationMs, runs[1].durationMs));
+      expect(c.measuredWalBytes).toBe((runs[0].wal.bytes + runs[1].wal.bytes) / 2);
+      expect(c.measuredFpi).toBe((runs[0].wal.fpi + runs[1].wal.fpi) / 2);
+    }
     const [proj] = result.projections!;
     expect(proj.model).toBe('larger');
     for (const m of ['durationMs', 'walBytes', 'fpi'] as const) expect(['power-law', 'linear']).toContain(proj.modelOf![m]);
-    expect(proj.backtest).toMatchObject({ fittedUpTo: points[1].sizeBytes, predicted: points[2].sizeBytes });
+    expect(proj.backtest).toMatchObject({ fittedUpTo: points[2].sizeBytes, predicted: points[4].sizeBytes });
     expect(Number.isFinite(proj.backtest!.walBytesPct)).toBe(true);
     expect(stdout).toMatch(/projected to 64\.0 MB \(report\.md has the bands and how far to trust them\):\n {2}setbased {2}\S.* · WAL \S+ \S+ · [\d,]+ full-page images/);
     const md = await readFile(path.join(out, 'report.md'), 'utf8');
     expect(md).toContain('fastest run’s duration');
     expect(md).toMatch(/setbased at [\d.]+ [kM]B, 2 runs: duration/);
+    expect(md).toContain('sweep --check-repeat');
+    expect(md).toMatch(/original at 3\d\.\d MB, 2 runs: duration/);
     expect(md).toContain('Backtest');
     expect(md).toContain('larger of both');
   });
