@@ -190,9 +190,10 @@ async function measureAt(
     const runs: StrategyResult[] = [];
     const measured = new Map<string, Parameters<typeof pointOf>[2]>(plan.strategies.map((name) => [name, []]));
     // In rounds: each strategy once, then each again. A stretch of a busy
-    // machine then slows one run of several strategies, not every run of one
-    // (measured: three chunked runs in a row at 256 MB and at 512 MB, each
-    // 15-34 % slower than the fastest at its size in the next sweep), and the fastest of each is undisturbed.
+    // machine then slows one run of several strategies, not every run of one,
+    // and the fastest of each is undisturbed (measured: three chunked runs in
+    // a row at 256 MB and at 512 MB, each 15-34 % slower than the fastest at
+    // its size in the next sweep).
     for (let rep = 1; rep <= repeat && !io.signal.aborted; rep++) {
       for (const name of plan.strategies) {
         const mine = measured.get(name)!;
