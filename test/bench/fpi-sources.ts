@@ -18,10 +18,10 @@ import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { WAL_SEGMENT_BYTES } from '../../harness/sweep/regime.ts';
 import { formatBytes, parseSize, pgSize } from '../../harness/units.ts';
+import { benchArgs } from './bench-args.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -31,25 +31,15 @@ Runs one strategy at one size (embedded server, WAL kept), reads its WAL back wi
 and prints its full-page images by relation and by checkpoint cycle; writes fpi-sources.md and
 fpi-sources.json under <out>/<size>-<strategy>/.
 `;
-let flags: { size?: string; strategy?: string; seed?: string; out?: string; help?: boolean };
-try {
-  flags = parseArgs({
-    options: {
-      size: { type: 'string', default: '1GB' },
-      strategy: { type: 'string', default: 'original' },
-      seed: { type: 'string', default: '23273' },
-      out: { type: 'string', default: path.join('results', 'bench', 'fpi-sources') },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }).values;
-} catch (e) {
-  process.stderr.write(`error: ${(e as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-if (flags.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
+const flags = benchArgs(
+  {
+    size: { type: 'string', default: '1GB' },
+    strategy: { type: 'string', default: 'original' },
+    seed: { type: 'string', default: '23273' },
+    out: { type: 'string', default: path.join('results', 'bench', 'fpi-sources') },
+  },
+  USAGE,
+);
 
 const size = parseSize(flags.size!);
 if (!size.ok) {

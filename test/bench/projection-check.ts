@@ -21,10 +21,10 @@ import { readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { RunResult } from '../../harness/result/run-result.ts';
 import type { ProjectionCheck } from '../../harness/result/sweep-points.ts';
 import { formatBytes, parseSize } from '../../harness/units.ts';
+import { benchArgs } from './bench-args.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The error the issue asks a projection to stay within. */
@@ -35,30 +35,19 @@ const USAGE = `usage: npx tsx test/bench/projection-check.ts [--sizes 128MB,256M
     [--scale-regime] [--out results/bench/projection]
 `;
 
-type Flags = { sizes?: string; checks?: string; strategies?: string; seed?: string; 'scale-regime'?: boolean; repeat?: string; 'check-repeat'?: string; out?: string; help?: boolean };
-let flags: Flags;
-try {
-  flags = parseArgs({
-    options: {
-      sizes: { type: 'string', default: '128MB,256MB,512MB' },
-      checks: { type: 'string', default: '4GB,8GB' },
-      strategies: { type: 'string', default: 'original,chunked' },
-      seed: { type: 'string', default: '23273' },
-      'scale-regime': { type: 'boolean', default: false },
-      repeat: { type: 'string', default: '5' },
-      'check-repeat': { type: 'string', default: '2' },
-      out: { type: 'string', default: path.join('results', 'bench', 'projection') },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }).values;
-} catch (e) {
-  process.stderr.write(`error: ${(e as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-if (flags.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
+const flags = benchArgs(
+  {
+    sizes: { type: 'string', default: '128MB,256MB,512MB' },
+    checks: { type: 'string', default: '4GB,8GB' },
+    strategies: { type: 'string', default: 'original,chunked' },
+    seed: { type: 'string', default: '23273' },
+    'scale-regime': { type: 'boolean', default: false },
+    repeat: { type: 'string', default: '5' },
+    'check-repeat': { type: 'string', default: '2' },
+    out: { type: 'string', default: path.join('results', 'bench', 'projection') },
+  },
+  USAGE,
+);
 
 function sizeList(flag: string, v: string): number[] {
   return v.split(',').map((x) => {

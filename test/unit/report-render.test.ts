@@ -287,37 +287,28 @@ describe('the other reports', () => {
     expect(md).toContain('### chunked (87,410 rows): ✅ succeeded, verified');
   });
 
+  /** A projection check at 1 GB, as `sweep --check-projection` keeps it. */
+  const check = {
+    strategy: 'chunked',
+    sizeBytes: 1024 ** 3,
+    projectedDurationMs: 410_000,
+    measuredDurationMs: 400_000,
+    durationErrorPct: 2.5,
+    projectedWalBytes: 8 * 1024 ** 3,
+    measuredWalBytes: 8.5 * 1024 ** 3,
+    walErrorPct: -5.88,
+  };
+
   it('the sweep report shows a projection check when the sweep kept one', async () => {
     const r = structuredClone(await fixture('sweep'));
-    (r.extra!.sweep as Record<string, unknown>).projectionCheck = [
-      {
-        strategy: 'chunked',
-        sizeBytes: 1024 ** 3,
-        projectedDurationMs: 410_000,
-        measuredDurationMs: 400_000,
-        durationErrorPct: 2.5,
-        projectedWalBytes: 8 * 1024 ** 3,
-        measuredWalBytes: 8.5 * 1024 ** 3,
-        walErrorPct: -5.88,
-      },
-    ];
+    (r.extra!.sweep as Record<string, unknown>).projectionCheck = [check];
     expect(renderMarkdown(r)).toContain('| chunked | 1.00 GB | 6 min 50 s | 6 min 40 s | +2.5 % | 8.00 GB | 8.50 GB | −5.9 % |');
   });
 
   it('a repeated projection check (--check-repeat) lists the range of its runs, and ignores runs that are not numbers', async () => {
     const r = structuredClone(await fixture('sweep'));
-    const check = {
-      strategy: 'chunked',
-      sizeBytes: 1024 ** 3,
-      projectedDurationMs: 410_000,
-      measuredDurationMs: 400_000,
-      durationErrorPct: 2.5,
-      projectedWalBytes: 8 * 1024 ** 3,
-      measuredWalBytes: 8.5 * 1024 ** 3,
-      walErrorPct: -5.88,
-      measuredRuns: { durationMs: [430_000, 400_000], walBytes: [8.4 * 1024 ** 3, 8.6 * 1024 ** 3], fpi: [1200, 1500] },
-    };
-    (r.extra!.sweep as Record<string, unknown>).projectionCheck = [check, { ...check, strategy: 'original', measuredRuns: { durationMs: ['x', 1], walBytes: [1, 2], fpi: [1, 2] } }];
+    const repeated = { ...check, measuredRuns: { durationMs: [430_000, 400_000], walBytes: [8.4 * 1024 ** 3, 8.6 * 1024 ** 3], fpi: [1200, 1500] } };
+    (r.extra!.sweep as Record<string, unknown>).projectionCheck = [repeated, { ...check, strategy: 'original', measuredRuns: { durationMs: ['x', 1], walBytes: [1, 2], fpi: [1, 2] } }];
     const md = renderMarkdown(r);
     expect(md).toContain('sweep --check-repeat');
     expect(md).toContain('- chunked at 1.00 GB, 2 runs: duration 6 min 40 s – 7 min 10 s, WAL 8.40 GB – 8.60 GB, full-page images 1,200 – 1,500');
