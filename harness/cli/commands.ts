@@ -121,6 +121,15 @@ function failingChecks(checks: Check[]): string {
   return bad.map((c) => `  ✗ ${c.strategy}: ${c.name}: ${c.measured} (limit ${c.limit})`).join('\n');
 }
 
+/** A count of runs for sweep --repeat and --check-repeat: 1 to 9. */
+function repeatCount(what: string, hint: string): (v: string) => number {
+  return (v) => {
+    const n = positiveInt('a repeat count')(v);
+    if (n > 9) throw new InvalidArgumentError(`'${v}' is more repeats than ${what} takes; use 1 to 9${hint}.`);
+    return n;
+  };
+}
+
 function extraCommands(ctx: CliContext): Command[] {
   const gate = runLike('gate', ctx, { defaultScenario: 'ci-gate' });
   addUpgradePathFlags(addThresholdFlags(gate), false)
@@ -233,16 +242,8 @@ function extraCommands(ctx: CliContext): Command[] {
     )
     .option('--target-shared-buffers <size>', "the target server's shared_buffers (default: --database-url's SHOW, else the sweep's own)", size('--target-shared-buffers'))
     .option('--target-max-wal-size <size>', "the target server's max_wal_size (default: --database-url's SHOW, else the sweep's own)", size('--target-max-wal-size'))
-    .option('--repeat <n>', 'run each strategy n times at each size, each on a fresh copy, and fit the fastest duration and the median WAL and full-page images (runs of seconds are noisy; default 1, at most 9)', (v: string) => {
-      const n = positiveInt('a repeat count')(v);
-      if (n > 9) throw new InvalidArgumentError(`'${v}' is more repeats than a sweep takes; use 1 to 9 (3 is usually enough).`);
-      return n;
-    })
-    .option('--check-repeat <n>', 'run each strategy n times at each --check-projection size and compare its fastest duration and median WAL and full-page images, as --repeat does for the fitted sizes (default 1, at most 9)', (v: string) => {
-      const n = positiveInt('a repeat count')(v);
-      if (n > 9) throw new InvalidArgumentError(`'${v}' is more repeats than a check takes; use 1 to 9.`);
-      return n;
-    })
+    .option('--repeat <n>', 'run each strategy n times at each size, each on a fresh copy, and fit the fastest duration and the median WAL and full-page images (runs of seconds are noisy; default 1, at most 9)', repeatCount('a sweep', ' (3 is usually enough)'))
+    .option('--check-repeat <n>', 'run each strategy n times at each --check-projection size and compare its fastest duration and median WAL and full-page images, as --repeat does for the fitted sizes (default 1, at most 9)', repeatCount('a check', ''))
     .option('--scale-regime', "run each size in the target's regime: shared_buffers and max_wal_size scaled with the data to the target's ratios (off by default: measured here it did not bring duration or full-page images closer; see README, Regimes)")
     .summary('measure cost at several sizes, fit growth, and project to production size')
     .description(

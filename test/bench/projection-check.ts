@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../harness/result/run-result.ts';
 import type { ProjectionCheck } from '../../harness/result/sweep-points.ts';
-import { formatBytes, parseSize } from '../../harness/units.ts';
+import { formatBytes, parseSize, pgSize } from '../../harness/units.ts';
 import { benchArgs } from './bench-args.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -60,7 +60,7 @@ function sizeList(flag: string, v: string): number[] {
   });
 }
 const checks = sizeList('checks', flags.checks!);
-sizeList('sizes', flags.sizes!);
+const sizes = sizeList('sizes', flags.sizes!);
 for (const f of ['repeat', 'check-repeat'] as const)
   if (!/^[1-9]$/.test(flags[f]!)) {
     process.stderr.write(`error: --${f}: '${flags[f]}' is not a repeat count; use 1 to 9\n`);
@@ -92,9 +92,9 @@ function sweep(checks: number[], out: string): Promise<number | null> {
     '--strategies',
     flags.strategies!,
     '--project',
-    formatPg(checks[0]),
+    pgSize(checks[0]),
     '--check-projection',
-    checks.map(formatPg).join(','),
+    checks.map(pgSize).join(','),
     '--repeat',
     flags.repeat!,
     '--check-repeat',
@@ -112,23 +112,20 @@ function sweep(checks: number[], out: string): Promise<number | null> {
   });
 }
 
-function formatPg(bytes: number): string {
-  return bytes % 1024 ** 3 === 0 ? `${bytes / 1024 ** 3}GB` : `${Math.round(bytes / 1024 ** 2)}MB`;
-}
 
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)} %`);
 const within = (x: number | undefined) => x !== undefined && Math.abs(x) <= TARGET_PCT;
 
-console.log(`projection check: sizes ${flags.sizes} projected to ${checks.map(formatPg).join(', ')}; strategies ${flags.strategies}; seed ${flags.seed}; ${flags.repeat} run(s) per small size, ${flags['check-repeat']} per check size; ${flags['scale-regime'] ? 'sizes scaled to each check size\'s regime' : 'every size on the same server settings'}`);
+console.log(`projection check: sizes ${flags.sizes} projected to ${checks.map(pgSize).join(', ')}; strategies ${flags.strategies}; seed ${flags.seed}; ${flags.repeat} run(s) per small size, ${flags['check-repeat']} per check size; ${flags['scale-regime'] ? 'sizes scaled to each check size\'s regime' : 'every size on the same server settings'}`);
 console.log(`machine: ${os.availableParallelism()} cpus, load average at start ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 const fs = await statfs(os.tmpdir());
 const free = fs.bavail * fs.bsize;
-const largest = Math.max(...sizeList('sizes', flags.sizes!));
+const largest = Math.max(...sizes);
 const ratio = (check: number) => `${(check / largest).toFixed(0)}x`;
 // The checks run one after another, each clone dropped before the next: the largest that fits bounds the disk.
 const fitting = checks.filter((check) => {
   if (free >= diskNeeded(check)) return true;
-  console.log(`${formatPg(check)} (${ratio(check)}): skipped, the disk has ${formatBytes(free)} free and a check at this size needs about ${formatBytes(diskNeeded(check))}`);
+  console.log(`${pgSize(check)} (${ratio(check)}): skipped, the disk has ${formatBytes(free)} free and a check at this size needs about ${formatBytes(diskNeeded(check))}`);
   return false;
 });
 if (!fitting.length) process.exit(0);
@@ -137,7 +134,7 @@ if (!fitting.length) process.exit(0);
 const groups = flags['scale-regime'] ? fitting.map((c) => [c]) : [fitting];
 let exitCode = 0;
 for (const group of groups) {
-  const out = groups.length > 1 ? path.join(flags.out!, formatPg(group[0])) : flags.out!;
+  const out = groups.length > 1 ? path.join(flags.out!, pgSize(group[0])) : flags.out!;
   const t0 = performance.now();
   const code = await sweep(group, out);
   const seconds = (performance.now() - t0) / 1000;
@@ -148,7 +145,7 @@ for (const group of groups) {
   }
   const result = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')) as RunResult;
   const all = (result.extra?.sweep as { projectionCheck?: ProjectionCheck[] } | undefined)?.projectionCheck ?? [];
-  console.log(`${group.map(formatPg).join(', ')}: ${seconds.toFixed(0)} s, ${out}/report.md`);
+  console.log(`${group.map(pgSize).join(', ')}: ${seconds.toFixed(0)} s, ${out}/report.md`);
   for (const check of group) {
     // The check's data is seeded to about the asked size: its rows are the checks within a few percent of it.
     const rows = all.filter((c) => Math.abs(c.sizeBytes - check) < 0.05 * check).map((c) => ({
@@ -156,7 +153,7 @@ for (const group of groups) {
       ok: within(c.durationErrorPct) && within(c.walErrorPct) && within(c.fpiErrorPct),
     }));
     if (!rows.length) exitCode = 1;
-    console.log(`${formatPg(check)} (${ratio(check)}):`);
+    console.log(`${pgSize(check)} (${ratio(check)}):`);
     console.log('  strategy   chat table   duration   WAL        full-page images   within ±15 %');
     for (const { c, ok } of rows)
       console.log(`  ${c.strategy.padEnd(10)} ${formatBytes(c.sizeBytes).padStart(10)}   ${pct(c.durationErrorPct).padStart(8)}   ${pct(c.walErrorPct).padStart(8)}   ${pct(c.fpiErrorPct).padStart(8)}           ${ok ? 'yes' : 'no (missed)'}`);
