@@ -23,8 +23,11 @@ import { drawChatSize, messageCountFor } from './size-model.ts';
  * (it was a child of the answer it replaces). 5: lists in role, parentId
  * and model among the edge cases (stored as PostgreSQL's array text, or
  * failing alone); planted poison chats; the manifest records poison chats.
+ * 6: the same rows, loaded in another order: large and small chats mixed in
+ * the table's physical order (groups of a few blocks), no longer every
+ * large chat before every small one.
  */
-export const GENERATOR_VERSION = 5;
+export const GENERATOR_VERSION = 6;
 
 /** Every kind of irregular data the generator plants, at `edgeCaseRate` of chats. */
 export const EDGE_CASES = [

@@ -156,28 +156,42 @@ export interface LoadUnit {
 }
 
 /**
- * The load units of a plan: each run of {@link CHATS_PER_UNIT} planned chats
- * gives at most two units, its large documents (phase `x`, loaded first,
- * compression off) and its small ones (phase `c`). Same plan, same units: a
- * resumed seed skips those already recorded.
+ * Blocks of {@link CHATS_PER_UNIT} chats whose units load together: the
+ * large documents of these blocks, then their small ones. Storage is a
+ * column attribute, so the streams switch it between groups, not between
+ * chats; a group this small keeps large and small chats mixed in the
+ * table's physical order, as in a table the application filled over time.
+ */
+export const BLOCKS_PER_GROUP = 4;
+
+/**
+ * The load units of a plan, in load order: each run of {@link CHATS_PER_UNIT}
+ * planned chats gives at most two units, its large documents (phase `x`,
+ * compression off) and its small ones (phase `c`); every
+ * {@link BLOCKS_PER_GROUP} blocks load their `x` units, then their `c`
+ * units. Same plan, same units, same order: a resumed seed skips those
+ * already recorded.
  */
 export function planUnits(plan: DatasetPlan): LoadUnit[] {
   const units: LoadUnit[] = [];
-  for (const phase of ['x', 'c'] as UnitPhase[]) {
-    for (let start = 0; start < plan.chats; start += CHATS_PER_UNIT) {
-      const indices: number[] = [];
-      const poison: Record<number, PoisonKind> = {};
-      let planned = 0;
-      for (let k = start; k < Math.min(plan.chats, start + CHATS_PER_UNIT); k++) {
-        if ((plan.large[k] === 1) === (phase === 'x')) {
-          const index = plan.indices[k];
-          indices.push(index);
-          planned += plan.bytes[k];
-          const kind = plan.poison.get(index);
-          if (kind) poison[index] = kind;
+  const group = CHATS_PER_UNIT * BLOCKS_PER_GROUP;
+  for (let first = 0; first < plan.chats; first += group) {
+    for (const phase of ['x', 'c'] as UnitPhase[]) {
+      for (let start = first; start < Math.min(plan.chats, first + group); start += CHATS_PER_UNIT) {
+        const indices: number[] = [];
+        const poison: Record<number, PoisonKind> = {};
+        let planned = 0;
+        for (let k = start; k < Math.min(plan.chats, start + CHATS_PER_UNIT); k++) {
+          if ((plan.large[k] === 1) === (phase === 'x')) {
+            const index = plan.indices[k];
+            indices.push(index);
+            planned += plan.bytes[k];
+            const kind = plan.poison.get(index);
+            if (kind) poison[index] = kind;
+          }
         }
+        if (indices.length) units.push({ name: `${phase}${start / CHATS_PER_UNIT}`, phase, indices, plannedBytes: planned, poison });
       }
-      if (indices.length) units.push({ name: `${phase}${start / CHATS_PER_UNIT}`, phase, indices, plannedBytes: planned, poison });
     }
   }
   return units;

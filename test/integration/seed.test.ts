@@ -68,6 +68,8 @@ const DATASET_E: DatasetSpec = { seed: 33, chats: 300, edgeCaseRate: 0.5, shared
 const GOLDEN_CHAT_CHECKSUM: Record<number, string> = {
   4: '15704046634056873002',
   5: '16655883425224017906',
+  // The same rows as 5: 6 changed only the order they are loaded in.
+  6: '16655883425224017906',
 };
 
 let server: StartedEmbeddedPostgres;
@@ -418,6 +420,24 @@ describe('incompressible', () => {
     // The plan aims at the target's on-disk size.
     expect(s.chatTableBytes / DATASET_D.targetBytes!).toBeGreaterThan(0.9);
     expect(s.chatTableBytes / DATASET_D.targetBytes!).toBeLessThan(1.1);
+  });
+});
+
+describe('physical order', () => {
+  it('large and small chats sit mixed in the table, group by group, not every large chat first', async () => {
+    const order = await withClient(server, 'shape_e', 'test', async (c) =>
+      (await c.query<{ large: boolean }>('SELECT octet_length(chat::text) > $1 AS large FROM chat ORDER BY ctid', [INCOMPRESSIBLE_ABOVE])).rows.map((r) =>
+        r.large ? 'x' : 'c',
+      ),
+    );
+    const text = order.join('');
+    const lastLarge = text.lastIndexOf('x');
+    const small = order.filter((p) => p === 'c').length;
+    expect(text.indexOf('x')).toBeGreaterThanOrEqual(0);
+    // DATASET_E plans five groups of 64 chats, four holding large chats: each a run of large rows, then one of small ones.
+    expect(text.match(/x+/g)!.length).toBeGreaterThanOrEqual(4);
+    // All large first would leave every small row after the last large one.
+    expect(text.slice(0, lastLarge).split('c').length - 1).toBeGreaterThan(small / 2);
   });
 });
 
