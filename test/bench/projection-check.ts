@@ -112,7 +112,6 @@ function sweep(checks: number[], out: string): Promise<number | null> {
   });
 }
 
-
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)} %`);
 const within = (x: number | undefined) => x !== undefined && Math.abs(x) <= TARGET_PCT;
 

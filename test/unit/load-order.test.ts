@@ -35,7 +35,7 @@ describe('planUnits', () => {
     expect(blocks).toEqual([...blocks].sort((a, b) => a - b));
   });
 
-  it('at every point of the load, the shares of small and of large bytes loaded differ by at most one group’s', () => {
+  it('at every point of the load, the shares of small and of large bytes loaded stay within a quarter of each other (all large first would part them by 1)', () => {
     const total = { x: 0, c: 0 };
     for (const u of units) total[u.phase] += u.plannedBytes;
     const done = { x: 0, c: 0 };
