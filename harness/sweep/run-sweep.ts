@@ -56,10 +56,11 @@ function cloneName(runId: string, strategy: string, size: number, rep = 1): stri
   return `owui_run_${runId}_${strategy}_${pgSize(size)}${rep > 1 ? `_r${rep}` : ''}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 63);
 }
 
+/** The median of counts, itself a count: of an even number, the mean of the middle two rounded (bytes and images are whole in result.json). */
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return s.length % 2 ? s[m] : Math.round((s[m - 1] + s[m]) / 2);
 }
 
 /**

@@ -328,6 +328,13 @@ describe('pointOf: a size run several times (sweep --repeat)', () => {
     expect(pointOf('chunked', MB, [run(1, 1, 1), run(3, 3, 3)])).toMatchObject({ durationMs: 1, walBytes: 2, fpi: 2 });
   });
 
+  it('an even count of runs still gives whole bytes and images (result.json takes integers only; --repeat 2 once wrote 505.5 images)', () => {
+    const p = pointOf('chunked', MB, [run(6091, 76_201_565, 517), run(6200, 76_201_562, 494)]);
+    expect(p.fpi).toBe(506);
+    expect(p.walBytes).toBe(76_201_564);
+    expect(Number.isInteger(p.fpi) && Number.isInteger(p.walBytes)).toBe(true);
+  });
+
   it('a failed run is the point, as it was: a failure is a finding, not noise', () => {
     const p = pointOf('original', 128 * MB, [run(9000, 80 * MB, 700), run(4000, 30 * MB, 100, 'failed')]);
     expect(p).toMatchObject({ durationMs: 4000, walBytes: 30 * MB, fpi: 100, outcome: 'failed' });
