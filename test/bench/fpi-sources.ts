@@ -108,13 +108,20 @@ try {
   const lo = parseInt(oldest.name.slice(16, 24), 16) * WAL_SEGMENT_BYTES;
   const from = `${hi.toString(16).toUpperCase()}/${lo.toString(16).toUpperCase()}`;
   process.stderr.write(`reading WAL ${from} .. ${oldest.now} with pg_walinspect\n`);
+  // Every record, numbered by the checkpoint cycle it falls in.
+  await client.query(
+    `CREATE TEMP TABLE recs AS
+     SELECT sum(CASE WHEN r.record_type = 'CHECKPOINT_ONLINE' THEN 1 ELSE 0 END) OVER (ORDER BY r.start_lsn) AS cycle,
+       r.start_lsn, r.end_lsn, r.resource_manager AS rm, r.record_type AS rt, r.block_ref
+     FROM pg_get_wal_records_info($1, $2) r`,
+    [from, oldest.now],
+  );
   // Each record's block references, one row per image of a page of this database.
   await client.query(
     `CREATE TEMP TABLE images AS
-     SELECT sum(CASE WHEN r.record_type = 'CHECKPOINT_ONLINE' THEN 1 ELSE 0 END) OVER (ORDER BY r.start_lsn) AS cycle, m[2] AS relfilenode, m[1] AS db
-     FROM pg_get_wal_records_info($1, $2) r
+     SELECT r.cycle, m[2] AS relfilenode, m[1] AS db
+     FROM recs r
      LEFT JOIN LATERAL regexp_matches(r.block_ref, 'rel \\d+/(\\d+)/(\\d+)(?: fork \\w+)? blk \\d+ \\(?FPW', 'g') m ON true`,
-    [from, oldest.now],
   );
   const rels = (
     await client.query<{ relfilenode: string; name: string | null; bytes: string | null; images: string }>(
@@ -161,10 +168,47 @@ try {
     lines.push(`| ${t + 1} | ${part.length} | ${Math.round(mean).toLocaleString('en-US')} | ${Math.max(...part.map((c) => c.images)).toLocaleString('en-US')} |`);
   }
   lines.push('', `Every cycle of the load, in order: ${load.map((c) => c.images).join(' ')}`);
+  // What fills a cycle: its WAL, the rows it inserted into chat_message, and its images split
+  // between chat_message's indexes and the rest; images per 1,000 rows say whether a cycle
+  // images more because it holds more rows or because each row lands on more untouched pages.
+  const detail = new Map(
+    (
+      await client.query<{ cycle: string; wal: string; rows: string; idx: string; other: string }>(
+        `WITH heap AS (SELECT relfilenode::text AS f FROM pg_class WHERE oid = 'chat_message'::regclass),
+           idx AS (SELECT c.relfilenode::text AS f FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'chat_message'::regclass),
+           w AS (SELECT cycle, (max(end_lsn) - min(start_lsn))::text AS wal,
+                   count(*) FILTER (WHERE rm = 'Heap' AND rt LIKE 'INSERT%' AND block_ref ~ ('/' || (SELECT f FROM heap) || ' (fork main )?blk '))::text AS rows
+                 FROM recs GROUP BY cycle),
+           im AS (SELECT cycle, count(*) FILTER (WHERE db = $1 AND relfilenode IN (SELECT f FROM idx))::text AS idx,
+                   count(*) FILTER (WHERE db = $1 AND relfilenode NOT IN (SELECT f FROM idx))::text AS other
+                 FROM images GROUP BY cycle)
+         SELECT w.cycle::text, w.wal, w.rows, im.idx, im.other FROM w JOIN im USING (cycle)`,
+        [db],
+      )
+    ).rows.map((r) => [Number(r.cycle), { wal: Number(r.wal), rows: Number(r.rows), idx: Number(r.idx), other: Number(r.other) }]),
+  );
+  lines.push(
+    '',
+    'What fills the cycles, by tenth of the load (per cycle, means):',
+    '',
+    '| tenth | WAL | rows into chat_message | index images | other images | index images per 1,000 rows |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  const perTenth: { tenth: number; walBytes: number; rows: number; indexImages: number; otherImages: number }[] = [];
+  for (let t = 0; t < 10; t++) {
+    const part = load.slice(Math.floor((t * load.length) / 10), Math.floor(((t + 1) * load.length) / 10)).map((c) => detail.get(c.cycle)).filter((d) => d !== undefined);
+    if (!part.length) continue;
+    const mean = (f: (d: (typeof part)[number]) => number) => part.reduce((a, d) => a + f(d), 0) / part.length;
+    const row = { tenth: t + 1, walBytes: mean((d) => d.wal), rows: mean((d) => d.rows), indexImages: mean((d) => d.idx), otherImages: mean((d) => d.other) };
+    perTenth.push(row);
+    lines.push(
+      `| ${row.tenth} | ${formatBytes(row.walBytes)} | ${Math.round(row.rows).toLocaleString('en-US')} | ${Math.round(row.indexImages).toLocaleString('en-US')} | ${Math.round(row.otherImages).toLocaleString('en-US')} | ${row.rows > 0 ? ((1000 * row.indexImages) / row.rows).toFixed(0) : '–'} |`,
+    );
+  }
   const text = lines.join('\n') + '\n';
   process.stdout.write(text);
   await writeFile(path.join(out, 'fpi-sources.md'), text);
-  await writeFile(path.join(out, 'fpi-sources.json'), JSON.stringify({ strategy: flags.strategy, size: flags.size, seed: Number(flags.seed), relations: rels, cycles: load }, null, 2) + '\n');
+  await writeFile(path.join(out, 'fpi-sources.json'), JSON.stringify({ strategy: flags.strategy, size: flags.size, seed: Number(flags.seed), relations: rels, cycles: load.map((c) => ({ ...c, ...detail.get(c.cycle) })), tenths: perTenth }, null, 2) + '\n');
   process.stderr.write(`written: ${out}/fpi-sources.md, fpi-sources.json (the run's own report: ${out}/run/report.md)\n`);
 } finally {
   await client.end().catch(() => undefined);
