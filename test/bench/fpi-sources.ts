@@ -5,7 +5,8 @@
  * back with pg_walinspect (shipped with PostgreSQL 15, installed in the kept
  * clone) and counts the images by relation (chat_message's heap, TOAST and
  * each index, chat) and by checkpoint cycle (between two CHECKPOINT_ONLINE
- * records), in tenths of the load. A sweep says how many images each size
+ * records), in tenths of the load, with what fills the cycles (their WAL, the
+ * rows they insert, index and other images). A sweep says how many images each size
  * wrote; this says which pages they were and when, which is what decides
  * how they grow with size. Minutes: the run itself, plus reading its WAL.
  *
@@ -28,7 +29,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const USAGE = `usage: npx tsx test/bench/fpi-sources.ts [--size 1GB] [--strategy original] [--seed 23273] [--out results/bench/fpi-sources]
 
 Runs one strategy at one size (embedded server, WAL kept), reads its WAL back with pg_walinspect
-and prints its full-page images by relation and by checkpoint cycle; writes fpi-sources.md and
+and prints its full-page images by relation and by checkpoint cycle, with each cycle's WAL,
+rows and index images; writes fpi-sources.md and
 fpi-sources.json under <out>/<size>-<strategy>/.
 `;
 const flags = benchArgs(
