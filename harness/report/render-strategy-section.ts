@@ -81,7 +81,10 @@ function figuresTable(s: StrategyResult): string {
       'WAL amplification',
       s.walAmplification === null ? 'n/a' : `${formatRatio(s.walAmplification)}× the size of chat_message (${formatBytes(s.chatMessageBytes)})`,
     ],
-    ['checkpoints timed / requested', `${formatCount(s.checkpoints.timed)} / ${formatCount(s.checkpoints.requested)}`],
+    [
+      'checkpoints timed / requested',
+      `${formatCount(s.checkpoints.timed)} / ${formatCount(s.checkpoints.requested)}${s.checkpoints.completed !== undefined ? ` (${formatCount(s.checkpoints.completed)} completed, by redo pointer)` : ''}`,
+    ],
     ['peak pg_wal', formatBytes(s.peakWalDirBytes)],
     ['longest transaction', formatDuration(s.longestTransactionMs)],
     ['locks on chat', s.locksOnChat.length ? s.locksOnChat.join(', ') : 'none'],

@@ -164,7 +164,14 @@ export interface StrategyResult {
   durationMs: number;
   phases: PhaseTiming[];
   wal: WalFigures;
-  checkpoints: { timed: number; requested: number };
+  /**
+   * pg_stat_bgwriter's counters over the strategy, and `completed`: the
+   * checkpoints completed during it, counted by the redo pointer each leaves in
+   * pg_control (pg_control_checkpoint()); one still running at the end is not
+   * in it. Absent where pg_control could not be read and in results written
+   * before it was recorded.
+   */
+  checkpoints: { timed: number; requested: number; completed?: number };
   peakWalDirBytes: number | null;
   longestTransactionMs: number | null;
   /** Lock modes the migration's connection(s) held on `chat`. */

@@ -240,6 +240,7 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
   await probe?.end();
   const forcedCheckpoints = (await pacer?.end()) ?? 0;
   const { start, end, load } = await sampler.end();
+  const completed = sampler.checkpointsCompleted();
   clearInterval(timelineTimer);
   for (const s of sampler.samples.slice(seen)) pushSample(s);
   for (const w of sampler.warnings) warnings.push(w);
@@ -295,7 +296,11 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
       fpi: Math.max(0, end.walFpi - start.walFpi - probeWal.fpi),
       statBytes: Math.max(0, end.walBytes - start.walBytes - probeWal.bytes),
     },
-    checkpoints: { timed: end.checkpointsTimed - start.checkpointsTimed, requested: end.checkpointsRequested - start.checkpointsRequested },
+    checkpoints: {
+      timed: end.checkpointsTimed - start.checkpointsTimed,
+      requested: end.checkpointsRequested - start.checkpointsRequested,
+      ...(completed !== null ? { completed } : {}),
+    },
     peakWalDirBytes: walDirs.length ? Math.max(...walDirs) : null,
     longestTransactionMs: txAges.length ? Math.round(Math.max(...txAges)) : null,
     locksOnChat: [...locks].sort(),

@@ -256,7 +256,8 @@ function regimeOf(r: StrategyResult, shown: Record<string, string>, checkpointEv
     chatMessageBytes: r.load?.chatMessageBytes ?? null,
     indexBytes: r.load?.indexBytes ?? null,
     walBytes: r.wal.bytes,
-    checkpoints: r.checkpoints.timed + r.checkpoints.requested,
+    // Checkpoints completed (redo pointers) where they were read: the counters also count requests that began no checkpoint of their own.
+    checkpoints: r.checkpoints.completed ?? r.checkpoints.timed + r.checkpoints.requested,
     bufferHitRatio: r.load?.hitRatio ?? null,
     chatMessageHitRatio: r.load?.chatMessageHitRatio ?? null,
   });

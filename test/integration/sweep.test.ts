@@ -88,6 +88,11 @@ describe('sweep', () => {
       expect(c.withinBand).toBeDefined();
     }
     expect(result.projections!.every((p) => p.model === 'linear')).toBe(true);
+    // Checkpoints are counted by redo pointer too (the embedded server's superuser may read pg_control), and the regime takes that count.
+    for (const s of result.strategies) {
+      expect(typeof s.checkpoints.completed).toBe('number');
+      expect(s.checkpoints.completed!).toBeLessThanOrEqual(s.checkpoints.timed + s.checkpoints.requested + 1);
+    }
     // 3 sizes plus the projection check, 2 strategies each: every run verified.
     expect(result.strategies).toHaveLength(8);
     expect(result.strategies.every((s) => s.verified)).toBe(true);
