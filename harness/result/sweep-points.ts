@@ -39,7 +39,7 @@ export interface PointRegime {
   /** (chat_message + indexes) / shared_buffers. */
   chatMessageToSharedBuffers: number | null;
   indexesToSharedBuffers: number | null;
-  /** Checkpoints (timed + requested) during the load; a projected target's may be fractional. */
+  /** Checkpoints during the load: those completed, by redo pointer (strategies[].checkpoints.completed), else pg_stat_bgwriter's timed + requested; a projected target's may be fractional. */
   checkpoints: number;
   /** WAL / checkpoints, or null without a checkpoint. */
   walPerCheckpointBytes: number | null;
