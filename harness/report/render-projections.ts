@@ -25,7 +25,7 @@ function crossingNotes(projections: NonNullable<RunResult['projections']>): stri
   ];
 }
 
-const FIT_NAME = { 'power-law': 'power law', linear: 'straight line' } as const;
+const FIT_NAME = { 'power-law': 'power law', linear: 'straight line', cycles: 'checkpoint cycles' } as const;
 
 /** Which model a projection's figures came from, said per figure when they differ. */
 function modelCell(p: NonNullable<RunResult['projections']>[number]): string {
@@ -34,6 +34,25 @@ function modelCell(p: NonNullable<RunResult['projections']>[number]): string {
   const m = p.modelOf;
   if (m.durationMs === m.walBytes && m.walBytes === m.fpi) return `larger of both: ${FIT_NAME[m.durationMs]}`;
   return `larger of both: duration ${FIT_NAME[m.durationMs]}, WAL ${FIT_NAME[m.walBytes]}, images ${FIT_NAME[m.fpi]}`;
+}
+
+/** How WAL and images were projected from the points' page changes, where they were. */
+function cycleNotes(projections: NonNullable<RunResult['projections']>): string[] {
+  const lines = projections.flatMap((p) => {
+    const c = p.cycles;
+    if (!c) return [];
+    const others = c.estimates.filter((e) => e.sizeBytes !== c.fromSizeBytes);
+    return [
+      `- ${p.strategy} at ${formatBytes(p.size)}: ${c.checkpoints.toFixed(0)} checkpoints, one every ${formatBytes(c.walPerCheckpointBytes)} of WAL; from the ${formatBytes(c.fromSizeBytes)} point${others.length ? ` (the others gave ${others.map((e) => `${formatBytes(e.walBytes)} and ${formatCount(e.fpi)} images from ${formatBytes(e.sizeBytes)}`).join(', ')})` : ''}.`,
+    ];
+  });
+  if (!lines.length) return [];
+  return [
+    '',
+    "Checkpoint cycles (WAL and images): each point's WAL was read back page by page, and every change to a page that had been changed before counts as an image with the chance that a checkpoint fell since, its gap over the WAL between checkpoints; at the target there are proportionally more changes, and the gaps of index pages (beyond one chat's burst of inserts) grow with the data. So the images follow the checkpoints expected there instead of a curve through the points. The band spans the points' estimates, widened by how far the largest point's own images, so modelled, missed those it wrote (`points[].pages.selfCheckPct`).",
+    '',
+    ...lines,
+  ];
 }
 
 /**
@@ -90,6 +109,7 @@ export function renderProjections(result: RunResult): string | null {
       ]),
       ['l', 'r', 'r', 'r', 'r', 'l', 'l'],
     ),
+    ...cycleNotes(projections),
     ...backtestNotes(projections),
     ...crossingNotes(projections),
   ].join('\n');

@@ -5,7 +5,7 @@
  * validate every report they produce against it.
  */
 
-import type { ProjectionRegime } from './sweep-points.ts';
+import type { CycleProjection, ProjectionRegime } from './sweep-points.ts';
 import type { AlembicEnvShape, AlembicTarget, CommitVia, StampReading } from '../openwebui/alembic-environment.ts';
 
 export const SCHEMA_VERSION = 1;
@@ -259,7 +259,9 @@ export interface Projection {
    */
   model?: 'power-law' | 'linear' | 'larger';
   /** With model 'larger': which fit each figure came from. */
-  modelOf?: { durationMs: 'power-law' | 'linear'; walBytes: 'power-law' | 'linear'; fpi: 'power-law' | 'linear' };
+  modelOf?: { durationMs: 'power-law' | 'linear'; walBytes: 'power-law' | 'linear' | 'cycles'; fpi: 'power-law' | 'linear' | 'cycles' };
+  /** WAL and images from the points' page changes, where their WAL was read back ('cycles' in modelOf; harness/sweep/cycle-images.ts). */
+  cycles?: CycleProjection;
   /**
    * The model fitted to all sizes but the largest, and its error there for
    * each figure (signed percent of the measured value): how well it

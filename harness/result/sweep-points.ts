@@ -18,6 +18,34 @@ export interface SweepPoint {
   regime?: PointRegime;
   /** With sweep --repeat: every run's figures, in order; the point's duration is the fastest run's, its WAL and images their medians. */
   runs?: { durationMs: number[]; walBytes: number[]; fpi: number[] };
+  /** Its first run's WAL read back, page by page (absent where it could not be read: see PointPages). */
+  pages?: PointPages;
+}
+
+/**
+ * What a point's first run wrote, read back from its WAL with pg_walinspect
+ * (harness/measure/page-trace.ts), and the self-check of the gap model
+ * (harness/sweep/cycle-images.ts): the images its page changes give at the
+ * run's own checkpoint count against those pg_stat_wal counted.
+ */
+export interface PointPages {
+  /** WAL record bytes without images, image bytes, and images (every database's) in the run's WAL. */
+  bodyBytes: number;
+  imageBytes: number;
+  images: number;
+  /** Changes to pages of the strategy's database; those to a page changed before in the run. */
+  changes: number;
+  revisits: number;
+  /** First changes to pages that existed before the run; pages written whole when made (CREATE INDEX). */
+  oldFirstChanges: number;
+  newPageImages: number;
+  /** Chats migrated: the WAL body of one (bodyBytes / chats) is the burst whose gaps do not grow with size. */
+  chats: number;
+  /** The run's own checkpoints, the images its gaps give at that count, the images pg_stat_wal counted, and the error. */
+  checkpoints: number;
+  modelledFpi: number;
+  measuredFpi: number;
+  selfCheckPct: number;
 }
 
 /**
@@ -49,6 +77,17 @@ export interface PointRegime {
   bufferHitRatio: number | null;
   /** The same for chat_message, its TOAST and indexes (pg_statio_all_tables). */
   chatMessageHitRatio: number | null;
+}
+
+/** A projection's WAL and images from the points' page changes (`projections[].cycles`; harness/sweep/cycle-images.ts). */
+export interface CycleProjection {
+  /** The point the figures come from (the largest with pages read back). */
+  fromSizeBytes: number;
+  /** WAL between checkpoints at the target (the points' own, scaled by max_wal_size), and the checkpoints expected. */
+  walPerCheckpointBytes: number;
+  checkpoints: number;
+  /** Each point's estimate of the target's WAL and images (the band spans them). */
+  estimates: { sizeBytes: number; walBytes: number; fpi: number }[];
 }
 
 /** A boundary in cost per GB that a projection's target lies beyond and no measured point did. */

@@ -11,6 +11,7 @@ import { errorMessage } from '../errors.ts';
 import type { FaultSpec } from '../faults/fault-spec.ts';
 import type { OwnedRegistry } from '../lifecycle/owned-registry.ts';
 import { CheckpointPacer } from '../measure/checkpoint-pacer.ts';
+import { blocksBefore, readPageTrace, type BlocksBefore, type PageTrace } from '../measure/page-trace.ts';
 import { lsnDiff, ServerSampler, type LoadCounters, type ServerSample } from '../measure/server-sampler.ts';
 import { summarizeProbe, WriteProbe } from '../measure/write-probe.ts';
 import { followingStandIn, nextStartSentence, readStamp, type StampReading } from '../openwebui/alembic-environment.ts';
@@ -66,6 +67,12 @@ export interface StrategyRunOptions {
   parts?: StrategyPart[];
   /** Force a checkpoint every this many bytes of WAL during the load (a sweep in a larger target's regime); default none. */
   checkpointEveryBytes?: number | null;
+  /**
+   * Read the run's WAL back (pg_walinspect; needs the WAL kept and a
+   * superuser) and hand over its page trace: a sweep projects images from it
+   * (harness/sweep/cycle-images.ts). A trace that cannot be read is a warning.
+   */
+  onPageTrace?: (trace: PageTrace) => void;
 }
 
 /** What one start runs: a strategy, its options, its Alembic environment. */
@@ -125,6 +132,13 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
       await admin.query('SELECT pg_create_physical_replication_slot($1, true)', [slot]);
     }
   });
+
+  let before: BlocksBefore | null = null;
+  if (o.onPageTrace)
+    before = await withClient(server, o.database, 'verify', blocksBefore).catch((err) => {
+      warnings.push(`could not read the relations' sizes before the run, so its WAL is not read back: ${errorMessage(err)}`);
+      return null;
+    });
 
   const t0 = performance.now();
   const clock = () => performance.now() - t0;
@@ -267,6 +281,17 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
   );
   // A failed single transaction is expected to leave no table and the old stamp; say so only when it matters.
   if (outcome === 'succeeded' || verification.schema.untouched === false) for (const note of verification.notes) warnings.push(note);
+
+  if (o.onPageTrace && before && lastSample) {
+    const t = performance.now();
+    try {
+      const trace = await readPageTrace(server, o.database, start.lsn, end.lsn, before);
+      o.log(`${o.label ?? strategy.name}: read its WAL back (${trace.changes.toLocaleString('en-US')} page changes) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      o.onPageTrace(trace);
+    } catch (err) {
+      warnings.push(`could not read the run's WAL back (pg_walinspect, the WAL kept by wal_keep_size): ${errorMessage(err)}`);
+    }
+  }
 
   const kept = await withClient(server, server.maintenanceDatabase, 'admin', async (admin): Promise<StrategyResult['kept']> => {
     if (faults.walRetention) await admin.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot]);

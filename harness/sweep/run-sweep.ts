@@ -11,13 +11,15 @@ import { dropOwnedDatabase } from '../postgres/databases.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
 import { withClient } from '../postgres/with-client.ts';
 import type { Projection, RunResult, StrategyResult } from '../result/run-result.ts';
-import type { PointRegime, ProjectionCheck, RegimeScaling, SweepPoint } from '../result/sweep-points.ts';
+import type { CycleProjection, PointPages, PointRegime, ProjectionCheck, RegimeScaling, SweepPoint } from '../result/sweep-points.ts';
 import { REPORTED_SETTINGS, readSettings, resolveStrategy, type RunIO, type RunPlan } from '../run.ts';
 import { copySource, datasetResult, prepareData, type PrepareOptions } from '../run/prepare-data.ts';
 import { runStrategy } from '../run/run-strategy.ts';
 import { formatBytes, pgSize, parseSize } from '../units.ts';
+import type { PageTrace } from '../measure/page-trace.ts';
+import { estimateAt, imagesAtOwnSpacing, type SizedTrace } from './cycle-images.ts';
 import { backtest, fitGrowth, project, projectLarger, projectLinear, superLinear, type Backtest, type Fit } from './fit.ts';
-import { pointRegime, projectionRegime, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, WAL_SEGMENT_BYTES, widenBand, type RegimePoint } from './regime.ts';
+import { checkpointSpacing, pointRegime, projectionRegime, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, WAL_SEGMENT_BYTES, widenBand, type RegimePoint } from './regime.ts';
 
 export interface SweepPlan extends RunPlan {
   sizes: number[];
@@ -171,6 +173,7 @@ async function measureAt(
   sources: SourceSizes | null,
   run: { settings: SweepPlan['settings']; checkpointEveryBytes: number | null } = { settings: plan.settings, checkpointEveryBytes: null },
   repeat = 1,
+  traces: Map<string, SizedTrace> | null = null,
 ): Promise<{ points: SweepPoint[]; runs: StrategyResult[] }> {
   io.onStage?.(result, `sweep ${label}`);
   const prepared = sources ? await sources.at(sizeBytes) : await seededAt(plan, io, result, sizeBytes, run.settings);
@@ -190,6 +193,7 @@ async function measureAt(
     result.dataset = datasetResult(summary, prepared.reused, prepared.sourceName);
     const runs: StrategyResult[] = [];
     const measured = new Map<string, Parameters<typeof pointOf>[2]>(plan.strategies.map((name) => [name, []]));
+    const pages = new Map<string, PointPages>();
     // In rounds: each strategy once, then each again. A stretch of a busy
     // machine then slows one run of several strategies, not every run of one,
     // and the fastest of each is undisturbed (measured: three chunked runs in
@@ -203,6 +207,7 @@ async function measureAt(
         if (io.signal.aborted) break;
         const { strategy, options, alembic, upstream, parts } = resolveStrategy(plan, name);
         io.log(`sweep ${label}: ${name}${repeat > 1 ? ` (run ${rep} of ${repeat})` : ''}`);
+        let trace: PageTrace | null = null;
         const r = await runStrategy({
           server,
           template,
@@ -221,8 +226,15 @@ async function measureAt(
           log: io.log,
           onSample: (s) => io.onSample?.(`${name}@${label}`, s),
           checkpointEveryBytes: run.checkpointEveryBytes,
+          // The first run's WAL, read back page by page: images at the target's size come from it (cycle-images.ts).
+          ...(traces && rep === 1 && server.owned ? { onPageTrace: (t: PageTrace) => (trace = t) } : {}),
         });
         r.name = `${name}@${label}${repeat > 1 ? ` #${rep}` : ''}`;
+        if (trace && traces && r.outcome === 'succeeded') {
+          const sized: SizedTrace & PageTrace = { ...(trace as PageTrace), walBytes: r.wal.bytes, sizeBytes: summary.chatTableBytes, chats: summary.migratedChats };
+          traces.set(`${name}:${summary.chatTableBytes}`, sized);
+          pages.set(name, pagesOf(sized, r));
+        }
         runs.push(r);
         const regime = regimeOf(r, shown, run.checkpointEveryBytes);
         mine.push({ durationMs: r.durationMs, walBytes: r.wal.bytes, fpi: r.wal.fpi, outcome: r.outcome, ...(regime ? { regime } : {}) });
@@ -230,7 +242,10 @@ async function measureAt(
     }
     const points = plan.strategies.flatMap((name) => {
       const mine = measured.get(name)!;
-      return mine.length ? [pointOf(name, summary.chatTableBytes, mine)] : [];
+      if (!mine.length) return [];
+      const p = pointOf(name, summary.chatTableBytes, mine);
+      const pg = pages.get(name);
+      return [pg && p.outcome === 'succeeded' ? { ...p, pages: pg } : p];
     });
     return { points, runs };
   } finally {
@@ -261,6 +276,26 @@ function regimeOf(r: StrategyResult, shown: Record<string, string>, checkpointEv
     bufferHitRatio: r.load?.hitRatio ?? null,
     chatMessageHitRatio: r.load?.chatMessageHitRatio ?? null,
   });
+}
+
+/** What result.json keeps of a point's trace, with the gap model's self-check against the run's own images. */
+function pagesOf(t: SizedTrace & Pick<PageTrace, 'changes'>, r: StrategyResult): PointPages {
+  const checkpoints = r.checkpoints.completed ?? r.checkpoints.timed + r.checkpoints.requested;
+  const modelled = imagesAtOwnSpacing(t, checkpoints);
+  return {
+    bodyBytes: t.bodyBytes,
+    imageBytes: t.imageBytes,
+    images: t.images,
+    changes: t.changes,
+    revisits: t.gaps.length,
+    oldFirstChanges: t.oldFirstChanges,
+    newPageImages: t.newPageImages,
+    chats: t.chats,
+    checkpoints,
+    modelledFpi: Math.round(modelled),
+    measuredFpi: r.wal.fpi,
+    selfCheckPct: r.wal.fpi > 0 ? (100 * (modelled - r.wal.fpi)) / r.wal.fpi : 0,
+  };
 }
 
 /** The target server's shared_buffers and max_wal_size: flags, else the --database-url server's SHOW, else the sweep's own settings, else PostgreSQL's defaults. */
@@ -336,6 +371,8 @@ interface Target {
 export interface Fitted {
   models: Map<string, Fit>;
   backtests?: Map<string, Backtest>;
+  /** Page traces of the points whose WAL was read back, by `strategy:sizeBytes`: WAL and images then come from them. */
+  traces?: Map<string, SizedTrace>;
 }
 
 /**
@@ -351,13 +388,21 @@ function projectOne(fitted: Fitted, points: SweepPoint[], s: string, size: numbe
   const f = models.get(`${s}:fpi`);
   if (!d || !w || !f) return null;
   const rp = regimePoints(points, s);
+  type Figure = { value: number; low: number; high: number; from?: 'power-law' | 'linear' | 'cycles' };
   const at = (fit: Fit, x: number): { value: number; low: number; high: number; from?: 'power-law' | 'linear' } =>
     model === 'linear' ? projectLinear(fit, x) : model === 'larger' ? projectLarger(fit, x) : project(fit, x);
   const missOf = (m: (typeof METRICS)[number]) => {
     const bt = backtests?.get(`${s}:${m}`);
     return bt ? { bt, pct: model === 'linear' ? bt.linearPct : model === 'larger' ? bt.largerPct : bt.powerLawPct } : null;
   };
-  const [d0, w0, f0] = [at(d, size), at(w, size), at(f, size)];
+  const d0 = at(d, size);
+  let w0: Figure = at(w, size);
+  let f0: Figure = at(f, size);
+  const cycles = model === 'linear' ? null : cycleProjection(fitted, points, s, size, target);
+  if (cycles) {
+    w0 = { ...cycles.wal, from: 'cycles' as const };
+    f0 = { ...cycles.fpi, from: 'cycles' as const };
+  }
   const regime = rp.length ? projectionRegime(rp.map((p) => p.regime), targetRegime(rp, { sizeBytes: size, ...target, walBytes: w0.value })) : undefined;
   const n = regime?.crossings.length ?? 0;
   const [md, mw, mf] = METRICS.map(missOf);
@@ -368,11 +413,55 @@ function projectOne(fitted: Fitted, points: SweepPoint[], s: string, size: numbe
   const modelOf = d0.from && w0.from && f0.from ? { durationMs: d0.from, walBytes: w0.from, fpi: f0.from } : undefined;
   return {
     pd: widenBand(d0, n),
-    pw: widenBand(w0, n),
-    pf: widenBand(f0, n),
+    // From page traces, WAL and images already know the target's checkpoints: the boundaries are inside the model, not beyond it.
+    pw: cycles ? w0 : widenBand(w0, n),
+    pf: cycles ? f0 : widenBand(f0, n),
     regime,
     backtest,
     modelOf,
+    cycles: cycles?.projection,
+  };
+}
+
+/**
+ * WAL and images at `size` from the page traces of a strategy's points
+ * (cycle-images.ts): the largest point's estimate, in a band spanning every
+ * traced point's estimate, widened by the largest point's self-check (how far
+ * its gaps at its own checkpoints missed its own images). Checkpoints
+ * at the target come every checkpointSpacing(its max_wal_size) of WAL,
+ * times how much later than that the largest point's own came (measured:
+ * about 40 MB of WAL apart where 64MB gives 32 MB). Null without traces.
+ */
+function cycleProjection(fitted: Fitted, points: SweepPoint[], s: string, size: number, target: Target) {
+  const traced = points
+    .filter((p) => p.strategy === s && p.outcome === 'succeeded' && p.pages && fitted.traces?.has(`${s}:${p.sizeBytes}`))
+    .sort((a, b) => a.sizeBytes - b.sizeBytes);
+  if (!traced.length) return null;
+  const largest = traced[traced.length - 1];
+  const r = largest.regime;
+  const lag = r && r.checkpoints >= 3 && r.walPerCheckpointBytes ? r.walPerCheckpointBytes / checkpointSpacing(r.maxWalSizeBytes) : 1;
+  const walPerCheckpointBytes = checkpointSpacing(target.maxWalSizeBytes) * lag;
+  const estimates = traced.map((p) => ({ sizeBytes: p.sizeBytes, ...estimateAt(fitted.traces!.get(`${s}:${p.sizeBytes}`)!, { sizeBytes: size, walPerCheckpointBytes }) }));
+  const main = estimates[estimates.length - 1];
+  // The largest point's self-check: a small point's few checkpoints fall where they fall (two at 128 MB missed by 30 % either way).
+  const miss = Math.abs(largest.pages!.selfCheckPct) / 100;
+  const band = (xs: number[], v: number) => ({ value: v, low: Math.min(...xs) * (1 - Math.min(miss, 0.9)), high: Math.max(...xs) * (1 + miss) });
+  const projection: CycleProjection = {
+    fromSizeBytes: largest.sizeBytes,
+    walPerCheckpointBytes: Math.round(walPerCheckpointBytes),
+    checkpoints: main.checkpoints,
+    estimates: estimates.map((e) => ({ sizeBytes: e.sizeBytes, walBytes: Math.round(e.walBytes), fpi: Math.round(e.fpi) })),
+  };
+  return {
+    wal: band(
+      estimates.map((e) => e.walBytes),
+      main.walBytes,
+    ),
+    fpi: band(
+      estimates.map((e) => e.fpi),
+      main.fpi,
+    ),
+    projection,
   };
 }
 
@@ -381,7 +470,7 @@ export function projectionsOf(fitted: Fitted, points: SweepPoint[], strategies: 
   for (const s of strategies) {
     const one = projectOne(fitted, points, s, size, target, model);
     if (!one) continue;
-    const { pd, pw, pf, regime, backtest, modelOf } = one;
+    const { pd, pw, pf, regime, backtest, modelOf, cycles } = one;
     out.push({
       strategy: s,
       size,
@@ -396,6 +485,7 @@ export function projectionsOf(fitted: Fitted, points: SweepPoint[], strategies: 
       fpiHigh: Math.round(pf.high),
       model,
       ...(modelOf ? { modelOf } : {}),
+      ...(cycles ? { cycles } : {}),
       ...(backtest ? { backtest } : {}),
       ...(regime ? { regime } : {}),
     });
@@ -403,8 +493,10 @@ export function projectionsOf(fitted: Fitted, points: SweepPoint[], strategies: 
   return out;
 }
 
-export async function runSweep(plan: SweepPlan, io: RunIO, result: RunResult): Promise<RunResult> {
-  const sizes = [...plan.sizes].sort((a, b) => a - b);
+export async function runSweep(given: SweepPlan, io: RunIO, result: RunResult): Promise<RunResult> {
+  const sizes = [...given.sizes].sort((a, b) => a - b);
+  // A projection's WAL and images come from the points' WAL read back: keep it until then (1.5x the largest size; a run writes up to about 0.8x).
+  const plan = tracing(given) && given.settings.wal_keep_size === undefined ? { ...given, settings: { ...given.settings, wal_keep_size: pgSize(Math.ceil((1.5 * sizes[sizes.length - 1]) / 1024 ** 2) * 1024 ** 2) } } : given;
   const points: SweepPoint[] = [];
   const sources = plan.source ? new SourceSizes(plan, io) : null;
   try {
@@ -429,6 +521,7 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
   }
   const target = targetSettings(plan, urlShown);
   const scaling = regimeScaling(plan, sources, sizes, target);
+  const traces = new Map<string, SizedTrace>();
   if (scaling) extra.regimeScaling = scaling;
   const forced = scaling?.sizes.filter((z) => z.checkpointEveryBytes !== null) ?? [];
   // Immediate checkpoints, as many per run as the target's, cost per checkpoint rather than per byte: small runs took 1.2-4x the target's seconds per GB (README, Regimes).
@@ -440,7 +533,7 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
     const scaled = scaling?.sizes.find((x) => x.sizeBytes === size);
     const run = scaled ? { settings: settingsWith(plan, scaled.sharedBuffersBytes, scaled.maxWalSizeBytes), checkpointEveryBytes: scaled.checkpointEveryBytes } : undefined;
     if (scaled) io.log(`sweep ${pgSize(size)}: shared_buffers ${pgSize(scaled.sharedBuffersBytes)}, max_wal_size ${pgSize(scaled.maxWalSizeBytes)}${scaled.checkpointEveryBytes ? `, a checkpoint every ${scaled.checkpointEveryBytes} bytes of WAL` : ''} (the target's regime)`);
-    const { points: p, runs } = await measureAt(plan, io, result, size, pgSize(size), sources, run, plan.repeat ?? 1);
+    const { points: p, runs } = await measureAt(plan, io, result, size, pgSize(size), sources, run, plan.repeat ?? 1, tracing(plan) && !scaled ? traces : null);
     if (scaled) for (const lag of checkpointLag(scaled, p)) {
       scaled.unmatched.push(lag);
       result.warnings.push(`${pgSize(size)}: ${lag.reason}`);
@@ -450,8 +543,8 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
     for (const r of runs) for (const w of r.warnings) result.warnings.push(`${r.name}: ${w}`);
     if (io.signal.aborted) break;
   }
-  const fitted = fitsOf(points, plan.strategies);
-  const { fits } = fitted;
+  const { fits, models, backtests } = fitsOf(points, plan.strategies);
+  const fitted: Fitted = { models, backtests, traces };
   for (const f of fits.filter((x) => x.superLinear))
     result.warnings.push(`${f.strategy}: ${f.metric} grows faster than size (log-log slope ${f.slope.toFixed(2)}): cost per GB rises with size`);
   extra.fits = fits;
@@ -461,7 +554,9 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
     result.projections = [plan.projectBytes, ...checkSizes.filter((c) => c !== plan.projectBytes)].flatMap((size) => projectionsOf(fitted, points, plan.strategies, size, target, model));
     for (const p of result.projections)
       if (p.regime?.widened)
-        result.warnings.push(`${p.strategy} at ${pgSize(p.size)}: the projection crosses ${p.regime.crossings.map((c) => `"${c.boundary}"`).join(', ')}, which no measured point did: its band is widened`);
+        result.warnings.push(
+          `${p.strategy} at ${pgSize(p.size)}: the projection crosses ${p.regime.crossings.map((c) => `"${c.boundary}"`).join(', ')}, which no measured point did: ${p.cycles ? "its duration's band is widened (WAL and images come from checkpoint cycles, which know the target's checkpoints)" : 'its band is widened'}`,
+        );
     const checks: ProjectionCheck[] = [];
     // The check runs on the target's server: its settings, unscaled, and no forced checkpoints.
     const targetRun = { settings: settingsWith(plan, target.sharedBuffersBytes, target.maxWalSizeBytes), checkpointEveryBytes: null };
@@ -498,6 +593,16 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
   }
   result.extra = { ...(result.extra ?? {}), sweep: extra };
   return result;
+}
+
+/**
+ * Whether the sweep reads its points' WAL back: when it projects, on a server
+ * it owns (a --database-url server keeps its WAL as it sees fit), and not in
+ * a scaled regime (forced checkpoints and scaled settings are not the
+ * target's; there the straight line projects).
+ */
+function tracing(plan: SweepPlan): boolean {
+  return !!plan.projectBytes && plan.provider !== 'url' && !plan.scaleRegime;
 }
 
 /** A forced checkpoint that came this much later than asked no longer stands for the target's spacing. */

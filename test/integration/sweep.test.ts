@@ -129,9 +129,27 @@ describe('sweep', () => {
       expect(c.measuredWalBytes).toBe(Math.round((runs[0].wal.bytes + runs[1].wal.bytes) / 2));
       expect(c.measuredFpi).toBe(Math.round((runs[0].wal.fpi + runs[1].wal.fpi) / 2));
     }
+    // Each point's first run was read back from its WAL, page by page; its self-check compares the images its gaps give at its own checkpoints with pg_stat_wal's.
+    for (const p of points) {
+      const first = runsOf(p.strategy, ['4MB', '8MB', '16MB'][points.indexOf(p) >> 1])[0];
+      expect(p.pages!.changes).toBeGreaterThan(0);
+      expect(p.pages!.revisits).toBeLessThanOrEqual(p.pages!.changes);
+      expect(p.pages!.measuredFpi).toBe(first.wal.fpi);
+      expect(p.pages!.chats).toBeGreaterThan(0);
+      expect(Number.isFinite(p.pages!.selfCheckPct)).toBe(true);
+    }
     const [proj] = result.projections!;
     expect(proj.model).toBe('larger');
-    for (const m of ['durationMs', 'walBytes', 'fpi'] as const) expect(['power-law', 'linear']).toContain(proj.modelOf![m]);
+    expect(['power-law', 'linear']).toContain(proj.modelOf!.durationMs);
+    // WAL and images from the page traces: every point's estimate kept, the figures the largest point's, inside their band.
+    expect(proj.modelOf).toMatchObject({ walBytes: 'cycles', fpi: 'cycles' });
+    expect(proj.cycles!.fromSizeBytes).toBe(points[4].sizeBytes);
+    expect(proj.cycles!.estimates.map((e) => e.sizeBytes)).toEqual([points[0], points[2], points[4]].map((p) => p.sizeBytes));
+    expect(proj.fpi).toBe(proj.cycles!.estimates[2].fpi);
+    expect(proj.walBytes).toBe(proj.cycles!.estimates[2].walBytes);
+    expect(proj.fpiLow).toBeLessThanOrEqual(proj.fpi);
+    expect(proj.fpiHigh).toBeGreaterThanOrEqual(proj.fpi);
+    expect(proj.cycles!.checkpoints).toBeCloseTo(proj.walBytes / proj.cycles!.walPerCheckpointBytes, 3);
     expect(proj.backtest).toMatchObject({ fittedUpTo: points[2].sizeBytes, predicted: points[4].sizeBytes });
     expect(Number.isFinite(proj.backtest!.walBytesPct)).toBe(true);
     expect(stdout).toMatch(/projected to 64\.0 MB \(report\.md has the bands and how far to trust them\):\n {2}setbased {2}\S.* · WAL \S+ \S+ · [\d,]+ full-page images/);
@@ -142,5 +160,6 @@ describe('sweep', () => {
     expect(md).toMatch(/original at 3\d\.\d MB, 2 runs: duration/);
     expect(md).toContain('Backtest');
     expect(md).toContain('larger of both');
+    expect(md).toContain('Checkpoint cycles (WAL and images)');
   });
 });
