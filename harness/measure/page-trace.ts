@@ -38,6 +38,14 @@ export interface PageTrace {
    */
   gaps: Float64Array;
   index: Uint8Array;
+  /**
+   * The run's checkpoints as its WAL records them (CHECKPOINT_ONLINE, written as each ends), and
+   * the mean WAL between two of them: a count of checkpoints completed misses the one still
+   * running at the end, so a run of 7 spaced them 15-20 % too far apart; the records do not.
+   * Null with fewer than two.
+   */
+  checkpointRecords: number;
+  walPerCheckpointBytes: number | null;
   /** First changes to pages that existed before the run (each writes an image after the run's first checkpoint). */
   oldFirstChanges: number;
   /** Images of pages written whole when they are made (CREATE INDEX, a database copy): as many at any checkpoint spacing. */
@@ -124,9 +132,10 @@ export async function readPageTrace(server: StartedPostgres, database: string, f
   return withClient(server, server.maintenanceDatabase, 'admin', async (admin) => {
     await admin.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
     const totals = (
-      await admin.query<{ body: string | null; image_bytes: string | null; images: string | null }>(
+      await admin.query<{ body: string | null; image_bytes: string | null; images: string | null; checkpoints: string[] | null }>(
         `SELECT sum(record_length - fpi_length)::text AS body, sum(fpi_length)::text AS image_bytes,
-           sum((length(block_ref) - length(replace(block_ref, 'FPW', ''))) / 3)::text AS images
+           sum((length(block_ref) - length(replace(block_ref, 'FPW', ''))) / 3)::text AS images,
+           array_agg((start_lsn - $1::pg_lsn)::text ORDER BY start_lsn) FILTER (WHERE resource_manager = 'XLOG' AND record_type = 'CHECKPOINT_ONLINE') AS checkpoints
          FROM pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn)`,
         [fromLsn, toLsn],
       )
@@ -158,6 +167,14 @@ export async function readPageTrace(server: StartedPostgres, database: string, f
       for (const l of lines) if (l) onRow(l);
     }
     if (rest) onRow(rest);
-    return { bodyBytes: Number(totals.body ?? 0), imageBytes: Number(totals.image_bytes ?? 0), images: Number(totals.images ?? 0), ...recorder.result() };
+    const at = (totals.checkpoints ?? []).map(Number);
+    return {
+      bodyBytes: Number(totals.body ?? 0),
+      imageBytes: Number(totals.image_bytes ?? 0),
+      images: Number(totals.images ?? 0),
+      checkpointRecords: at.length,
+      walPerCheckpointBytes: at.length >= 2 ? (at[at.length - 1] - at[0]) / (at.length - 1) : null,
+      ...recorder.result(),
+    };
   });
 }

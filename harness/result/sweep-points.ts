@@ -41,8 +41,10 @@ export interface PointPages {
   newPageImages: number;
   /** Chats migrated: the WAL body of one (bodyBytes / chats) is the burst whose gaps do not grow with size. */
   chats: number;
-  /** The run's own checkpoints, the images its gaps give at that count, the images pg_stat_wal counted, and the error. */
+  /** The run's own checkpoints (CHECKPOINT_ONLINE records in its WAL), the images its gaps give at that count, the images pg_stat_wal counted, and the error. */
   checkpoints: number;
+  /** Mean WAL between two of its checkpoint records (null with fewer than two): what spaces the target's checkpoints. */
+  walPerCheckpointBytes: number | null;
   modelledFpi: number;
   measuredFpi: number;
   selfCheckPct: number;

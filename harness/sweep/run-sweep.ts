@@ -279,8 +279,8 @@ function regimeOf(r: StrategyResult, shown: Record<string, string>, checkpointEv
 }
 
 /** What result.json keeps of a point's trace, with the gap model's self-check against the run's own images. */
-function pagesOf(t: SizedTrace & Pick<PageTrace, 'changes'>, r: StrategyResult): PointPages {
-  const checkpoints = r.checkpoints.completed ?? r.checkpoints.timed + r.checkpoints.requested;
+function pagesOf(t: SizedTrace & Pick<PageTrace, 'changes' | 'checkpointRecords' | 'walPerCheckpointBytes'>, r: StrategyResult): PointPages {
+  const checkpoints = t.checkpointRecords;
   const modelled = imagesAtOwnSpacing(t, checkpoints);
   return {
     bodyBytes: t.bodyBytes,
@@ -292,6 +292,7 @@ function pagesOf(t: SizedTrace & Pick<PageTrace, 'changes'>, r: StrategyResult):
     newPageImages: t.newPageImages,
     chats: t.chats,
     checkpoints,
+    walPerCheckpointBytes: t.walPerCheckpointBytes === null ? null : Math.round(t.walPerCheckpointBytes),
     modelledFpi: Math.round(modelled),
     measuredFpi: r.wal.fpi,
     selfCheckPct: r.wal.fpi > 0 ? (100 * (modelled - r.wal.fpi)) / r.wal.fpi : 0,
@@ -429,8 +430,9 @@ function projectOne(fitted: Fitted, points: SweepPoint[], s: string, size: numbe
  * traced point's estimate, widened by the largest point's self-check (how far
  * its gaps at its own checkpoints missed its own images). Checkpoints
  * at the target come every checkpointSpacing(its max_wal_size) of WAL,
- * times how much later than that the largest point's own came (measured:
- * about 40 MB of WAL apart where 64MB gives 32 MB). Null without traces.
+ * times how much later than that the largest point's own came, by the
+ * checkpoint records in its WAL (measured: 35-39 MB of WAL apart where 64MB
+ * gives 32 MB). Null without traces.
  */
 function cycleProjection(fitted: Fitted, points: SweepPoint[], s: string, size: number, target: Target) {
   const traced = points
@@ -439,7 +441,9 @@ function cycleProjection(fitted: Fitted, points: SweepPoint[], s: string, size: 
   if (!traced.length) return null;
   const largest = traced[traced.length - 1];
   const r = largest.regime;
-  const lag = r && r.checkpoints >= 3 && r.walPerCheckpointBytes ? r.walPerCheckpointBytes / checkpointSpacing(r.maxWalSizeBytes) : 1;
+  // The spacing the largest point's WAL records, against what its max_wal_size asks: checkpoints begin a little after they are due.
+  const measured = largest.pages!.walPerCheckpointBytes;
+  const lag = r && measured && largest.pages!.checkpoints >= 3 ? measured / checkpointSpacing(r.maxWalSizeBytes) : 1;
   const walPerCheckpointBytes = checkpointSpacing(target.maxWalSizeBytes) * lag;
   const estimates = traced.map((p) => ({ sizeBytes: p.sizeBytes, ...estimateAt(fitted.traces!.get(`${s}:${p.sizeBytes}`)!, { sizeBytes: size, walPerCheckpointBytes }) }));
   const main = estimates[estimates.length - 1];

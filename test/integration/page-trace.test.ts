@@ -52,6 +52,8 @@ describe('the pages a run changed, from its WAL', () => {
     // No checkpoint inside: images are exactly the old pages' first changes and the pages written whole.
     expect(trace.imagesRead).toBe(trace.oldFirstChanges + trace.newPageImages);
     expect(trace.newPageImages).toBe(indexPages);
+    expect(trace.checkpointRecords).toBe(0);
+    expect(trace.walPerCheckpointBytes).toBeNull();
     // The updated rows' old heap pages (where the updated rows went, if elsewhere, are old pages too).
     expect(trace.oldFirstChanges).toBeGreaterThanOrEqual(heapPages);
     // Revisits: the table's last page and the key's rightmost leaf, changed over and over.
@@ -64,6 +66,26 @@ describe('the pages a run changed, from its WAL', () => {
     // The gap model at the range's own checkpoint count (none) says the same.
     const sized = { ...trace, walBytes: trace.bodyBytes + trace.imageBytes, sizeBytes: 1, chats: 1 };
     expect(imagesAtOwnSpacing(sized, 0)).toBe(trace.imagesRead);
+  });
+
+  it('counts the checkpoints the WAL records, and the WAL between them', async () => {
+    const from = await lsn();
+    const at: string[] = [];
+    await withClient(server, db, 'test', async (c) => {
+      for (let i = 0; i < 3; i++) {
+        await c.query(`INSERT INTO t SELECT g, repeat('c', 500) FROM generate_series(${10_000 + i * 1000}, ${10_999 + i * 1000}) g`);
+        await c.query('CHECKPOINT');
+        at.push((await c.query<{ l: string }>('SELECT redo_lsn::text AS l FROM pg_control_checkpoint()')).rows[0].l);
+      }
+    });
+    const trace = await readPageTrace(server, db, from, await lsn(), await withClient(server, db, 'test', blocksBefore));
+    expect(trace.checkpointRecords).toBe(3);
+    // Between the records as between the redo pointers (each record follows its redo pointer by the same few bytes).
+    const bytes = (l: string) => {
+      const [hi, lo] = l.split('/').map((x) => parseInt(x, 16));
+      return hi * 2 ** 32 + lo;
+    };
+    expect(trace.walPerCheckpointBytes!).toBeCloseTo((bytes(at[2]) - bytes(at[0])) / 2, -3);
   });
 
   it('says why when the WAL asked for is no longer there', async () => {
