@@ -4,6 +4,7 @@
  * machine's speed.
  */
 import type { RunResult } from '../result/run-result.ts';
+import { sweepPoints, type SweepPoint } from '../result/sweep-points.ts';
 import { WIDEN_PER_CROSSING } from '../sweep/regime.ts';
 import { formatBytes } from '../units.ts';
 import { markdownTable } from './markdown.ts';
@@ -37,12 +38,20 @@ function modelCell(p: NonNullable<RunResult['projections']>[number]): string {
 }
 
 /** How WAL and images were projected from the points' page changes, where they were. */
-function cycleNotes(projections: NonNullable<RunResult['projections']>): string[] {
+function cycleNotes(projections: NonNullable<RunResult['projections']>, points: SweepPoint[]): string[] {
+  const checked = new Set<string>();
   const lines = projections.flatMap((p) => {
     const c = p.cycles;
     if (!c) return [];
     const others = c.estimates.filter((e) => e.sizeBytes !== c.fromSizeBytes);
+    const selfChecks = checked.has(p.strategy)
+      ? []
+      : points
+          .filter((x) => x.strategy === p.strategy && x.pages)
+          .map((x) => `${formatBytes(x.sizeBytes)} ${signedPct(x.pages!.selfCheckPct, 0)} (${formatCount(x.pages!.modelledFpi)} modelled, ${formatCount(x.pages!.measuredFpi)} written, ${x.pages!.checkpoints} checkpoints)`);
+    checked.add(p.strategy);
     return [
+      ...(selfChecks.length ? [`- ${p.strategy}, self-check of each point: ${selfChecks.join('; ')}.`] : []),
       `- ${p.strategy} at ${formatBytes(p.size)}: ${c.checkpoints.toFixed(0)} checkpoints, one every ${formatBytes(c.walPerCheckpointBytes)} of WAL; from the ${formatBytes(c.fromSizeBytes)} point${others.length ? ` (the others gave ${others.map((e) => `${formatBytes(e.walBytes)} and ${formatCount(e.fpi)} images from ${formatBytes(e.sizeBytes)}`).join(', ')})` : ''}.`,
     ];
   });
@@ -109,7 +118,7 @@ export function renderProjections(result: RunResult): string | null {
       ]),
       ['l', 'r', 'r', 'r', 'r', 'l', 'l'],
     ),
-    ...cycleNotes(projections),
+    ...cycleNotes(projections, sweepPoints(result) ?? []),
     ...backtestNotes(projections),
     ...crossingNotes(projections),
   ].join('\n');

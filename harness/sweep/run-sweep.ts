@@ -425,14 +425,35 @@ function projectOne(fitted: Fitted, points: SweepPoint[], s: string, size: numbe
 }
 
 /**
+ * How much later than max_wal_size asks the points' checkpoints came: the
+ * WAL between two checkpoint records over checkpointSpacing(max_wal_size),
+ * pooled over every interval of every point read back, of every strategy
+ * (the spacing is the server's; one run's few intervals range 29-52 MB
+ * where 64MB asks for 32 MB). 1 without two intervals.
+ */
+export function checkpointsLateBy(points: SweepPoint[]): number {
+  let bytes = 0;
+  let asked = 0;
+  let intervals = 0;
+  for (const p of points) {
+    const pg = p.pages;
+    if (!pg || pg.walPerCheckpointBytes === null || pg.checkpoints < 2 || !p.regime) continue;
+    const n = pg.checkpoints - 1;
+    bytes += pg.walPerCheckpointBytes * n;
+    asked += checkpointSpacing(p.regime.maxWalSizeBytes) * n;
+    intervals += n;
+  }
+  return intervals >= 2 && asked > 0 ? bytes / asked : 1;
+}
+
+/**
  * WAL and images at `size` from the page traces of a strategy's points
  * (cycle-images.ts): the largest point's estimate, in a band spanning every
  * traced point's estimate, widened by the largest point's self-check (how far
  * its gaps at its own checkpoints missed its own images). Checkpoints
  * at the target come every checkpointSpacing(its max_wal_size) of WAL,
- * times how much later than that the largest point's own came, by the
- * checkpoint records in its WAL (measured: 35-39 MB of WAL apart where 64MB
- * gives 32 MB). Null without traces.
+ * times how much later than that the points' own came (checkpointsLateBy).
+ * Null without traces.
  */
 function cycleProjection(fitted: Fitted, points: SweepPoint[], s: string, size: number, target: Target) {
   const traced = points
@@ -440,11 +461,7 @@ function cycleProjection(fitted: Fitted, points: SweepPoint[], s: string, size: 
     .sort((a, b) => a.sizeBytes - b.sizeBytes);
   if (!traced.length) return null;
   const largest = traced[traced.length - 1];
-  const r = largest.regime;
-  // The spacing the largest point's WAL records, against what its max_wal_size asks: checkpoints begin a little after they are due.
-  const measured = largest.pages!.walPerCheckpointBytes;
-  const lag = r && measured && largest.pages!.checkpoints >= 3 ? measured / checkpointSpacing(r.maxWalSizeBytes) : 1;
-  const walPerCheckpointBytes = checkpointSpacing(target.maxWalSizeBytes) * lag;
+  const walPerCheckpointBytes = checkpointSpacing(target.maxWalSizeBytes) * checkpointsLateBy(points);
   const estimates = traced.map((p) => ({ sizeBytes: p.sizeBytes, ...estimateAt(fitted.traces!.get(`${s}:${p.sizeBytes}`)!, { sizeBytes: size, walPerCheckpointBytes }) }));
   const main = estimates[estimates.length - 1];
   // The largest point's self-check: a small point's few checkpoints fall where they fall (two at 128 MB missed by 30 % either way).

@@ -8,6 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { GapRecorder } from '../../harness/measure/page-trace.ts';
 import { estimateAt, expectedImages, imagesAtOwnSpacing, type SizedTrace } from '../../harness/sweep/cycle-images.ts';
+import { checkpointsLateBy } from '../../harness/sweep/run-sweep.ts';
+import type { SweepPoint } from '../../harness/result/sweep-points.ts';
 
 const trace = (gaps: number[], index: number[], oldFirstChanges = 0, newPageImages = 0) => ({
   gaps: Float64Array.from(gaps),
@@ -130,5 +132,30 @@ describe('a small load scaled stands for a larger one (simulated B-tree-like ind
     expect(heavy.walBytes).toBeCloseTo(8 * run.sized.bodyBytes + heavy.fpi * 8192, -3);
     expect(heavy.cycleBodyBytes).toBeLessThan(spacing);
     expect(heavy.checkpoints).toBeCloseTo(heavy.walBytes / spacing, 6);
+  });
+});
+
+describe('how late the checkpoints come (the target\'s spacing)', () => {
+  const MB = 1024 * 1024;
+  const point = (checkpoints: number, walPerCheckpointBytes: number | null, withPages = true) =>
+    ({
+      strategy: 's',
+      sizeBytes: 1,
+      durationMs: 1,
+      walBytes: 1,
+      fpi: 1,
+      outcome: 'succeeded',
+      regime: { maxWalSizeBytes: 64 * MB },
+      ...(withPages ? { pages: { checkpoints, walPerCheckpointBytes } } : {}),
+    }) as unknown as SweepPoint;
+
+  it('pools every interval between checkpoint records of every point, against what max_wal_size asks (64MB: 32 MB)', () => {
+    // 2 intervals of 40 MB and 4 of 36 MB: 37.33 MB, 1.167 times 32 MB; a point without pages, and one without an interval, count for nothing.
+    expect(checkpointsLateBy([point(3, 40 * MB), point(5, 36 * MB), point(9, 99 * MB, false), point(1, null)])).toBeCloseTo(37.333 / 32, 3);
+  });
+
+  it('is 1 (as asked) with fewer than two intervals', () => {
+    expect(checkpointsLateBy([point(2, 50 * MB)])).toBe(1);
+    expect(checkpointsLateBy([])).toBe(1);
   });
 });
