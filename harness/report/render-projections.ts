@@ -48,7 +48,7 @@ function cycleNotes(projections: NonNullable<RunResult['projections']>, points: 
       ? []
       : points
           .filter((x) => x.strategy === p.strategy && x.pages)
-          .map((x) => `${formatBytes(x.sizeBytes)} ${signedPct(x.pages!.selfCheckPct, 0)} (${formatCount(x.pages!.modelledFpi)} modelled, ${formatCount(x.pages!.measuredFpi)} written, ${x.pages!.checkpoints} checkpoint${x.pages!.checkpoints === 1 ? "" : "s"})`);
+          .map((x) => `${formatBytes(x.sizeBytes)} ${signedPct(x.pages!.selfCheckPct, 0)} (${formatCount(x.pages!.modelledFpi)} modelled, ${formatCount(x.pages!.measuredFpi)} written, ${x.pages!.checkpoints} checkpoint${x.pages!.checkpoints === 1 ? '' : 's'})`);
     checked.add(p.strategy);
     return [
       ...(selfChecks.length ? [`- ${p.strategy}, self-check of each point: ${selfChecks.join('; ')}.`] : []),
