@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { GapRecorder } from '../../harness/measure/page-trace.ts';
 import { estimateAt, expectedImages, imagesAtOwnSpacing, type SizedTrace } from '../../harness/sweep/cycle-images.ts';
 import { checkpointsLateBy } from '../../harness/sweep/run-sweep.ts';
+import { Prng } from '../../seed/prng.ts';
 import type { SweepPoint } from '../../harness/result/sweep-points.ts';
 
 const trace = (gaps: number[], index: number[], oldFirstChanges = 0, newPageImages = 0) => ({
@@ -40,18 +41,6 @@ describe('expected images at a spacing', () => {
   });
 });
 
-/** A deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A load of `chats` bursts: each writes `rows` rows of `rowBytes` WAL, into a
  * table (appended, on its last page) and an index (all of a burst's rows on
@@ -60,7 +49,8 @@ function rng(seed: number): () => number {
  * bytes at a random phase, the images it really wrote.
  */
 function simulate(chats: number, seed: number, spacing: number) {
-  const rand = rng(seed);
+  const prng = Prng.of('cycle-images simulation', seed);
+  const rand = () => prng.next();
   const rows = 20;
   const rowBytes = 1000;
   const rowsPerTablePage = 8;
