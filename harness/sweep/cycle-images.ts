@@ -65,6 +65,11 @@ export interface CycleEstimate {
   cycleBodyBytes: number;
 }
 
+/** The WAL body of one chat: an index's gaps shorter than it are one chat's burst of inserts. */
+function burstOf(t: SizedTrace): number {
+  return t.chats > 0 ? t.bodyBytes / t.chats : 0;
+}
+
 /** Bytes of one image when a trace holds none (a page, less nothing). */
 const PAGE_BYTES = 8192;
 
@@ -80,7 +85,7 @@ export function estimateAt(t: SizedTrace, target: { sizeBytes: number; walPerChe
   const perImage = t.images > 0 ? t.imageBytes / t.images : PAGE_BYTES;
   // Page headers and alignment: what the LSN span holds beyond records.
   const overhead = t.bodyBytes + t.imageBytes > 0 ? t.walBytes / (t.bodyBytes + t.imageBytes) : 1;
-  const burstBytes = t.chats > 0 ? t.bodyBytes / t.chats : 0;
+  const burstBytes = burstOf(t);
   let fpi = 0;
   let cycleBodyBytes = target.walPerCheckpointBytes;
   for (let round = 0; round < 8; round++) {
@@ -97,6 +102,5 @@ export function estimateAt(t: SizedTrace, target: { sizeBytes: number; walPerChe
 
 /** The run's own images by its gaps at its own checkpoint count: how well the trace stands for it (the self-check). */
 export function imagesAtOwnSpacing(t: SizedTrace, checkpoints: number): number {
-  const burstBytes = t.chats > 0 ? t.bodyBytes / t.chats : 0;
-  return expectedImages(t, { factor: 1, cycleBodyBytes: checkpoints > 0 ? t.bodyBytes / checkpoints : 0, burstBytes });
+  return expectedImages(t, { factor: 1, cycleBodyBytes: checkpoints > 0 ? t.bodyBytes / checkpoints : 0, burstBytes: burstOf(t) });
 }
