@@ -117,6 +117,8 @@ export class ServerSampler {
   private redoReadable = true;
   private redo: string | undefined;
   private redoMoves = 0;
+  /** The redo pointer of the first checkpoint completed since begin(): with the last, it spans redoMoves - 1 intervals. */
+  private firstRedo: string | undefined;
   readonly warnings = new Set<string>();
 
   constructor(private readonly opts: SamplerOptions) {}
@@ -196,7 +198,7 @@ export class ServerSampler {
     if (!this.redoReadable) return;
     try {
       const redo: string = (await c.query(REDO_SQL)).rows[0].redo;
-      if (this.redo !== undefined && redo !== this.redo) this.redoMoves++;
+      if (this.redo !== undefined && redo !== this.redo && ++this.redoMoves === 1) this.firstRedo = redo;
       this.redo = redo;
     } catch {
       // Privileges (or a server that hides pg_control): the count falls back to
@@ -209,6 +211,20 @@ export class ServerSampler {
   /** Checkpoints completed since begin(), counted by their redo pointers; null where pg_control_checkpoint() may not be read. */
   checkpointsCompleted(): number | null {
     return this.redoReadable && this.redo !== undefined ? this.redoMoves : null;
+  }
+
+  /**
+   * The WAL between the redo pointers of the first and the last checkpoint
+   * completed since begin(), and the intervals it holds (completed - 1): the
+   * mean spacing of this run's checkpoints, measured where each began, so
+   * that several runs' spacings pool by interval. Null with fewer than two,
+   * or where pg_control_checkpoint() may not be read. Two checkpoints
+   * completing between samples would count as one (samples come every
+   * --sample-interval; checkpoints, seconds apart).
+   */
+  checkpointIntervals(): { intervals: number; walBytes: number } | null {
+    if (!this.redoReadable || this.redo === undefined || this.firstRedo === undefined || this.redoMoves < 2) return null;
+    return { intervals: this.redoMoves - 1, walBytes: lsnDiff(this.redo, this.firstRedo) };
   }
 
   private cumulative(c: ServerCounters): ServerCounters {

@@ -20,7 +20,7 @@ function crossingNotes(projections: NonNullable<RunResult['projections']>): stri
   if (!lines.length) return [];
   return [
     '',
-    `Beyond a boundary no measured point crossed the fit cannot know the cost per GB, only that it does not fall: each band's high end is multiplied by ${WIDEN_PER_CROSSING} per boundary crossed (a heuristic, not a model). Measure at sizes beyond the boundary, or in the target's regime (sweep --scale-regime scales shared_buffers and max_wal_size with the data).`,
+    `Beyond a boundary no measured point crossed the fit cannot know the cost per GB, only that it does not fall: each band's high end is multiplied by ${WIDEN_PER_CROSSING} per boundary crossed (a heuristic, not a model). WAL and images from checkpoint cycles already follow the target's checkpoints and buffers, so theirs widen only past autovacuum's boundary: a load that commits as it goes and outlasts autovacuum_naptime has autovacuum pass over its rows, after which inserts fill room left in old pages, each page an image, which no shorter run shows. Measure at sizes beyond the boundary, or in the target's regime (sweep --scale-regime scales shared_buffers and max_wal_size with the data).`,
     '',
     ...lines,
   ];

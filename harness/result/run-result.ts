@@ -169,9 +169,12 @@ export interface StrategyResult {
    * checkpoints completed during it, counted by the redo pointer each leaves in
    * pg_control (pg_control_checkpoint()); one still running at the end is not
    * in it. Absent where pg_control could not be read and in results written
-   * before it was recorded.
+   * before it was recorded. `intervals`: with two or more completed, the WAL
+   * between the first one's redo pointer and the last one's, and the
+   * intervals it holds (completed - 1): walBytes / intervals is how far apart
+   * this run's checkpoints came.
    */
-  checkpoints: { timed: number; requested: number; completed?: number };
+  checkpoints: { timed: number; requested: number; completed?: number; intervals?: { intervals: number; walBytes: number } };
   peakWalDirBytes: number | null;
   longestTransactionMs: number | null;
   /** Lock modes the migration's connection(s) held on `chat`. */

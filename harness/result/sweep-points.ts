@@ -16,6 +16,13 @@ export interface SweepPoint {
   outcome: Outcome;
   /** The regime it ran in (absent in results written before the harness recorded it). */
   regime?: PointRegime;
+  /**
+   * Over every run at this size: the intervals between the checkpoints each
+   * completed (redo pointers) and the WAL they span (strategies[].checkpoints.intervals,
+   * summed); what spaces the target's checkpoints for this strategy. Absent
+   * with no run of two checkpoints.
+   */
+  checkpointIntervals?: { intervals: number; walBytes: number };
   /** With sweep --repeat: every run's figures, in order; the point's duration is the fastest run's, its WAL and images their medians. */
   runs?: { durationMs: number[]; walBytes: number[]; fpi: number[] };
   /** Its first run's WAL read back, page by page (absent where it could not be read: see PointPages). */
@@ -75,6 +82,16 @@ export interface PointRegime {
   walPerCheckpointBytes: number | null;
   /** WAL between checkpoints / indexes. */
   walPerCheckpointToIndexes: number | null;
+  /**
+   * How long the load ran (a target's: projected), autovacuum_naptime (null
+   * with autovacuum off), and whether the load commits as it goes (its
+   * longest transaction under half the run): a load that commits and outlasts
+   * the naptime has autovacuum pass over the rows it wrote. Absent in results
+   * written before they were recorded.
+   */
+  durationMs?: number | null;
+  autovacuumNaptimeMs?: number | null;
+  commitsDuringLoad?: boolean | null;
   /** Blocks found in shared_buffers / blocks asked for, over the load (pg_stat_database of its database). */
   bufferHitRatio: number | null;
   /** The same for chat_message, its TOAST and indexes (pg_statio_all_tables). */

@@ -255,6 +255,7 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
   const forcedCheckpoints = (await pacer?.end()) ?? 0;
   const { start, end, load } = await sampler.end();
   const completed = sampler.checkpointsCompleted();
+  const intervals = sampler.checkpointIntervals();
   clearInterval(timelineTimer);
   for (const s of sampler.samples.slice(seen)) pushSample(s);
   for (const w of sampler.warnings) warnings.push(w);
@@ -325,6 +326,7 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
       timed: end.checkpointsTimed - start.checkpointsTimed,
       requested: end.checkpointsRequested - start.checkpointsRequested,
       ...(completed !== null ? { completed } : {}),
+      ...(intervals ? { intervals } : {}),
     },
     peakWalDirBytes: walDirs.length ? Math.max(...walDirs) : null,
     longestTransactionMs: txAges.length ? Math.round(Math.max(...txAges)) : null,

@@ -15,11 +15,11 @@ import type { CycleProjection, PointPages, PointRegime, ProjectionCheck, RegimeS
 import { REPORTED_SETTINGS, readSettings, resolveStrategy, type RunIO, type RunPlan } from '../run.ts';
 import { copySource, datasetResult, prepareData, type PrepareOptions } from '../run/prepare-data.ts';
 import { runStrategy } from '../run/run-strategy.ts';
-import { formatBytes, pgSize, parseSize } from '../units.ts';
+import { formatBytes, parseDuration, pgSize, parseSize } from '../units.ts';
 import type { PageTrace } from '../measure/page-trace.ts';
 import { estimateAt, imagesAtOwnSpacing, type SizedTrace } from './cycle-images.ts';
 import { backtest, fitGrowth, project, projectLarger, projectLinear, superLinear, type Backtest, type Fit } from './fit.ts';
-import { checkpointSpacing, pointRegime, projectionRegime, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, WAL_SEGMENT_BYTES, widenBand, type RegimePoint } from './regime.ts';
+import { checkpointSpacing, crossingsOutsideCycles, pointRegime, projectionRegime, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, WAL_SEGMENT_BYTES, widenBand, type RegimePoint } from './regime.ts';
 
 export interface SweepPlan extends RunPlan {
   sizes: number[];
@@ -75,12 +75,19 @@ function median(xs: number[]): number {
  * the runs. The regime is the fastest run's. A run that did not succeed is a
  * finding, not noise: the point is that run's, as it was.
  */
-export function pointOf(strategy: string, sizeBytes: number, runs: { durationMs: number; walBytes: number; fpi: number; outcome: SweepPoint['outcome']; regime?: PointRegime }[]): SweepPoint {
+export function pointOf(
+  strategy: string,
+  sizeBytes: number,
+  runs: { durationMs: number; walBytes: number; fpi: number; outcome: SweepPoint['outcome']; regime?: PointRegime; checkpointIntervals?: { intervals: number; walBytes: number } }[],
+): SweepPoint {
   const failed = runs.find((r) => r.outcome !== 'succeeded');
+  const spans = runs.flatMap((r) => (r.outcome === 'succeeded' && r.checkpointIntervals ? [r.checkpointIntervals] : []));
+  const checkpointIntervals = spans.length ? { intervals: spans.reduce((a, x) => a + x.intervals, 0), walBytes: spans.reduce((a, x) => a + x.walBytes, 0) } : null;
   const base = { strategy, sizeBytes };
+  const spacing = checkpointIntervals ? { checkpointIntervals } : {};
   if (failed || runs.length === 1) {
     const r = failed ?? runs[0];
-    return { ...base, durationMs: r.durationMs, walBytes: r.walBytes, fpi: r.fpi, outcome: r.outcome, ...(r.regime ? { regime: r.regime } : {}), ...(runs.length > 1 ? { runs: runsOf(runs) } : {}) };
+    return { ...base, durationMs: r.durationMs, walBytes: r.walBytes, fpi: r.fpi, outcome: r.outcome, ...(r.regime ? { regime: r.regime } : {}), ...spacing, ...(runs.length > 1 ? { runs: runsOf(runs) } : {}) };
   }
   const fastest = runs.reduce((a, b) => (b.durationMs < a.durationMs ? b : a));
   return {
@@ -90,6 +97,7 @@ export function pointOf(strategy: string, sizeBytes: number, runs: { durationMs:
     fpi: median(runs.map((r) => r.fpi)),
     outcome: 'succeeded',
     ...(fastest.regime ? { regime: fastest.regime } : {}),
+    ...spacing,
     runs: runsOf(runs),
   };
 }
@@ -180,7 +188,7 @@ async function measureAt(
   const { server, template, summary } = prepared;
   try {
     // What this size's server runs with (SHOW): scaled sizes differ from one another and from the target.
-    const shown = await readSettings(server, ['shared_buffers', 'max_wal_size']);
+    const shown = await readSettings(server, ['shared_buffers', 'max_wal_size', 'autovacuum', 'autovacuum_naptime']);
     if (!result.postgres.version) {
       result.postgres = {
         provider: server.provider,
@@ -236,8 +244,8 @@ async function measureAt(
           pages.set(name, pagesOf(sized, r));
         }
         runs.push(r);
-        const regime = regimeOf(r, shown, run.checkpointEveryBytes);
-        mine.push({ durationMs: r.durationMs, walBytes: r.wal.bytes, fpi: r.wal.fpi, outcome: r.outcome, ...(regime ? { regime } : {}) });
+        const regime = regimeOf(r, shown, run.checkpointEveryBytes, plan.measure.sampleIntervalMs);
+        mine.push({ durationMs: r.durationMs, walBytes: r.wal.bytes, fpi: r.wal.fpi, outcome: r.outcome, ...(regime ? { regime } : {}), ...(r.checkpoints.intervals ? { checkpointIntervals: r.checkpoints.intervals } : {}) });
       }
     }
     const points = plan.strategies.flatMap((name) => {
@@ -260,7 +268,14 @@ function shownBytes(v: string | undefined): number | null {
   return r.ok ? r.bytes : null;
 }
 
-function regimeOf(r: StrategyResult, shown: Record<string, string>, checkpointEveryBytes: number | null): PointRegime | null {
+/** autovacuum_naptime as SHOW prints it (1min, 10s), or null with autovacuum off or not shown. */
+function autovacuumNaptimeMs(shown: Record<string, string>): number | null {
+  if (shown.autovacuum !== 'on' || !shown.autovacuum_naptime) return null;
+  const d = parseDuration(shown.autovacuum_naptime);
+  return d.ok ? d.ms : null;
+}
+
+function regimeOf(r: StrategyResult, shown: Record<string, string>, checkpointEveryBytes: number | null, sampleIntervalMs: number): PointRegime | null {
   const sharedBuffersBytes = shownBytes(shown.shared_buffers);
   const maxWalSizeBytes = shownBytes(shown.max_wal_size);
   if (sharedBuffersBytes === null || maxWalSizeBytes === null) return null;
@@ -275,6 +290,10 @@ function regimeOf(r: StrategyResult, shown: Record<string, string>, checkpointEv
     checkpoints: r.checkpoints.completed ?? r.checkpoints.timed + r.checkpoints.requested,
     bufferHitRatio: r.load?.hitRatio ?? null,
     chatMessageHitRatio: r.load?.chatMessageHitRatio ?? null,
+    durationMs: r.durationMs,
+    autovacuumNaptimeMs: autovacuumNaptimeMs(shown),
+    // The longest transaction is sampled: a run of fewer than ten samples cannot tell.
+    commitsDuringLoad: r.longestTransactionMs === null || r.durationMs < 10 * sampleIntervalMs ? null : r.longestTransactionMs < r.durationMs / 2,
   });
 }
 
@@ -404,8 +423,9 @@ function projectOne(fitted: Fitted, points: SweepPoint[], s: string, size: numbe
     w0 = { ...cycles.wal, from: 'cycles' as const };
     f0 = { ...cycles.fpi, from: 'cycles' as const };
   }
-  const regime = rp.length ? projectionRegime(rp.map((p) => p.regime), targetRegime(rp, { sizeBytes: size, ...target, walBytes: w0.value })) : undefined;
+  const regime = rp.length ? projectionRegime(rp.map((p) => p.regime), targetRegime(rp, { sizeBytes: size, ...target, walBytes: w0.value, durationMs: d0.value })) : undefined;
   const n = regime?.crossings.length ?? 0;
+  const outside = regime ? crossingsOutsideCycles(regime.crossings) : 0;
   const [md, mw, mf] = METRICS.map(missOf);
   const backtest =
     md && mw && mf
@@ -414,9 +434,9 @@ function projectOne(fitted: Fitted, points: SweepPoint[], s: string, size: numbe
   const modelOf = d0.from && w0.from && f0.from ? { durationMs: d0.from, walBytes: w0.from, fpi: f0.from } : undefined;
   return {
     pd: widenBand(d0, n),
-    // From page traces, WAL and images already know the target's checkpoints: the boundaries are inside the model, not beyond it.
-    pw: cycles ? w0 : widenBand(w0, n),
-    pf: cycles ? f0 : widenBand(f0, n),
+    // From page traces, WAL and images already know the target's checkpoints: those boundaries are inside the model, not beyond it; autovacuum's is not.
+    pw: widenBand(w0, cycles ? outside : n),
+    pf: widenBand(f0, cycles ? outside : n),
     regime,
     backtest,
     modelOf,
@@ -425,25 +445,33 @@ function projectOne(fitted: Fitted, points: SweepPoint[], s: string, size: numbe
 }
 
 /**
- * How much later than max_wal_size asks the points' checkpoints came: the
- * WAL between two checkpoint records over checkpointSpacing(max_wal_size),
- * pooled over every interval of every point read back, of every strategy
- * (the spacing is the server's; one run's few intervals range 29-52 MB
- * where 64MB asks for 32 MB). 1 without two intervals.
+ * How much later than max_wal_size asks a strategy's checkpoints came: the
+ * WAL between two of them over checkpointSpacing(max_wal_size), pooled over
+ * every interval of every run of its points (checkpointIntervals, by redo
+ * pointer). Per strategy, because how far apart checkpoints come depends on
+ * what is written between them: read back from the WAL at 4 GB with
+ * max_wal_size 64MB, original's came 38.5 MB apart and chunked's 35.6 MB (at
+ * 512 MB, 36-38 and 34-38 MB); and over every run, because one run's few
+ * intervals range 29-54 MB. A strategy with fewer than two intervals takes
+ * every strategy's pool; 1 (as asked) without two at all. A point without
+ * checkpointIntervals counts its first run's checkpoint records (pages).
  */
-export function checkpointsLateBy(points: SweepPoint[]): number {
-  let bytes = 0;
-  let asked = 0;
-  let intervals = 0;
-  for (const p of points) {
-    const pg = p.pages;
-    if (!pg || pg.walPerCheckpointBytes === null || pg.checkpoints < 2 || !p.regime) continue;
-    const n = pg.checkpoints - 1;
-    bytes += pg.walPerCheckpointBytes * n;
-    asked += checkpointSpacing(p.regime.maxWalSizeBytes) * n;
-    intervals += n;
-  }
-  return intervals >= 2 && asked > 0 ? bytes / asked : 1;
+export function checkpointsLateBy(points: SweepPoint[], strategy?: string): number {
+  const pool = (ps: SweepPoint[]): number | null => {
+    let bytes = 0;
+    let asked = 0;
+    let intervals = 0;
+    for (const p of ps) {
+      const pg = p.pages;
+      const span = p.checkpointIntervals ?? (pg && pg.walPerCheckpointBytes !== null && pg.checkpoints >= 2 ? { intervals: pg.checkpoints - 1, walBytes: pg.walPerCheckpointBytes * (pg.checkpoints - 1) } : null);
+      if (!span || !p.regime || p.outcome !== 'succeeded') continue;
+      bytes += span.walBytes;
+      asked += checkpointSpacing(p.regime.maxWalSizeBytes) * span.intervals;
+      intervals += span.intervals;
+    }
+    return intervals >= 2 && asked > 0 ? bytes / asked : null;
+  };
+  return (strategy === undefined ? null : pool(points.filter((p) => p.strategy === strategy))) ?? pool(points) ?? 1;
 }
 
 /**
@@ -452,7 +480,8 @@ export function checkpointsLateBy(points: SweepPoint[]): number {
  * traced point's estimate, widened by the largest point's self-check (how far
  * its gaps at its own checkpoints missed its own images). Checkpoints
  * at the target come every checkpointSpacing(its max_wal_size) of WAL,
- * times how much later than that the points' own came (checkpointsLateBy).
+ * times how much later than that the strategy's own came at the points
+ * (checkpointsLateBy).
  * Null without traces.
  */
 function cycleProjection(fitted: Fitted, points: SweepPoint[], s: string, size: number, target: Target) {
@@ -461,7 +490,7 @@ function cycleProjection(fitted: Fitted, points: SweepPoint[], s: string, size: 
     .sort((a, b) => a.sizeBytes - b.sizeBytes);
   if (!traced.length) return null;
   const largest = traced[traced.length - 1];
-  const walPerCheckpointBytes = checkpointSpacing(target.maxWalSizeBytes) * checkpointsLateBy(points);
+  const walPerCheckpointBytes = checkpointSpacing(target.maxWalSizeBytes) * checkpointsLateBy(points, s);
   const estimates = traced.map((p) => ({ sizeBytes: p.sizeBytes, ...estimateAt(fitted.traces!.get(`${s}:${p.sizeBytes}`)!, { sizeBytes: size, walPerCheckpointBytes }) }));
   const main = estimates[estimates.length - 1];
   // The largest point's self-check: a small point's few checkpoints fall where they fall (two at 128 MB missed by 30 % either way).
@@ -576,7 +605,13 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
     for (const p of result.projections)
       if (p.regime?.widened)
         result.warnings.push(
-          `${p.strategy} at ${pgSize(p.size)}: the projection crosses ${p.regime.crossings.map((c) => `"${c.boundary}"`).join(', ')}, which no measured point did: ${p.cycles ? "its duration's band is widened (WAL and images come from checkpoint cycles, which know the target's checkpoints)" : 'its band is widened'}`,
+          `${p.strategy} at ${pgSize(p.size)}: the projection crosses ${p.regime.crossings.map((c) => `"${c.boundary}"`).join(', ')}, which no measured point did: ${
+            !p.cycles
+              ? 'its band is widened'
+              : crossingsOutsideCycles(p.regime.crossings)
+                ? "its bands are widened (checkpoint cycles know the target's checkpoints, not what autovacuum's passes add: room it finds again in old pages, each page an image)"
+                : "its duration's band is widened (WAL and images come from checkpoint cycles, which know the target's checkpoints)"
+          }`,
         );
     const checks: ProjectionCheck[] = [];
     // The check runs on the target's server: its settings, unscaled, and no forced checkpoints.

@@ -116,6 +116,15 @@ describe('sweep', () => {
     for (const [i, p] of points.entries()) {
       const runs = runsOf(p.strategy, ['4MB', '8MB', '16MB'][i >> 1]);
       expect(p.strategy).toBe(['setbased', 'original'][i % 2]);
+      // Every run's checkpoint intervals (redo pointers), summed: what spaces this strategy's checkpoints at the target.
+      const spans = runs.flatMap((r) => (r.checkpoints.intervals ? [r.checkpoints.intervals] : []));
+      expect(p.checkpointIntervals ?? null).toEqual(spans.length ? { intervals: spans.reduce((a, x) => a + x.intervals, 0), walBytes: spans.reduce((a, x) => a + x.walBytes, 0) } : null);
+      // The regime knows how long the load ran against autovacuum_naptime, and whether it committed as it went (original: one transaction; setbased commits every 100 chats).
+      expect(p.regime!.durationMs).toBe(p.durationMs);
+      expect(p.regime!.autovacuumNaptimeMs).toBe(60_000);
+      // (A run of fewer than ten samples cannot tell: null.)
+      if (p.strategy === 'original') expect(p.regime!.commitsDuringLoad).not.toBe(true);
+      expect([true, false, null]).toContain(p.regime!.commitsDuringLoad);
       expect(p.runs!.durationMs).toEqual(runs.map((r) => r.durationMs));
       expect(p.durationMs).toBe(Math.min(runs[0].durationMs, runs[1].durationMs));
       expect(p.walBytes).toBe(Math.round((runs[0].wal.bytes + runs[1].wal.bytes) / 2));

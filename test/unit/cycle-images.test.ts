@@ -148,4 +148,22 @@ describe('how late the checkpoints come (the target\'s spacing)', () => {
     expect(checkpointsLateBy([point(2, 50 * MB)])).toBe(1);
     expect(checkpointsLateBy([])).toBe(1);
   });
+
+  // Every run's intervals at a point (redo pointers), by strategy.
+  const spaced = (strategy: string, intervals: number, perInterval: number, outcome = 'succeeded') =>
+    ({ ...point(9, 99 * MB), strategy, outcome, checkpointIntervals: { intervals, walBytes: intervals * perInterval } }) as unknown as SweepPoint;
+
+  it("takes a strategy's own intervals, over all its runs, before its first run's records", () => {
+    const points = [spaced('original', 4, 40 * MB), spaced('original', 8, 37 * MB), spaced('chunked', 6, 34 * MB)];
+    expect(checkpointsLateBy(points, 'original')).toBeCloseTo((4 * 40 + 8 * 37) / 12 / 32, 6);
+    expect(checkpointsLateBy(points, 'chunked')).toBeCloseTo(34 / 32, 6);
+    // Without a strategy: every interval of every strategy.
+    expect(checkpointsLateBy(points)).toBeCloseTo((4 * 40 + 8 * 37 + 6 * 34) / 18 / 32, 6);
+  });
+
+  it("falls back to every strategy's pool when one has fewer than two intervals, and leaves out failed points", () => {
+    const points = [spaced('original', 4, 40 * MB), spaced('chunked', 1, 60 * MB), spaced('original', 5, 90 * MB, 'failed')];
+    expect(checkpointsLateBy(points, 'chunked')).toBeCloseTo((4 * 40 + 60) / 5 / 32, 6);
+    expect(checkpointsLateBy(points, 'original')).toBeCloseTo(40 / 32, 6);
+  });
 });

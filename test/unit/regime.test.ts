@@ -10,7 +10,7 @@ import { renderProjections } from '../../harness/report/render-projections.ts';
 import { renderSweep } from '../../harness/report/render-sweep.ts';
 import type { RunResult } from '../../harness/result/run-result.ts';
 import type { PointRegime, SweepPoint } from '../../harness/result/sweep-points.ts';
-import { checkpointSpacing, pointRegime, regimeCrossings, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, widenBand, WIDEN_PER_CROSSING } from '../../harness/sweep/regime.ts';
+import { checkpointSpacing, crossingsOutsideCycles, pointRegime, regimeCrossings, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, widenBand, WIDEN_PER_CROSSING } from '../../harness/sweep/regime.ts';
 import { checkpointLag, fitsOf, pointOf, projectionsOf, targetSettings } from '../../harness/sweep/run-sweep.ts';
 
 const MB = 1024 ** 2;
@@ -112,6 +112,32 @@ describe('regimeCrossings', () => {
     const scaled = [128 * MB, 256 * MB, 512 * MB].map((s) => regimeAt(s, { sharedBuffers: (128 * MB * s) / (4 * GB), maxWalSize: 32 * MB, checkpoints: 90 }));
     const target = regimeAt(4 * GB, { sharedBuffers: 128 * MB, maxWalSize: 64 * MB, checkpoints: 90 });
     expect(regimeCrossings(scaled, target)).toEqual([]);
+  });
+
+  it("names autovacuum's boundary for a load that commits as it goes and, at the target, outlasts autovacuum_naptime; never for one transaction or with autovacuum off", () => {
+    const AV = 'autovacuum passes over the rows the load has committed';
+    const at = (s: number, durationMs: number, commitsDuringLoad: boolean | null, autovacuumNaptimeMs: number | null = 60_000) => ({
+      ...regimeAt(s, { sharedBuffers: 128 * MB, maxWalSize: 64 * MB, checkpoints: 9 }),
+      durationMs,
+      autovacuumNaptimeMs,
+      commitsDuringLoad,
+    });
+    // chunked: 6-24 s runs against a 1 min naptime; the 4 GB target's 170 s spans almost three.
+    const chunked = [at(128 * MB, 6_000, true), at(256 * MB, 12_000, true), at(512 * MB, 24_000, true)];
+    const crossing = regimeCrossings(chunked, at(4 * GB, 170_000, true)).find((c) => c.boundary === AV)!;
+    expect(crossing.target).toBe('load / autovacuum_naptime = 2.8');
+    expect(crossing.measured).toContain('load / autovacuum_naptime = 0.4');
+    expect(crossingsOutsideCycles([crossing])).toBe(1);
+    // A point that outlasted the naptime has been there: no crossing.
+    expect(regimeCrossings([...chunked, at(GB, 70_000, true)], at(4 * GB, 170_000, true)).map((c) => c.boundary)).not.toContain(AV);
+    // original: one transaction, so autovacuum cannot touch its rows however long it runs.
+    const original = [at(512 * MB, 22_000, false)];
+    expect(regimeCrossings(original, at(4 * GB, 160_000, false)).map((c) => c.boundary)).not.toContain(AV);
+    // Autovacuum off, or results from before the harness recorded it: not known, not a crossing.
+    expect(regimeCrossings([at(512 * MB, 24_000, true, null)], at(4 * GB, 170_000, true, null)).map((c) => c.boundary)).not.toContain(AV);
+    expect(regimeCrossings([regimeAt(512 * MB, { sharedBuffers: 128 * MB, maxWalSize: 64 * MB, checkpoints: 9 })], at(4 * GB, 170_000, true)).map((c) => c.boundary)).not.toContain(AV);
+    // The boundaries checkpoint cycles follow do not count there.
+    expect(crossingsOutsideCycles(regimeCrossings(small, regimeAt(4 * GB, { sharedBuffers: 128 * MB, maxWalSize: 64 * MB, checkpoints: 90 })))).toBe(0);
   });
 
   it('counts a load with no checkpoint as another regime than one with many', () => {
@@ -338,6 +364,16 @@ describe('pointOf: a size run several times (sweep --repeat)', () => {
   it('a failed run is the point, as it was: a failure is a finding, not noise', () => {
     const p = pointOf('original', 128 * MB, [run(9000, 80 * MB, 700), run(4000, 30 * MB, 100, 'failed')]);
     expect(p).toMatchObject({ durationMs: 4000, walBytes: 30 * MB, fpi: 100, outcome: 'failed' });
+  });
+
+  it("sums every succeeded run's checkpoint intervals (redo pointers), and has none when no run had two checkpoints", () => {
+    const p = pointOf('chunked', 512 * MB, [
+      { ...run(24_000, 300 * MB, 2200), checkpointIntervals: { intervals: 6, walBytes: 6 * 36 * MB } },
+      { ...run(25_000, 300 * MB, 2800) },
+      { ...run(26_000, 300 * MB, 2700), checkpointIntervals: { intervals: 5, walBytes: 5 * 38 * MB } },
+    ]);
+    expect(p.checkpointIntervals).toEqual({ intervals: 11, walBytes: (6 * 36 + 5 * 38) * MB });
+    expect(pointOf('chunked', MB, [run(1, 1, 1), run(2, 2, 2)]).checkpointIntervals).toBeUndefined();
   });
 
   it('one run is the point without a runs list, as before --repeat', () => {
