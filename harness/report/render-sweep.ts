@@ -38,7 +38,15 @@ export function regimeCells(r: PointRegime): string[] {
     ratioText(r.walPerCheckpointToIndexes),
     pctText(r.bufferHitRatio),
     pctText(r.chatMessageHitRatio),
+    autovacuumText(r),
   ];
+}
+
+/** The load against autovacuum_naptime, and whether autovacuum may pass over its rows (it commits as it goes). */
+function autovacuumText(r: PointRegime): string {
+  if (r.durationMs == null || r.autovacuumNaptimeMs == null) return r.autovacuumNaptimeMs === null && r.durationMs != null ? 'autovacuum off' : '–';
+  const commits = r.commitsDuringLoad === true ? ', commits as it goes' : r.commitsDuringLoad === false ? ', one transaction' : '';
+  return `${(r.durationMs / r.autovacuumNaptimeMs).toFixed(1)}${commits}`;
 }
 
 export const REGIME_HEADER = [
@@ -52,6 +60,7 @@ export const REGIME_HEADER = [
   '÷ indexes',
   'buffer hits',
   'chat_message hits',
+  'load ÷ autovacuum_naptime',
 ];
 
 /** The regime each point ran in, and how the sizes were scaled to the target's. */

@@ -158,10 +158,11 @@ export const BOUNDARIES: Boundary[] = [
       `WAL between checkpoints / indexes = ${fmt(r.walPerCheckpointToIndexes)}${r.walPerCheckpointBytes !== null ? ` (${formatBytes(r.walPerCheckpointBytes)} between checkpoints)` : ''}`,
   },
   {
-    // Read back from a 4 GB chunked run's WAL (170 s, autovacuum_naptime 1min): autovacuum passed twice over
-    // chat_message's TOAST table while the load went on; after each pass its free space map pointed the
-    // inserts at room left in pages written long before, and each such page took an image: 2,745 of the
-    // run's 27,376 images. A 512 MB run (24 s) had no pass, so its gaps hold none of them.
+    // Read back from a 4 GB chunked run's WAL (test/bench/fpi-sources.ts; about 3 min, autovacuum_naptime
+    // 1min): autovacuum passed twice over chat_message while the load went on; after each pass its free
+    // space map pointed the inserts at room left in pages written long before, and each such page took an
+    // image: 3,103 of the run's 24,753 images came on heap and TOAST pages last changed more than two
+    // checkpoint spacings before, after a pass began. A 512 MB run (26 s) had no pass and none of them.
     name: 'autovacuum passes over the rows the load has committed',
     inCycles: false,
     side: (r) => {

@@ -6,7 +6,9 @@
  * clone) and counts the images by relation (chat_message's heap, TOAST and
  * each index, chat) and by checkpoint cycle (between two CHECKPOINT_ONLINE
  * records), in tenths of the load, with what fills the cycles (their WAL, the
- * rows they insert, index and other images). A sweep says how many images each size
+ * rows they insert, index and other images), and autovacuum's passes over
+ * chat_message during the run with the images on pages last changed far back
+ * (room a pass found again in old pages). A sweep says how many images each size
  * wrote; this says which pages they were and when, which is what decides
  * how they grow with size. Minutes: the run itself, plus reading its WAL.
  *
@@ -207,10 +209,53 @@ try {
       `| ${row.tenth} | ${formatBytes(row.walBytes)} | ${Math.round(row.rows).toLocaleString('en-US')} | ${Math.round(row.indexImages).toLocaleString('en-US')} | ${Math.round(row.otherImages).toLocaleString('en-US')} | ${row.rows > 0 ? ((1000 * row.indexImages) / row.rows).toFixed(0) : '–'} |`,
     );
   }
+  // Autovacuum over chat_message while the load went on (a load that commits as it goes: chunked): its
+  // passes, by the VISIBLE records it writes for heap and TOAST pages, and the images on those pages whose
+  // previous change lay more than two checkpoint spacings back: room a pass made findable again in old
+  // pages (the free space map), which later inserts filled. A run shorter than autovacuum_naptime has none.
+  const spacing = load.length ? load.reduce((a, c) => a + (detail.get(c.cycle)?.wal ?? 0), 0) / load.length : 0;
+  const farBytes = Math.round(2 * spacing);
+  await client.query(
+    `CREATE TEMP TABLE refs AS
+     WITH t AS (SELECT relfilenode::text AS f FROM pg_class WHERE oid IN ('chat_message'::regclass, (SELECT reltoastrelid FROM pg_class WHERE oid = 'chat_message'::regclass)))
+     SELECT r.start_lsn AS lsn, r.rt, m[1] AS rel, m[2]::bigint AS blk, m[3] IS NOT NULL AS fpw
+     FROM recs r CROSS JOIN LATERAL regexp_matches(r.block_ref, 'rel \\d+/' || $1 || '/(\\d+)(?: fork main)? blk (\\d+)( \\(?FPW)?', 'g') m
+     WHERE m[1] IN (SELECT f FROM t)`,
+    [db],
+  );
+  const passes = (
+    await client.query<{ from_lsn: string; to_lsn: string; pages: string }>(
+      `SELECT min(lsn)::text AS from_lsn, max(lsn)::text AS to_lsn, count(*)::text AS pages
+       FROM (SELECT lsn, sum(CASE WHEN prev IS NULL OR lsn - prev > $1 THEN 1 ELSE 0 END) OVER (ORDER BY lsn) AS pass
+             FROM (SELECT lsn, lag(lsn) OVER (ORDER BY lsn) AS prev FROM refs WHERE rt = 'VISIBLE') v) w
+       GROUP BY pass ORDER BY pass`,
+      [16 * 1024 * 1024],
+    )
+  ).rows;
+  const far = (
+    await client.query<{ images: string; far_images: string; after_pass: string }>(
+      `SELECT count(*) FILTER (WHERE fpw)::text AS images, count(*) FILTER (WHERE fpw AND gap > $1)::text AS far_images,
+         count(*) FILTER (WHERE fpw AND gap > $1 AND lsn > $2::pg_lsn)::text AS after_pass
+       FROM (SELECT lsn, fpw, lsn - lag(lsn) OVER (PARTITION BY rel, blk ORDER BY lsn) AS gap FROM refs WHERE NOT (rt = 'VISIBLE' AND NOT fpw)) c`,
+      [farBytes, passes[0]?.from_lsn ?? 'FFFFFFFF/FFFFFFFF'],
+    )
+  ).rows[0];
+  const autovacuum = {
+    passes: passes.map((p) => ({ fromLsn: p.from_lsn, toLsn: p.to_lsn, pagesMarkedVisible: Number(p.pages) })),
+    farBytes,
+    images: Number(far.images),
+    farImages: Number(far.far_images),
+    farImagesAfterAPass: Number(far.after_pass),
+  };
+  lines.push(
+    '',
+    `Autovacuum over chat_message during the run: ${passes.length ? `${passes.length} pass${passes.length > 1 ? 'es' : ''} (${passes.map((p) => `${p.from_lsn}–${p.to_lsn}, ${Number(p.pages).toLocaleString('en-US')} pages marked all-visible`).join('; ')})` : 'none'}. ` +
+      `Images of its heap and TOAST pages: ${autovacuum.images.toLocaleString('en-US')}, of which ${autovacuum.farImages.toLocaleString('en-US')} on pages whose previous change lay more than ${formatBytes(farBytes)} of WAL back (two checkpoint spacings), ${autovacuum.farImagesAfterAPass.toLocaleString('en-US')} of those after a pass began.`,
+  );
   const text = lines.join('\n') + '\n';
   process.stdout.write(text);
   await writeFile(path.join(out, 'fpi-sources.md'), text);
-  await writeFile(path.join(out, 'fpi-sources.json'), JSON.stringify({ strategy: flags.strategy, size: flags.size, seed: Number(flags.seed), relations: rels, cycles: load.map((c) => ({ ...c, ...detail.get(c.cycle) })), tenths: perTenth }, null, 2) + '\n');
+  await writeFile(path.join(out, 'fpi-sources.json'), JSON.stringify({ strategy: flags.strategy, size: flags.size, seed: Number(flags.seed), relations: rels, cycles: load.map((c) => ({ ...c, ...detail.get(c.cycle) })), tenths: perTenth, autovacuum }, null, 2) + '\n');
   process.stderr.write(`written: ${out}/fpi-sources.md, fpi-sources.json (the run's own report: ${out}/run/report.md)\n`);
 } finally {
   await client.end().catch(() => undefined);

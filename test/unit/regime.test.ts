@@ -243,6 +243,27 @@ describe('projections from hand-made points', () => {
   });
 });
 
+describe('the regime table', () => {
+  it('gives each point its load against autovacuum_naptime and whether it commits as it goes', () => {
+    const regime = (durationMs: number, commitsDuringLoad: boolean | null, autovacuumNaptimeMs: number | null = 60_000) => ({
+      ...regimeAt(512 * MB, { sharedBuffers: 128 * MB, maxWalSize: 64 * MB, checkpoints: 9 }),
+      durationMs,
+      autovacuumNaptimeMs,
+      commitsDuringLoad,
+    });
+    const points = [
+      { strategy: 'chunked', sizeBytes: 512 * MB, durationMs: 24_000, walBytes: 1, fpi: 1, outcome: 'succeeded', regime: regime(24_000, true) },
+      { strategy: 'original', sizeBytes: 512 * MB, durationMs: 90_000, walBytes: 1, fpi: 1, outcome: 'succeeded', regime: regime(90_000, false) },
+      { strategy: 'setbased', sizeBytes: 512 * MB, durationMs: 30_000, walBytes: 1, fpi: 1, outcome: 'succeeded', regime: regime(30_000, true, null) },
+    ] as SweepPoint[];
+    const sweep = renderSweep({ harness: { cpus: 2, memoryBytes: 8 * GB }, postgres: { version: '15.18', provider: 'embedded' }, extra: { sweep: { points } } } as unknown as RunResult)!;
+    expect(sweep).toContain('load ÷ autovacuum_naptime');
+    expect(sweep).toContain('| 0.4, commits as it goes |');
+    expect(sweep).toContain('| 1.5, one transaction |');
+    expect(sweep).toContain('| autovacuum off |');
+  });
+});
+
 describe('backtest in projections, from hand-made points', () => {
   // Cost per GB that rises at the largest size: fitted to 128 and 256 MB alone, 512 MB comes out low.
   const at = (sizeBytes: number, perGb: number): SweepPoint => ({
