@@ -449,10 +449,12 @@ function projectOne(fitted: Fitted, points: SweepPoint[], s: string, size: numbe
  * WAL between two of them over checkpointSpacing(max_wal_size), pooled over
  * every interval of every run of its points (checkpointIntervals, by redo
  * pointer). Per strategy, because how far apart checkpoints come depends on
- * what is written between them: read back from the WAL at 4 GB with
- * max_wal_size 64MB, original's came 38.5 MB apart and chunked's 35.6 MB (at
- * 512 MB, 36-38 and 34-38 MB); and over every run, because one run's few
- * intervals range 29-54 MB. A strategy with fewer than two intervals takes
+ * what is written between them (max_wal_size 64MB, in the projection-check
+ * benchmark: original's 38.2 MB apart over its runs at 128-512 MB, 37.7 and
+ * 38.7 MB in its 4 and 8 GB checks; chunked's 40.5 MB, and 36.2 MB in both
+ * checks: its small runs space them wider than its large ones, not
+ * explained, README); and over every run, because one run's few intervals
+ * range 29-54 MB. A strategy with fewer than two intervals takes
  * every strategy's pool; 1 (as asked) without two at all. A point without
  * checkpointIntervals counts its first run's checkpoint records (pages).
  */
