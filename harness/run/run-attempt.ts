@@ -40,6 +40,8 @@ export interface AttemptOutcome {
   rows: number;
   startMs: number;
   endMs: number;
+  /** The strategy had returned (its work done) when the attempt ended, even if a fault then ended it (a deadline just after the commit). */
+  finished: boolean;
 }
 
 /** End the migration's connections (a platform deadline, a killed client). */
@@ -122,6 +124,7 @@ export async function runAttempt(o: StrategyRunOptions, a: AttemptInput): Promis
   const startMs = a.clock();
   let ended: AttemptEnd;
   let error: string | null = null;
+  let finished = false;
   let report: AttemptReport | undefined;
   let portPeak: number | null = null;
   const secrets = () => secretsOf(server, o.database);
@@ -152,6 +155,7 @@ export async function runAttempt(o: StrategyRunOptions, a: AttemptInput): Promis
       report = r.report;
       portPeak = r.maxRssBytes;
     }
+    finished = true;
     ended = faultEnd ?? 'completed';
     if (faultEnd) error = `${describeEnd(faultEnd)} (after the migration had finished)`;
   } catch (err) {
@@ -172,5 +176,5 @@ export async function runAttempt(o: StrategyRunOptions, a: AttemptInput): Promis
     await server.restart!();
   }
   if (faults.walTmpfs && ended === 'error' && /No space left on device|PANIC|server closed the connection/i.test(error ?? '')) ended = 'wal-limit';
-  return { ended, error, report, portPeakRssBytes: portPeak, rows: rowsNow, startMs, endMs: a.clock() };
+  return { ended, error, report, portPeakRssBytes: portPeak, rows: rowsNow, startMs, endMs: a.clock(), finished };
 }

@@ -186,6 +186,7 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
   let lastReport: AttemptReport | undefined;
   const fired = { kill: false, crash: false };
   let stamp: StampReading | null = null;
+  let doneBeforeFault = false;
   let keptBefore = 0;
   let rowsLost = 0;
   let childPeak: number | null = null;
@@ -247,7 +248,10 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
       ...(lsnBefore !== null && lsnAfter !== null ? { walBytes: Math.max(0, lsnDiff(lsnAfter, lsnBefore)) } : {}),
     });
     o.log(`${o.label ?? strategy.name}${given.parts ? ` (${part.strategy.name})` : ''}: attempt ${n} ${a.ended} after ${Math.round(a.endMs - a.startMs)} ms; ${state.rows ?? 0} rows kept; stamp ${state.stamp}${unstamped ? ' (not stamped: the next start runs it again)' : ''}`);
-    if ((a.ended === 'completed' && !unstamped) || a.ended === 'interrupted' || o.signal.aborted) break;
+    // A fault that came after the migration had finished and stamped: the next start finds nothing to run.
+    doneBeforeFault = finishedBeforeFault(a, stamp);
+    if (doneBeforeFault) warnings.push(`attempt ${n}: ${a.error}; it was stamped, so the next start has nothing to run: the migration is done`);
+    if ((a.ended === 'completed' && !unstamped) || doneBeforeFault || a.ended === 'interrupted' || o.signal.aborted) break;
     if (n <= faults.restarts) await sleep(faults.restartDelayMs);
   }
 
@@ -273,7 +277,7 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
   // The environment of the start that ran last: its stamp is the one Open WebUI finds next.
   const lastPart = partFor(Math.max(1, attempts.length));
   // A run that completed without its stamp is not a success: the next start runs it again.
-  const outcome = last?.ended === 'completed' && stamp?.verdict !== 'not-stamped' ? 'succeeded' : 'failed';
+  const outcome = (last?.ended === 'completed' && stamp?.verdict !== 'not-stamped') || doneBeforeFault ? 'succeeded' : 'failed';
   const verification = await withClient(server, o.database, 'verify', (vc) =>
     verifyMigration(vc, {
       writesUsage: strategy.writesUsage,
@@ -386,4 +390,17 @@ function loadFigures(l: LoadCounters, forcedCheckpoints: number): NonNullable<St
 
 function roundOrNull(x: number | null): number | null {
   return x === null ? null : Math.round(x);
+}
+
+/**
+ * Whether an attempt that a fault ended (a deadline, a kill) had in fact
+ * finished first, with the revision stamped: the platform cut it off between
+ * the commit and the service coming up, and Open WebUI's next start finds the
+ * database at the revision and runs nothing. Measured in a fresh clone's
+ * `npm run repro`: original's second attempt committed within the 43.5 s
+ * deadline and was ended just after; a third start of the port then failed on
+ * the table it had made.
+ */
+export function finishedBeforeFault(a: { ended: string; finished: boolean }, stamp: { verdict: string }): boolean {
+  return a.finished && a.ended !== 'completed' && a.ended !== 'error' && a.ended !== 'interrupted' && stamp.verdict === 'stamped';
 }

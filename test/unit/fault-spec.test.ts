@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../harness/errors.ts';
 import { NO_FAULTS, parseFaults, type FaultSpec } from '../../harness/faults/fault-spec.ts';
+import { finishedBeforeFault } from '../../harness/run/run-strategy.ts';
 
 const ALLOWED = 'deadline=<duration>|<k>x, restarts=<n>, kill-at=<fraction>, crash-at=<fraction>, wal-retention, wal-limit=<size>, wal-tmpfs, restart-delay=<duration>';
 const MB = 1024 ** 2;
@@ -92,5 +93,19 @@ describe('parseFaults refuses, naming the fault and what is allowed', () => {
 
   it('the first bad fault of a list, even after good ones', () => {
     expect(() => parseFaults(['restarts=2,kill-at=7'])).toThrow(/^--fault kill-at=7: /);
+  });
+});
+
+describe('a fault after the migration had finished', () => {
+  it('counts as done when the attempt had finished and stamped, so the harness does not start it again', () => {
+    const stamped = { verdict: 'stamped' };
+    expect(finishedBeforeFault({ ended: 'deadline', finished: true }, stamped)).toBe(true);
+    expect(finishedBeforeFault({ ended: 'killed', finished: true }, stamped)).toBe(true);
+    // Cut off during the migration, or its stamp not written: the next start runs it again.
+    expect(finishedBeforeFault({ ended: 'deadline', finished: false }, stamped)).toBe(false);
+    expect(finishedBeforeFault({ ended: 'deadline', finished: true }, { verdict: 'not-stamped' })).toBe(false);
+    // Not a fault: a completed attempt is counted as such, an error is an error.
+    expect(finishedBeforeFault({ ended: 'completed', finished: true }, stamped)).toBe(false);
+    expect(finishedBeforeFault({ ended: 'error', finished: false }, stamped)).toBe(false);
   });
 });
