@@ -5,6 +5,7 @@
 import type { RunResult } from '../result/run-result.ts';
 import { sweepPoints, type PointRegime, type ProjectionCheck, type RegimeScaling, type SweepPoint } from '../result/sweep-points.ts';
 import { formatBytes, formatDuration } from '../units.ts';
+import { autovacuumNaptimes } from '../sweep/regime.ts';
 import { markdownTable } from './markdown.ts';
 import { mermaidXyChart } from './mermaid-xychart.ts';
 import { formatCount, niceMax, signedPct } from './number-format.ts';
@@ -44,9 +45,10 @@ export function regimeCells(r: PointRegime): string[] {
 
 /** The load against autovacuum_naptime, and whether autovacuum may pass over its rows (it commits as it goes). */
 function autovacuumText(r: PointRegime): string {
-  if (r.durationMs == null || r.autovacuumNaptimeMs == null) return r.autovacuumNaptimeMs === null && r.durationMs != null ? 'autovacuum off' : '–';
+  const naptimes = autovacuumNaptimes(r);
+  if (naptimes === null) return r.autovacuumNaptimeMs === null && r.durationMs != null ? 'autovacuum off' : '–';
   const commits = r.commitsDuringLoad === true ? ', commits as it goes' : r.commitsDuringLoad === false ? ', one transaction' : '';
-  return `${(r.durationMs / r.autovacuumNaptimeMs).toFixed(1)}${commits}`;
+  return `${naptimes.toFixed(1)}${commits}`;
 }
 
 export const REGIME_HEADER = [

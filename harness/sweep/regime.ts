@@ -178,7 +178,7 @@ export const BOUNDARIES: Boundary[] = [
 ];
 
 /** How many autovacuum naptimes the load lasts (the launcher comes by about once each); null when not known or autovacuum is off. */
-function autovacuumNaptimes(r: PointRegime): number | null {
+export function autovacuumNaptimes(r: PointRegime): number | null {
   if (r.durationMs == null || r.autovacuumNaptimeMs == null || !(r.autovacuumNaptimeMs > 0)) return null;
   return r.durationMs / r.autovacuumNaptimeMs;
 }
