@@ -1,7 +1,8 @@
 /**
  * Samples the server every `intervalMs` on a connection of its own: the WAL
  * insert position, pg_stat_wal, checkpoints, the size of pg_wal, the age of
- * the migration's oldest open transaction and the locks it holds on `chat`.
+ * the migration's oldest open transaction and the locks it holds on `chat`,
+ * and autovacuum's passes over `chat_message` (pg_stat_progress_vacuum).
  * Read-only queries that write no WAL, so the sampler does not disturb what
  * it measures. It survives a crashed server: it reconnects and carries on.
  */
@@ -28,6 +29,22 @@ export interface ServerSample extends ServerCounters {
   autovacuumWorkers: number;
   /** Backends on the database under test that are neither the harness nor the migration. */
   otherBackends: number;
+}
+
+/**
+ * One autovacuum pass over `chat_message` or its TOAST table, as the samples
+ * saw it: from the first sample that showed it in pg_stat_progress_vacuum to
+ * the last (a pass shorter than the sampling interval may go unseen).
+ */
+export interface AutovacuumPass {
+  relation: 'chat_message' | 'chat_message TOAST';
+  /** First and last sample that showed it (the clock's milliseconds); lastSeenMs is the end within one interval. */
+  startMs: number;
+  lastSeenMs: number;
+  /** Still running at the last sample. */
+  running: boolean;
+  /** Pages of the relation when the pass began (heap_blks_total): what it has to scan. */
+  pages: number;
 }
 
 interface SamplerOptions {
@@ -119,6 +136,9 @@ export class ServerSampler {
   private redoMoves = 0;
   /** The redo pointer of the first checkpoint completed since begin(): with the last, it spans redoMoves - 1 intervals. */
   private firstRedo: string | undefined;
+  /** Autovacuum passes over chat_message and its TOAST table, in the order seen, and those still running by worker and relation. */
+  private readonly passes: AutovacuumPass[] = [];
+  private readonly openPasses = new Map<string, AutovacuumPass>();
   readonly warnings = new Set<string>();
 
   constructor(private readonly opts: SamplerOptions) {}
@@ -169,14 +189,21 @@ export class ServerSampler {
              (SELECT coalesce(array_agg(DISTINCT l.mode), '{}') FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
                 WHERE ${migrationBackendsWhere(this.opts.external)} AND l.granted AND l.locktype = 'relation' AND l.relation = to_regclass('public.chat')) AS locks,
              (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker')::int AS av,
+             (SELECT coalesce(json_agg(json_build_object('pid', p.pid, 'toast', p.relid <> to_regclass('public.chat_message'), 'pages', p.heap_blks_total)), '[]')
+                FROM pg_stat_progress_vacuum p JOIN pg_stat_activity a ON a.pid = p.pid
+                WHERE a.backend_type = 'autovacuum worker' AND p.datname = current_database()
+                  AND p.relid IN (SELECT oid FROM pg_class WHERE oid = to_regclass('public.chat_message') UNION ALL
+                                  SELECT reltoastrelid FROM pg_class WHERE oid = to_regclass('public.chat_message'))) AS vac,
              (SELECT count(*) FROM pg_stat_activity a WHERE a.datname = $1 AND a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()
                 AND coalesce(a.application_name, '') NOT LIKE 'owui-harness:%' AND NOT (${this.opts.external ? 'true' : 'false'}))::int AS others`,
           [this.opts.database],
         )
       ).rows[0];
+      const tMs = this.opts.clock();
+      this.notePasses(tMs, act.vac);
       this.samples.push({
         ...this.cumulative(counters),
-        tMs: this.opts.clock(),
+        tMs,
         walSinceStart: lsnDiff(counters.lsn, this.start!.lsn),
         walDirBytes,
         txAgeMs: act.tx_age === null ? null : Number(act.tx_age),
@@ -191,6 +218,38 @@ export class ServerSampler {
     } finally {
       this.running = false;
     }
+  }
+
+  /** Opens a pass for each worker and relation not running at the last sample; ends those no longer shown. */
+  private notePasses(tMs: number, vac: unknown): void {
+    const shown = new Set<string>();
+    // json comes back as text on the harness's connections.
+    const rows: unknown = typeof vac === 'string' ? JSON.parse(vac) : vac;
+    for (const v of Array.isArray(rows) ? (rows as { pid: number; toast: boolean; pages: number | string }[]) : []) {
+      const key = `${v.pid}:${v.toast}`;
+      shown.add(key);
+      const open = this.openPasses.get(key);
+      if (open) {
+        open.lastSeenMs = tMs;
+        // heap_blks_total is 0 until the pass has begun scanning.
+        open.pages = Math.max(open.pages, Number(v.pages));
+      }
+      else {
+        const pass: AutovacuumPass = { relation: v.toast ? 'chat_message TOAST' : 'chat_message', startMs: tMs, lastSeenMs: tMs, running: true, pages: Number(v.pages) };
+        this.openPasses.set(key, pass);
+        this.passes.push(pass);
+      }
+    }
+    for (const [key, p] of this.openPasses)
+      if (!shown.has(key)) {
+        p.running = false;
+        this.openPasses.delete(key);
+      }
+  }
+
+  /** Autovacuum's passes over chat_message and its TOAST table while sampling, in the order they began. */
+  autovacuumPasses(): AutovacuumPass[] {
+    return this.passes.map((p) => ({ ...p }));
   }
 
   /** Notes whether the last completed checkpoint's redo pointer moved since the previous reading. */

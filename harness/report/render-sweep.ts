@@ -48,7 +48,8 @@ function autovacuumText(r: PointRegime): string {
   const naptimes = autovacuumNaptimes(r);
   if (naptimes === null) return r.autovacuumNaptimeMs === null && r.durationMs != null ? 'autovacuum off' : '–';
   const commits = r.commitsDuringLoad === true ? ', commits as it goes' : r.commitsDuringLoad === false ? ', one transaction' : '';
-  return `${naptimes.toFixed(1)}${commits}`;
+  const passes = r.autovacuumPasses == null ? '' : `, ${r.autovacuumPasses} pass${r.autovacuumPasses === 1 ? '' : 'es'} seen`;
+  return `${naptimes.toFixed(1)}${commits}${passes}`;
 }
 
 export const REGIME_HEADER = [
@@ -117,6 +118,7 @@ function projectionCheckTable(result: RunResult): string | null {
   const numbers = (xs: unknown) => Array.isArray(xs) && xs.length > 1 && xs.every((x) => typeof x === 'number' && Number.isFinite(x));
   const repeated = checks.filter((c) => c.measuredRuns && numbers(c.measuredRuns.durationMs) && numbers(c.measuredRuns.walBytes) && numbers(c.measuredRuns.fpi));
   const crossed = checks.flatMap((c) => (c.crossings ?? []).map((x) => `${c.strategy} at ${formatBytes(c.sizeBytes)}: ${x.boundary} (${x.target}; measured: ${x.measured})`));
+  const followed = checks.map(checkCauses).filter((x): x is string => x !== null);
   return [
     '### Projection check',
     '',
@@ -150,7 +152,29 @@ function projectionCheckTable(result: RunResult): string | null {
         ]
       : []),
     ...(crossed.length ? ['', 'Checked sizes beyond a regime boundary no fitted point crossed (their bands were widened):', '', ...crossed.map((x) => `- ${x}`)] : []),
+    ...(followed.length
+      ? [
+          '',
+          "What the images followed in the check runs: a page's first change after each checkpoint writes one, so checkpoints further apart than projected give fewer; and a load that commits as it goes writes one on each old page in which an autovacuum pass found room, which the sizes fitted cannot show if no pass came during theirs (the regime table says).",
+          '',
+          ...followed.map((x) => `- ${x}`),
+        ]
+      : []),
   ].join('\n');
+}
+
+/** One check's checkpoint spacing (projected and measured) and autovacuum's passes in its runs, or null when it recorded neither. */
+export function checkCauses(c: ProjectionCheck): string | null {
+  const parts: string[] = [];
+  const s = c.checkpointSpacing;
+  if (s && s.projectedBytes > 0 && s.measuredBytes > 0)
+    parts.push(`checkpoints ${formatBytes(s.measuredBytes)} apart, ${formatBytes(s.projectedBytes)} projected (${signedPct((100 * (s.projectedBytes - s.measuredBytes)) / s.measuredBytes)})`);
+  const av = c.autovacuumPasses;
+  if (Array.isArray(av) && av.length) {
+    const each = av.map((p) => `${p.heap} over chat_message, ${p.toast} over its TOAST table`);
+    parts.push(`autovacuum passes ${av.length > 1 ? `per run: ${each.join('; ')}` : each[0]}`);
+  }
+  return parts.length ? `${c.strategy} at ${formatBytes(c.sizeBytes)}: ${parts.join('; ')}` : null;
 }
 
 /** The section (starting with `## Sweep`), or null when the result holds no sweep points. */

@@ -7,6 +7,7 @@
 
 import type { CycleProjection, ProjectionRegime } from './sweep-points.ts';
 import type { AlembicEnvShape, AlembicTarget, CommitVia, StampReading } from '../openwebui/alembic-environment.ts';
+import type { AutovacuumPass } from '../measure/server-sampler.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -177,6 +178,15 @@ export interface StrategyResult {
   checkpoints: { timed: number; requested: number; completed?: number; intervals?: { intervals: number; walBytes: number } };
   peakWalDirBytes: number | null;
   longestTransactionMs: number | null;
+  /**
+   * Autovacuum's passes over `chat_message` and its TOAST table while the
+   * strategy ran, as the server samples saw them in pg_stat_progress_vacuum
+   * (one shorter than --sample-interval may go unseen): a load that commits
+   * as it goes is vacuumed while it loads once it outlasts autovacuum_naptime,
+   * and the room a pass records in old pages is filled again, each page a
+   * full-page image. Absent in results written before it was recorded.
+   */
+  autovacuum?: { passes: AutovacuumPass[] };
   /** Lock modes the migration's connection(s) held on `chat`. */
   locksOnChat: string[];
   /** In how many samples each of those modes was seen: a mode held briefly (one short DDL) may fall between samples. */

@@ -92,6 +92,8 @@ export interface PointRegime {
   durationMs?: number | null;
   autovacuumNaptimeMs?: number | null;
   commitsDuringLoad?: boolean | null;
+  /** Autovacuum passes over chat_message or its TOAST table the run's samples saw (strategies[].autovacuum); null: not sampled (a target, an older result). */
+  autovacuumPasses?: number | null;
   /** Blocks found in shared_buffers / blocks asked for, over the load (pg_stat_database of its database). */
   bufferHitRatio: number | null;
   /** The same for chat_message, its TOAST and indexes (pg_statio_all_tables). */
@@ -163,6 +165,14 @@ export interface ProjectionCheck {
   crossings?: RegimeCrossing[];
   /** With `--check-repeat`: every run's figures at the check size; the measured duration is the fastest, WAL and images the medians (as for a point). */
   measuredRuns?: { durationMs: number[]; walBytes: number[]; fpi: number[] };
+  /**
+   * What the figures follow, to tell a miss's cause: the WAL between two
+   * checkpoints projected (checkpoint cycles) and measured in the check's runs
+   * (redo pointers, pooled), and autovacuum's passes over chat_message and its
+   * TOAST table in each of the check's runs (strategies[].autovacuum).
+   */
+  checkpointSpacing?: { projectedBytes: number; measuredBytes: number };
+  autovacuumPasses?: { heap: number; toast: number }[];
 }
 
 /** `result.extra.sweep`: the points, plus whatever else the sweep keeps (fits, a projection check). */

@@ -294,6 +294,7 @@ function regimeOf(r: StrategyResult, shown: Record<string, string>, checkpointEv
     autovacuumNaptimeMs: autovacuumNaptimeMs(shown),
     // The longest transaction is sampled: a run of fewer than ten samples cannot tell.
     commitsDuringLoad: r.longestTransactionMs === null || r.durationMs < 10 * sampleIntervalMs ? null : r.longestTransactionMs < r.durationMs / 2,
+    autovacuumPasses: r.autovacuum ? r.autovacuum.passes.length : null,
   });
 }
 
@@ -627,7 +628,13 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
         // Project again at the size actually seeded, which differs a little from the target.
         const one = projectOne(fitted, points, m.strategy, m.sizeBytes, target, model);
         if (!one) continue;
-        const { pd, pw, pf, regime } = one;
+        const { pd, pw, pf, regime, cycles } = one;
+        const mine = runs.filter((r) => r.name.startsWith(`${m.strategy}@`));
+        const passes = mine.filter((r) => r.autovacuum).map((r) => ({
+          heap: r.autovacuum!.passes.filter((p) => p.relation === 'chat_message').length,
+          toast: r.autovacuum!.passes.filter((p) => p.relation === 'chat_message TOAST').length,
+        }));
+        const spacing = m.checkpointIntervals && cycles ? { projectedBytes: cycles.walPerCheckpointBytes, measuredBytes: Math.round(m.checkpointIntervals.walBytes / m.checkpointIntervals.intervals) } : null;
         const inBand = (b: { low: number; high: number }, v: number) => v >= b.low && v <= b.high;
         checks.push({
           strategy: m.strategy,
@@ -644,6 +651,8 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
           withinBand: { durationMs: inBand(pd, m.durationMs), walBytes: inBand(pw, m.walBytes), fpi: inBand(pf, m.fpi) },
           crossings: regime?.crossings ?? [],
           ...(m.runs ? { measuredRuns: m.runs } : {}),
+          ...(spacing ? { checkpointSpacing: spacing } : {}),
+          ...(passes.length ? { autovacuumPasses: passes } : {}),
         });
       }
     }

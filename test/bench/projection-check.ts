@@ -21,6 +21,7 @@ import { readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkCauses } from '../../harness/report/render-sweep.ts';
 import type { RunResult } from '../../harness/result/run-result.ts';
 import type { ProjectionCheck } from '../../harness/result/sweep-points.ts';
 import { formatBytes, parseSize, pgSize } from '../../harness/units.ts';
@@ -156,6 +157,11 @@ for (const group of groups) {
     console.log('  strategy   chat table   duration   WAL        full-page images   within ±15 %');
     for (const { c, ok } of rows)
       console.log(`  ${c.strategy.padEnd(10)} ${formatBytes(c.sizeBytes).padStart(10)}   ${pct(c.durationErrorPct).padStart(8)}   ${pct(c.walErrorPct).padStart(8)}   ${pct(c.fpiErrorPct).padStart(8)}           ${ok ? 'yes' : 'no (missed)'}`);
+    // What the images followed in the check's runs: the spacing of its checkpoints and autovacuum's passes.
+    for (const { c } of rows) {
+      const causes = checkCauses(c);
+      if (causes) console.log(`  ${causes}`);
+    }
   }
 }
 process.exit(exitCode);

@@ -127,6 +127,9 @@ describe('sweep', () => {
       expect([true, false, null]).toContain(p.regime!.commitsDuringLoad);
       expect(p.runs!.durationMs).toEqual(runs.map((r) => r.durationMs));
       expect(p.durationMs).toBe(Math.min(runs[0].durationMs, runs[1].durationMs));
+      // The passes autovacuum made over chat_message during its run (the fastest, whose regime the point keeps), as its samples saw them.
+      const fastest = runs[0].durationMs <= runs[1].durationMs ? runs[0] : runs[1];
+      expect(p.regime!.autovacuumPasses).toBe(fastest.autovacuum!.passes.length);
       expect(p.walBytes).toBe(Math.round((runs[0].wal.bytes + runs[1].wal.bytes) / 2));
     }
     // The check is taken like a point: the fastest duration, the median WAL and images (of two, their mean rounded: result.json takes whole numbers), every run kept.
@@ -137,6 +140,14 @@ describe('sweep', () => {
       expect(c.measuredDurationMs).toBe(Math.min(runs[0].durationMs, runs[1].durationMs));
       expect(c.measuredWalBytes).toBe(Math.round((runs[0].wal.bytes + runs[1].wal.bytes) / 2));
       expect(c.measuredFpi).toBe(Math.round((runs[0].wal.fpi + runs[1].wal.fpi) / 2));
+      // What the images followed there: each run's autovacuum passes, and its checkpoints' spacing (every run's intervals pooled) beside the projection's.
+      const count = (r: (typeof runs)[number], relation: string) => r.autovacuum!.passes.filter((x) => x.relation === relation).length;
+      expect(c.autovacuumPasses).toEqual(runs.map((r) => ({ heap: count(r, 'chat_message'), toast: count(r, 'chat_message TOAST') })));
+      const spans = runs.flatMap((r) => (r.checkpoints.intervals ? [r.checkpoints.intervals] : []));
+      const projected = result.projections!.find((x) => x.strategy === c.strategy && x.size !== 64 * 1024 ** 2);
+      if (spans.length && projected?.cycles)
+        expect(c.checkpointSpacing!.measuredBytes).toBe(Math.round(spans.reduce((a, x) => a + x.walBytes, 0) / spans.reduce((a, x) => a + x.intervals, 0)));
+      else expect(c.checkpointSpacing).toBeUndefined();
     }
     // Each point's first run was read back from its WAL, page by page; its self-check compares the images its gaps give at its own checkpoints with pg_stat_wal's.
     for (const p of points) {

@@ -136,6 +136,14 @@ describe('regimeCrossings', () => {
     // Autovacuum off, or results from before the harness recorded it: not known, not a crossing.
     expect(regimeCrossings([at(512 * MB, 24_000, true, null)], at(4 * GB, 170_000, true, null)).map((c) => c.boundary)).not.toContain(AV);
     expect(regimeCrossings([regimeAt(512 * MB, { sharedBuffers: 128 * MB, maxWalSize: 64 * MB, checkpoints: 9 })], at(4 * GB, 170_000, true)).map((c) => c.boundary)).not.toContain(AV);
+    // What a point's samples saw stands over what its duration suggests: a 70 s point that saw no pass has not been there.
+    const unseen = { ...at(GB, 70_000, true), autovacuumPasses: 0 };
+    const crossed = regimeCrossings([...chunked, unseen], at(4 * GB, 170_000, true)).find((c) => c.boundary === AV)!;
+    expect(crossed.measured).toContain('load / autovacuum_naptime = 1.2, 0 passes over chat_message seen');
+    // ... and a 24 s point whose samples saw one (a short naptime, say) has.
+    expect(regimeCrossings([...chunked, { ...at(512 * MB, 24_000, true), autovacuumPasses: 1 }], at(4 * GB, 170_000, true)).map((c) => c.boundary)).not.toContain(AV);
+    // Passes over a load still in its one transaction (chunked's one chunk at 128 MB) found no committed row: not there either.
+    expect(regimeCrossings([...chunked, { ...at(128 * MB, 6_000, false), autovacuumPasses: 2 }], at(4 * GB, 170_000, true)).map((c) => c.boundary)).toContain(AV);
     // The boundaries checkpoint cycles follow do not count there.
     expect(crossingsOutsideCycles(regimeCrossings(small, regimeAt(4 * GB, { sharedBuffers: 128 * MB, maxWalSize: 64 * MB, checkpoints: 90 })))).toBe(0);
   });
@@ -261,6 +269,9 @@ describe('the regime table', () => {
     expect(sweep).toContain('| 0.4, commits as it goes |');
     expect(sweep).toContain('| 1.5, one transaction |');
     expect(sweep).toContain('| autovacuum off |');
+    // With the passes the run's samples saw.
+    const seen = renderSweep({ harness: { cpus: 2, memoryBytes: 8 * GB }, postgres: { version: '15.18', provider: 'embedded' }, extra: { sweep: { points: [{ ...points[0], regime: { ...regime(180_000, true), autovacuumPasses: 2 } }] } } } as unknown as RunResult)!;
+    expect(seen).toContain('| 3.0, commits as it goes, 2 passes seen |');
   });
 });
 

@@ -7,6 +7,8 @@ import { renderChartSvg, renderJunit, renderMarkdown, renderTerminal, reportComm
 import type { RunResult, Sample } from '../../harness/result/run-result.ts';
 import { validateResult } from '../../harness/result/validate-result.ts';
 import { formatBytes } from '../../harness/units.ts';
+import { checkCauses } from '../../harness/report/render-sweep.ts';
+import type { ProjectionCheck } from '../../harness/result/sweep-points.ts';
 
 // Update the goldens with: npx vitest run test/unit/report-render.test.ts -u
 const FIXTURES = ['repro', 'gate', 'sweep', 'interrupted'] as const;
@@ -313,6 +315,22 @@ describe('the other reports', () => {
     expect(md).toContain('sweep --check-repeat');
     expect(md).toContain('- chunked at 1.00 GB, 2 runs: duration 6 min 40 s – 7 min 10 s, WAL 8.40 GB – 8.60 GB, full-page images 1,200 – 1,500');
     expect(md).not.toMatch(/- original at 1\.00 GB, 2 runs/);
+  });
+
+  it("a projection check says how far apart its run's checkpoints came against the projection, and autovacuum's passes in each run", async () => {
+    const r = structuredClone(await fixture('sweep'));
+    const MB = 1024 ** 2;
+    (r.extra!.sweep as Record<string, unknown>).projectionCheck = [
+      { ...check, checkpointSpacing: { projectedBytes: 38 * MB, measuredBytes: 36 * MB }, autovacuumPasses: [{ heap: 2, toast: 2 }] },
+      { ...check, strategy: 'original', autovacuumPasses: [{ heap: 0, toast: 0 }, { heap: 1, toast: 0 }] },
+      { ...check, strategy: 'setbased' },
+    ];
+    const md = renderMarkdown(r);
+    expect(md).toContain('- chunked at 1.00 GB: checkpoints 36.0 MB apart, 38.0 MB projected (+5.6 %); autovacuum passes 2 over chat_message, 2 over its TOAST table');
+    expect(md).toContain('- original at 1.00 GB: autovacuum passes per run: 0 over chat_message, 0 over its TOAST table; 1 over chat_message, 0 over its TOAST table');
+    // A check that recorded neither (an older result) has no line.
+    expect(md).not.toMatch(/- setbased at 1\.00 GB:/);
+    expect(checkCauses(check as ProjectionCheck)).toBeNull();
   });
 
   it('the terminal summary is colourless unless asked', async () => {
