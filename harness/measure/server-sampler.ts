@@ -43,7 +43,7 @@ export interface AutovacuumPass {
   lastSeenMs: number;
   /** Still running at the last sample. */
   running: boolean;
-  /** Pages of the relation when the pass began (heap_blks_total): what it has to scan. */
+  /** Pages of the relation the pass had to scan (heap_blks_total, the most the samples saw). */
   pages: number;
 }
 
@@ -233,8 +233,7 @@ export class ServerSampler {
         open.lastSeenMs = tMs;
         // heap_blks_total is 0 until the pass has begun scanning.
         open.pages = Math.max(open.pages, Number(v.pages));
-      }
-      else {
+      } else {
         const pass: AutovacuumPass = { relation: v.toast ? 'chat_message TOAST' : 'chat_message', startMs: tMs, lastSeenMs: tMs, running: true, pages: Number(v.pages) };
         this.openPasses.set(key, pass);
         this.passes.push(pass);
