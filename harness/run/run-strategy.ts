@@ -270,7 +270,7 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
   const lastSample = sampler.samples[sampler.samples.length - 1];
   const lsnBytes = lastSample ? lsnDiff(end.lsn, start.lsn) : 0;
   const av = sampler.samples.filter((s) => s.autovacuumWorkers > 0).length;
-  const overChatMessage = passes.length ? `; ${passes.length} of its passes were over chat_message or its TOAST table, and the room each finds in old pages is filled again by the load, a full-page image per page` : '';
+  const overChatMessage = passes.length ? `; ${passes.length} of its passes were over chat_message or its TOAST table (the room a pass finds in old pages, a load that commits as it goes fills again: a full-page image per page)` : '';
   if (av) warnings.push(`autovacuum was running in ${av} of ${sampler.samples.length} samples: its WAL is included in ${strategy.name}'s figures${overChatMessage}`);
   const others = sampler.samples.filter((s) => s.otherBackends > 0).length;
   if (others) warnings.push(`other sessions were active on the database under test in ${others} samples: their work is included in ${strategy.name}'s figures`);
