@@ -12,7 +12,7 @@
  * wrote; this says which pages they were and when, which is what decides
  * how they grow with size. Minutes: the run itself, plus reading its WAL.
  *
- *   npx tsx test/bench/fpi-sources.ts [--size 1GB] [--strategy original] [--seed 23273] [--out results/bench/fpi-sources]
+ *   npx tsx test/bench/fpi-sources.ts [--size 1GB] [--strategy original] [--seed 23273] [--pg-setting name=value ...] [--out results/bench/fpi-sources]
  *
  * Needs room for the run's WAL (about 0.75 of the chat table for
  * `original`) besides the usual run; it keeps 1.5x the chat table.
@@ -28,18 +28,20 @@ import { benchArgs } from './bench-args.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-const USAGE = `usage: npx tsx test/bench/fpi-sources.ts [--size 1GB] [--strategy original] [--seed 23273] [--out results/bench/fpi-sources]
+const USAGE = `usage: npx tsx test/bench/fpi-sources.ts [--size 1GB] [--strategy original] [--seed 23273] [--pg-setting name=value ...] [--out results/bench/fpi-sources]
 
 Runs one strategy at one size (embedded server, WAL kept), reads its WAL back with pg_walinspect
 and prints its full-page images by relation and by checkpoint cycle, with each cycle's WAL,
 rows and index images; writes fpi-sources.md and
-fpi-sources.json under <out>/<size>-<strategy>/.
+fpi-sources.json under <out>/<size>-<strategy>/. --pg-setting (repeatable) is passed to the run,
+e.g. --pg-setting autovacuum_naptime=5s to see what autovacuum's passes add to a committing load.
 `;
 const flags = benchArgs(
   {
     size: { type: 'string', default: '1GB' },
     strategy: { type: 'string', default: 'original' },
     seed: { type: 'string', default: '23273' },
+    'pg-setting': { type: 'string', multiple: true, default: [] },
     out: { type: 'string', default: path.join('results', 'bench', 'fpi-sources') },
   },
   USAGE,
@@ -52,6 +54,12 @@ if (!size.ok) {
 }
 if (!/^[a-z0-9.>-]+$/i.test(flags.strategy!) || !/^\d+$/.test(flags.seed!)) {
   process.stderr.write(`error: --strategy takes one strategy name (e.g. original, chunked) and --seed a whole number\n`);
+  process.exit(2);
+}
+const settings = (flags['pg-setting'] ?? []) as string[];
+const badSetting = settings.find((x) => !/^[a-z_][a-z0-9_.]*=.+$/i.test(x));
+if (badSetting !== undefined) {
+  process.stderr.write(`error: --pg-setting takes name=value (e.g. autovacuum_naptime=5s), not '${badSetting}'\n`);
   process.exit(2);
 }
 const out = path.join(flags.out!, `${flags.size}-${flags.strategy}`);
@@ -74,21 +82,31 @@ const args = [
   '--no-probe',
   '--pg-setting',
   `wal_keep_size=${pgSize(Math.ceil((1.5 * size.bytes) / 1024) * 1024)}`,
+  ...settings.flatMap((setting) => ['--pg-setting', setting]),
   '--keep',
   '--out',
   path.join(out, 'run'),
 ];
 process.stderr.write(`npm run harness -- ${args.slice(3).join(' ')}\n`);
 const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise<string>((resolve, reject) => {
+// The run's own error is on stderr already; its exit code (2 for bad input) is this script's.
+let kept = false;
+const url = await new Promise<string>((resolve) => {
   let buf = '';
   child.stdout.on('data', (d: Buffer) => {
     process.stderr.write(d);
     buf += d.toString();
     const m = buf.match(new RegExp(`kept ${flags.strategy!.replace(/[.>-]/g, '\\$&')}: psql '([^']+)'`));
-    if (m) resolve(m[1]);
+    if (m && !kept) {
+      kept = true;
+      resolve(m[1]);
+    }
   });
-  child.on('close', (code) => reject(new Error(`the run exited ${code} before keeping its database; see ${out}/run`)));
+  child.on('close', (code) => {
+    if (kept) return;
+    process.stderr.write(`error: the run exited ${code} before keeping its database; see ${out}/run\n`);
+    process.exit(code || 1);
+  });
 });
 
 interface Rel {
