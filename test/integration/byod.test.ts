@@ -25,7 +25,6 @@ import { startTestServer } from '../support/postgres.ts';
 import { EXPECTED_CHAT_COLUMNS, EXPECTED_CHAT_INDEXES, readChatSchema } from '../support/pre-migration-schema.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 const SOURCE = 'owui_staging';
 
 // ------------------------------------------------------------ the source, by hand
@@ -574,8 +573,14 @@ interface Exit {
   stderr: string;
 }
 
+/**
+ * Node with tsx's loader, one process, as the npm scripts start it. Not the `tsx`
+ * launcher: when the harness has not acknowledged a relayed SIGINT within tens of
+ * milliseconds (a busy machine) it SIGKILLs it and exits 130 itself, so the server
+ * kept for inspection outlived the "stopped" harness (seen once in CI).
+ */
 function startHarness(args: string[]): ChildProcess {
-  return spawn(TSX, ['harness/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, CI: '1', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', 'harness/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, CI: '1', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function exited(child: ChildProcess, out: { stdout: string; stderr: string }, timeoutMs = 150_000): Promise<Exit> {
