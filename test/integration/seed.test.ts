@@ -431,13 +431,16 @@ describe('physical order', () => {
       ),
     );
     const text = order.join('');
-    const lastLarge = text.lastIndexOf('x');
-    const small = order.filter((p) => p === 'c').length;
-    expect(text.indexOf('x')).toBeGreaterThanOrEqual(0);
-    // DATASET_E plans five groups of 64 chats, four holding large chats: each a run of large rows, then one of small ones.
+    const large = order.flatMap((p, i) => (p === 'x' ? [i / order.length] : []));
+    expect(large.length).toBeGreaterThan(0);
+    // DATASET_E plans five groups of 64 chats, each holding large chats: each a run of large rows, then one of small ones.
     expect(text.match(/x+/g)!.length).toBeGreaterThanOrEqual(4);
-    // All large first would leave every small row after the last large one.
-    expect(text.slice(0, lastLarge).split('c').length - 1).toBeGreaterThan(small / 2);
+    // Where the large rows sit, on average, as a share of the table. All large first would put them in its first
+    // ~11 % (mean ~0.06); mixed group by group, seeded here, gave 0.34–0.44. Not the last large row's place: a
+    // large chat's heap row is a short TOAST pointer that a concurrent stream can put in any earlier page the free
+    // space map offers (one CI run found the last one at 137 of 303 small rows).
+    const meanPlace = large.reduce((a, b) => a + b, 0) / large.length;
+    expect(meanPlace).toBeGreaterThan(0.2);
   });
 });
 
