@@ -12,7 +12,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceReport } from '../../harness/byod/derive-manifest.ts';
@@ -21,10 +20,10 @@ import type { StartedEmbeddedPostgres } from '../../harness/postgres/embedded-se
 import { closeQuietly, connect, ident, type Client } from '../../harness/postgres/sql.ts';
 import { withClient } from '../../harness/postgres/with-client.ts';
 import type { RunResult } from '../../harness/result/run-result.ts';
+import { LAUNCH, ROOT } from '../support/cli.ts';
 import { startTestServer } from '../support/postgres.ts';
 import { EXPECTED_CHAT_COLUMNS, EXPECTED_CHAT_INDEXES, readChatSchema } from '../support/pre-migration-schema.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SOURCE = 'owui_staging';
 
 // ------------------------------------------------------------ the source, by hand
@@ -573,14 +572,9 @@ interface Exit {
   stderr: string;
 }
 
-/**
- * Node with tsx's loader, one process, as the npm scripts start it. Not the `tsx`
- * launcher: when the harness has not acknowledged a relayed SIGINT within tens of
- * milliseconds (a busy machine) it SIGKILLs it and exits 130 itself, so the server
- * kept for inspection outlived the "stopped" harness (seen once in CI).
- */
+/** Started as the sandboxed CLI tests start it (LAUNCH says why not the `tsx` launcher), without their sandbox. */
 function startHarness(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'harness/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, CI: '1', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(LAUNCH[0], [...LAUNCH.slice(1), ...args], { cwd: ROOT, env: { ...process.env, CI: '1', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function exited(child: ChildProcess, out: { stdout: string; stderr: string }, timeoutMs = 150_000): Promise<Exit> {

@@ -21,7 +21,7 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * harness has not acknowledged within about 60 ms (a busy or CPU-starved
  * event loop), so Ctrl-C could skip every cleanup; see the Safety section.
  */
-const LAUNCH = [process.execPath, '--import', 'tsx', 'harness/cli.ts'];
+export const LAUNCH = [process.execPath, '--import', 'tsx', 'harness/cli.ts'];
 /** The variable every process of a sandboxed run inherits. */
 const MARKER_VAR = 'OWUI_HARNESS_TEST_SANDBOX';
 /**
