@@ -2,12 +2,15 @@
  * Samples the server every `intervalMs` on a connection of its own: the WAL
  * insert position, pg_stat_wal, checkpoints, the size of pg_wal, the age of
  * the migration's oldest open transaction and the locks it holds on `chat`,
- * and autovacuum's passes over `chat_message` (pg_stat_progress_vacuum).
- * Read-only queries that write no WAL, so the sampler does not disturb what
- * it measures. It survives a crashed server: it reconnects and carries on.
+ * and autovacuum's passes over `chat_message` (pg_stat_progress_vacuum);
+ * with `readProcesses`, the migration backends' page faults and CPU time
+ * (/proc, see backend-processes.ts). Read-only queries that write no WAL,
+ * so the sampler does not disturb what it measures. It survives a crashed
+ * server: it reconnects and carries on.
  */
 import { closeQuietly, connect, type Client } from '../postgres/sql.ts';
 import type { StartedPostgres } from '../postgres/started-postgres.ts';
+import { BackendProcesses, readProcCounters, type BackendProcessFigures } from './backend-processes.ts';
 import { migrationBackendsWhere } from './harness-roles.ts';
 
 export interface ServerCounters {
@@ -54,6 +57,8 @@ interface SamplerOptions {
   external: boolean;
   /** Milliseconds since the strategy started. */
   clock: () => number;
+  /** Read the migration backends' page faults and CPU from /proc (the server's processes are this machine's: the embedded provider). */
+  readProcesses?: boolean;
 }
 
 const COUNTERS_SQL = `SELECT pg_current_wal_insert_lsn()::text AS lsn,
@@ -139,6 +144,7 @@ export class ServerSampler {
   /** Autovacuum passes over chat_message and its TOAST table, in the order seen, and those still running by worker and relation. */
   private readonly passes: AutovacuumPass[] = [];
   private readonly openPasses = new Map<string, AutovacuumPass>();
+  private readonly backends = new BackendProcesses();
   readonly warnings = new Set<string>();
 
   constructor(private readonly opts: SamplerOptions) {}
@@ -195,12 +201,14 @@ export class ServerSampler {
                   AND p.relid IN (SELECT oid FROM pg_class WHERE oid = to_regclass('public.chat_message') UNION ALL
                                   SELECT reltoastrelid FROM pg_class WHERE oid = to_regclass('public.chat_message'))) AS vac,
              (SELECT count(*) FROM pg_stat_activity a WHERE a.datname = $1 AND a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()
-                AND coalesce(a.application_name, '') NOT LIKE 'owui-harness:%' AND NOT (${this.opts.external ? 'true' : 'false'}))::int AS others`,
+                AND coalesce(a.application_name, '') NOT LIKE 'owui-harness:%' AND NOT (${this.opts.external ? 'true' : 'false'}))::int AS others,
+             (SELECT coalesce(string_agg(a.pid::text, ','), '') FROM pg_stat_activity a WHERE ${migrationBackendsWhere(this.opts.external)}) AS pids`,
           [this.opts.database],
         )
       ).rows[0];
       const tMs = this.opts.clock();
       this.notePasses(tMs, act.vac);
+      if (this.opts.readProcesses) await this.readBackends(String(act.pids ?? ''));
       this.samples.push({
         ...this.cumulative(counters),
         tMs,
@@ -244,6 +252,18 @@ export class ServerSampler {
         p.running = false;
         this.openPasses.delete(key);
       }
+  }
+
+  private async readBackends(pids: string): Promise<void> {
+    for (const pid of pids.split(',').filter(Boolean).map(Number)) {
+      const c = await readProcCounters(pid);
+      if (c) this.backends.note(pid, c);
+    }
+  }
+
+  /** The migration backends' page faults and CPU over the run; null unless readProcesses and a backend was read. */
+  backendProcesses(): BackendProcessFigures | null {
+    return this.opts.readProcesses ? this.backends.totals() : null;
   }
 
   /** Autovacuum's passes over chat_message and its TOAST table while sampling, in the order they began. */

@@ -69,6 +69,12 @@ function skippedChatsList(s: StrategyResult): string | null {
   ].join('\n');
 }
 
+/** The migration backends' cost as /proc counted it: minor faults (major ones when any) and CPU, user + system. */
+function backendText(b: NonNullable<StrategyResult['backendProcesses']>): string {
+  const major = b.majorFaults ? ` + ${formatCount(b.majorFaults)} major` : '';
+  return `${formatCount(b.minorFaults)} minor${major} · ${formatDuration(b.userMs)} user + ${formatDuration(b.systemMs)} system, ${formatCount(b.backends)} backend${b.backends === 1 ? '' : 's'}`;
+}
+
 function figuresTable(s: StrategyResult): string {
   const ws = s.writeStall;
   const rows: [string, string][] = [
@@ -96,6 +102,7 @@ function figuresTable(s: StrategyResult): string {
     ['writes to chat blocked (longest)', formatDuration(ws.longestBlockedMs)],
     ['probe WAL (subtracted)', `${formatBytes(ws.wal.bytes)} · ${formatCount(ws.wal.records)} records · ${formatCount(ws.wal.fpi)} FPI`],
     ['client peak RSS', `${formatBytes(s.clientPeakRssBytes)}${s.clientPeakRssOf ? ` (${CLIENT_MEMORY_OF[s.clientPeakRssOf]})` : ''}`],
+    ...(s.backendProcesses ? ([['migration backends (page faults · CPU)', backendText(s.backendProcesses)]] as [string, string][]) : []),
     ['rows inserted / expected', `${formatCount(s.rows.inserted)} / ${formatCount(s.rows.expected)}`],
     ['rows missing / unexpected / mismatched', `${formatCount(s.rows.missing)} / ${formatCount(s.rows.unexpected)} / ${formatCount(s.rows.mismatched)}`],
     ['expected failures (absent as they should be)', formatCount(s.rows.expectedFailures)],

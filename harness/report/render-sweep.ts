@@ -40,6 +40,7 @@ export function regimeCells(r: PointRegime): string[] {
     pctText(r.bufferHitRatio),
     pctText(r.chatMessageHitRatio),
     autovacuumText(r),
+    backendText(r),
   ];
 }
 
@@ -50,6 +51,12 @@ function autovacuumText(r: PointRegime): string {
   const commits = r.commitsDuringLoad === true ? ', commits as it goes' : r.commitsDuringLoad === false ? ', one transaction' : '';
   const passes = r.autovacuumPasses == null ? '' : `, ${r.autovacuumPasses} pass${r.autovacuumPasses === 1 ? '' : 'es'} seen`;
   return `${naptimes.toFixed(1)}${commits}${passes}`;
+}
+
+/** The migration backends' page faults and CPU per MiB of chat table. */
+function backendText(r: PointRegime): string {
+  if (r.backendFaultsPerMB == null || r.backendCpuMsPerMB == null) return '–';
+  return `${formatCount(Math.round(r.backendFaultsPerMB))} · ${r.backendCpuMsPerMB.toFixed(1)} ms`;
 }
 
 export const REGIME_HEADER = [
@@ -64,6 +71,7 @@ export const REGIME_HEADER = [
   'buffer hits',
   'chat_message hits',
   'load ÷ autovacuum_naptime',
+  'backend faults · CPU per MiB',
 ];
 
 /** The regime each point ran in, and how the sizes were scaled to the target's. */
@@ -74,7 +82,7 @@ function regimeSection(result: RunResult, sorted: SweepPoint[]): string | null {
   const lines = [
     '### Regime of each point',
     '',
-    'What decides cost per GB: chat_message and its indexes against shared_buffers (pages re-read once they no longer fit), the WAL between checkpoints against the indexes (after each checkpoint every page changed writes a full-page image), and the share of blocks the load found in shared_buffers (pg_stat_database for the database, pg_statio_all_tables for chat_message).',
+    "What decides cost per GB: chat_message and its indexes against shared_buffers (pages re-read once they no longer fit), the WAL between checkpoints against the indexes (after each checkpoint every page changed writes a full-page image), and the share of blocks the load found in shared_buffers (pg_stat_database for the database, pg_statio_all_tables for chat_message). Duration also depends on the migration backends' memory: page faults per MiB of chat table show how much memory they gave back to the kernel and faulted in again (each large value detoasted, each INSERT's text parsed), which a short run can do throughout and a long one only at its start (read from /proc where the server runs on this machine: the embedded provider).",
     '',
     markdownTable(
       ['strategy', 'chat table', ...REGIME_HEADER],
@@ -174,6 +182,8 @@ export function checkCauses(c: ProjectionCheck): string | null {
     const each = av.map((p) => `${p.heap} over chat_message, ${p.toast} over its TOAST table`);
     parts.push(`autovacuum passes ${av.length > 1 ? `per run: ${each.join('; ')}` : each[0]}`);
   }
+  const f = c.backendFaultsPerMB;
+  if (f) parts.push(`the migration backends' page faults per MiB of chat ${formatCount(Math.round(f.measured))}, ${formatCount(Math.round(f.point))} at ${formatBytes(f.pointSizeBytes)}`);
   return parts.length ? `${c.strategy} at ${formatBytes(c.sizeBytes)}: ${parts.join('; ')}` : null;
 }
 

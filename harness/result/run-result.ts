@@ -8,6 +8,7 @@
 import type { CycleProjection, ProjectionRegime } from './sweep-points.ts';
 import type { AlembicEnvShape, AlembicTarget, CommitVia, StampReading } from '../openwebui/alembic-environment.ts';
 import type { AutovacuumPass } from '../measure/server-sampler.ts';
+import type { BackendProcessFigures } from '../measure/backend-processes.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -226,6 +227,13 @@ export interface StrategyResult {
   output?: { stdout: string; stderr: string; exitCode: number | null };
   /** Buffer hits and reads over the load, and chat_message's size (absent in results written before the harness read them). */
   load?: LoadFigures;
+  /**
+   * The migration backends' minor and major page faults and CPU time, summed
+   * (/proc/<pid>/stat, each backend up to the last sample that saw it). Null
+   * where the server's processes are not this machine's to read (a container,
+   * a url); absent in results written before it was recorded.
+   */
+  backendProcesses?: BackendProcessFigures | null;
   /** Name of the database kept with `--keep`, with its redacted URL. */
   kept?: { database: string; url: string };
 }

@@ -94,6 +94,15 @@ export interface PointRegime {
   commitsDuringLoad?: boolean | null;
   /** Autovacuum passes over chat_message or its TOAST table the run's samples saw (strategies[].autovacuum); null: not sampled (a target, an older result). */
   autovacuumPasses?: number | null;
+  /**
+   * The migration backends' minor page faults, and their CPU time in ms,
+   * per MiB of chat table (strategies[].backendProcesses): how much memory
+   * the server's side gave back and faulted in again, which a short run can
+   * do throughout and a long one only at its start. Null for a target and
+   * where the backends could not be read; absent in older results.
+   */
+  backendFaultsPerMB?: number | null;
+  backendCpuMsPerMB?: number | null;
   /** Blocks found in shared_buffers / blocks asked for, over the load (pg_stat_database of its database). */
   bufferHitRatio: number | null;
   /** The same for chat_message, its TOAST and indexes (pg_statio_all_tables). */
@@ -173,6 +182,13 @@ export interface ProjectionCheck {
    */
   checkpointSpacing?: { projectedBytes: number; measuredBytes: number };
   autovacuumPasses?: { heap: number; toast: number }[];
+  /**
+   * The migration backends' page faults per MiB of chat table at the
+   * strategy's largest point and in the check's fastest run (regime
+   * backendFaultsPerMB): a point whose backends gave memory back and faulted
+   * it in again throughout paid more per byte than the check did.
+   */
+  backendFaultsPerMB?: { pointSizeBytes: number; point: number; measured: number };
 }
 
 /** `result.extra.sweep`: the points, plus whatever else the sweep keeps (fits, a projection check). */

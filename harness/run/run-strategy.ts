@@ -149,7 +149,7 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
     ? new WriteProbe({ server, database: o.database, intervalMs: o.measure.probeIntervalMs, lockTimeoutMs: o.measure.probeLockTimeoutMs, clock })
     : undefined;
   let startCounters: { walBytes: number; checkpoints: number } | undefined;
-  const sampler = new ServerSampler({ server, database: o.database, intervalMs: o.measure.sampleIntervalMs, external: command, clock });
+  const sampler = new ServerSampler({ server, database: o.database, intervalMs: o.measure.sampleIntervalMs, external: command, clock, readProcesses: server.provider === 'embedded' });
   const startC = await sampler.begin();
   startCounters = { walBytes: 0, checkpoints: startC.checkpointsTimed + startC.checkpointsRequested };
   const pacer = o.checkpointEveryBytes ? new CheckpointPacer(server, o.checkpointEveryBytes) : undefined;
@@ -366,6 +366,7 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
     timeline,
     warnings,
     ...(load ? { load: loadFigures(load, forcedCheckpoints) } : {}),
+    backendProcesses: sampler.backendProcesses(),
     ...(command && lastReport ? { output: { stdout: lastReport.stdout ?? '', stderr: lastReport.stderr ?? '', exitCode: lastReport.exitCode ?? null } } : {}),
     ...(kept ? { kept } : {}),
   };

@@ -44,6 +44,9 @@ export interface RegimeInput {
   commitsDuringLoad?: boolean | null;
   /** Autovacuum passes over chat_message or its TOAST the samples saw (null: not sampled). */
   autovacuumPasses?: number | null;
+  /** The migration backends' page faults and CPU ms per MiB of chat table (null: not read). */
+  backendFaultsPerMB?: number | null;
+  backendCpuMsPerMB?: number | null;
 }
 
 const ratio = (a: number | null, b: number | null): number | null => (a === null || b === null || !(b > 0) ? null : a / b);
@@ -68,6 +71,8 @@ export function pointRegime(i: RegimeInput): PointRegime {
     autovacuumNaptimeMs: i.autovacuumNaptimeMs ?? null,
     commitsDuringLoad: i.commitsDuringLoad ?? null,
     autovacuumPasses: i.autovacuumPasses ?? null,
+    backendFaultsPerMB: i.backendFaultsPerMB ?? null,
+    backendCpuMsPerMB: i.backendCpuMsPerMB ?? null,
   };
 }
 

@@ -4,6 +4,7 @@
  * production size with a band. Optionally the projection is checked by
  * measuring at the projected size too.
  */
+import type { BackendProcessFigures } from '../measure/backend-processes.ts';
 import type { SeedSummary } from '../../seed/seeder.ts';
 import { deriveManifest } from '../byod/derive-manifest.ts';
 import { subsetCopy } from '../byod/subset-copy.ts';
@@ -244,7 +245,7 @@ async function measureAt(
           pages.set(name, pagesOf(sized, r));
         }
         runs.push(r);
-        const regime = regimeOf(r, shown, run.checkpointEveryBytes, plan.measure.sampleIntervalMs);
+        const regime = regimeOf(r, shown, run.checkpointEveryBytes, plan.measure.sampleIntervalMs, summary.chatTableBytes);
         mine.push({ durationMs: r.durationMs, walBytes: r.wal.bytes, fpi: r.wal.fpi, outcome: r.outcome, ...(regime ? { regime } : {}), ...(r.checkpoints.intervals ? { checkpointIntervals: r.checkpoints.intervals } : {}) });
       }
     }
@@ -268,6 +269,13 @@ function shownBytes(v: string | undefined): number | null {
   return r.ok ? r.bytes : null;
 }
 
+/** The migration backends' page faults and CPU per MiB of chat table, or nulls where they were not read. */
+export function backendPerMB(b: BackendProcessFigures | null, chatTableBytes: number): { backendFaultsPerMB: number | null; backendCpuMsPerMB: number | null } {
+  if (!b || !(chatTableBytes > 0)) return { backendFaultsPerMB: null, backendCpuMsPerMB: null };
+  const mib = chatTableBytes / 1024 ** 2;
+  return { backendFaultsPerMB: b.minorFaults / mib, backendCpuMsPerMB: (b.userMs + b.systemMs) / mib };
+}
+
 /** autovacuum_naptime as SHOW prints it (1min, 10s), or null with autovacuum off or not shown. */
 function autovacuumNaptimeMs(shown: Record<string, string>): number | null {
   if (shown.autovacuum !== 'on' || !shown.autovacuum_naptime) return null;
@@ -275,7 +283,7 @@ function autovacuumNaptimeMs(shown: Record<string, string>): number | null {
   return d.ok ? d.ms : null;
 }
 
-function regimeOf(r: StrategyResult, shown: Record<string, string>, checkpointEveryBytes: number | null, sampleIntervalMs: number): PointRegime | null {
+function regimeOf(r: StrategyResult, shown: Record<string, string>, checkpointEveryBytes: number | null, sampleIntervalMs: number, chatTableBytes: number): PointRegime | null {
   const sharedBuffersBytes = shownBytes(shown.shared_buffers);
   const maxWalSizeBytes = shownBytes(shown.max_wal_size);
   if (sharedBuffersBytes === null || maxWalSizeBytes === null) return null;
@@ -295,6 +303,7 @@ function regimeOf(r: StrategyResult, shown: Record<string, string>, checkpointEv
     // The longest transaction is sampled: a run of fewer than ten samples cannot tell.
     commitsDuringLoad: r.longestTransactionMs === null || r.durationMs < 10 * sampleIntervalMs ? null : r.longestTransactionMs < r.durationMs / 2,
     autovacuumPasses: r.autovacuum ? r.autovacuum.passes.length : null,
+    ...backendPerMB(r.backendProcesses ?? null, chatTableBytes),
   });
 }
 
@@ -636,6 +645,11 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
         }));
         const spacing = m.checkpointIntervals && cycles ? { projectedBytes: cycles.walPerCheckpointBytes, measuredBytes: Math.round(m.checkpointIntervals.walBytes / m.checkpointIntervals.intervals) } : null;
         const inBand = (b: { low: number; high: number }, v: number) => v >= b.low && v <= b.high;
+        const largest = points.filter((p) => p.strategy === m.strategy && p.outcome === 'succeeded').sort((a, b) => b.sizeBytes - a.sizeBytes)[0];
+        const faults =
+          largest?.regime?.backendFaultsPerMB != null && m.regime?.backendFaultsPerMB != null
+            ? { pointSizeBytes: largest.sizeBytes, point: largest.regime.backendFaultsPerMB, measured: m.regime.backendFaultsPerMB }
+            : null;
         checks.push({
           strategy: m.strategy,
           sizeBytes: m.sizeBytes,
@@ -653,6 +667,7 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
           ...(m.runs ? { measuredRuns: m.runs } : {}),
           ...(spacing ? { checkpointSpacing: spacing } : {}),
           ...(passes.length ? { autovacuumPasses: passes } : {}),
+          ...(faults ? { backendFaultsPerMB: faults } : {}),
         });
       }
     }

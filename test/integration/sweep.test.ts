@@ -130,6 +130,13 @@ describe('sweep', () => {
       // The passes autovacuum made over chat_message during its run (the fastest, whose regime the point keeps), as its samples saw them.
       const fastest = runs[0].durationMs <= runs[1].durationMs ? runs[0] : runs[1];
       expect(p.regime!.autovacuumPasses).toBe(fastest.autovacuum!.passes.length);
+      // On the embedded server the migration backends are this machine's processes: their page faults and CPU were read, per MiB of chat table in the regime.
+      const b = fastest.backendProcesses!;
+      expect(b.backends).toBeGreaterThanOrEqual(1);
+      expect(b.minorFaults).toBeGreaterThan(0);
+      expect(b.userMs + b.systemMs).toBeGreaterThan(0);
+      expect(p.regime!.backendFaultsPerMB).toBeCloseTo(b.minorFaults / (p.sizeBytes / 1024 ** 2), 6);
+      expect(p.regime!.backendCpuMsPerMB).toBeCloseTo((b.userMs + b.systemMs) / (p.sizeBytes / 1024 ** 2), 6);
       expect(p.walBytes).toBe(Math.round((runs[0].wal.bytes + runs[1].wal.bytes) / 2));
     }
     // The check is taken like a point: the fastest duration, the median WAL and images (of two, their mean rounded: result.json takes whole numbers), every run kept.

@@ -333,6 +333,11 @@ describe('the other reports', () => {
     expect(checkCauses(check as ProjectionCheck)).toBeNull();
   });
 
+  it("a projection check sets the migration backends' page faults per MiB against those at the largest point", () => {
+    const c = { ...check, backendFaultsPerMB: { pointSizeBytes: 512 * 1024 ** 2, point: 690.4, measured: 118.6 } } as ProjectionCheck;
+    expect(checkCauses(c)).toBe("chunked at 1.00 GB: the migration backends' page faults per MiB of chat 119, 690 at 512 MB");
+  });
+
   it('the terminal summary is colourless unless asked', async () => {
     const r = await fixture('gate');
     const plain = renderTerminal(r, { color: false });
