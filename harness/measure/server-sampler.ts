@@ -27,7 +27,10 @@ export interface ServerSample extends ServerCounters {
   /** WAL bytes since the first sample (LSN difference; carried across restarts). */
   walSinceStart: number;
   walDirBytes: number | null;
+  /** Age of the migration backends' oldest open transaction (0 when they are connected but none is open; null: no migration backend). */
   txAgeMs: number | null;
+  /** Whether one of the migration backends had a transaction open. */
+  inTransaction: boolean;
   locksOnChat: string[];
   autovacuumWorkers: number;
   /** Backends on the database under test that are neither the harness nor the migration. */
@@ -192,6 +195,7 @@ export class ServerSampler {
         await c.query(
           `SELECT
              (SELECT greatest(0, extract(epoch FROM (clock_timestamp() - min(a.xact_start))) * 1000)::float8 FROM pg_stat_activity a WHERE ${migrationBackendsWhere(this.opts.external)}) AS tx_age,
+             (SELECT coalesce(bool_or(a.xact_start IS NOT NULL), false) FROM pg_stat_activity a WHERE ${migrationBackendsWhere(this.opts.external)}) AS in_tx,
              (SELECT coalesce(array_agg(DISTINCT l.mode), '{}') FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
                 WHERE ${migrationBackendsWhere(this.opts.external)} AND l.granted AND l.locktype = 'relation' AND l.relation = to_regclass('public.chat')) AS locks,
              (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker')::int AS av,
@@ -215,6 +219,7 @@ export class ServerSampler {
         walSinceStart: lsnDiff(counters.lsn, this.start!.lsn),
         walDirBytes,
         txAgeMs: act.tx_age === null ? null : Number(act.tx_age),
+        inTransaction: act.in_tx === true,
         locksOnChat: parsePgArray(act.locks),
         autovacuumWorkers: act.av,
         otherBackends: act.others,

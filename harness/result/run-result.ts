@@ -180,6 +180,14 @@ export interface StrategyResult {
   peakWalDirBytes: number | null;
   longestTransactionMs: number | null;
   /**
+   * From the first sample that saw a migration transaction open to the last
+   * one that did (null: none did): the load as the samples saw it, without
+   * the process start before its first transaction or the teardown after its
+   * last. A load in one transaction has its longest transaction at least this
+   * long. Absent in results written before it was recorded.
+   */
+  transactionSpanMs?: number | null;
+  /**
    * Autovacuum's passes over `chat_message` and its TOAST table while the
    * strategy ran, as the server samples saw them in pg_stat_progress_vacuum
    * (one shorter than --sample-interval may go unseen): a load that commits

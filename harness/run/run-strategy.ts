@@ -313,6 +313,7 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
   for (const s of sampler.samples) for (const l of new Set(s.locksOnChat)) lockSamples[l] = (lockSamples[l] ?? 0) + 1;
   const locks = Object.keys(lockSamples);
   const txAges = sampler.samples.map((s) => s.txAgeMs).filter((x): x is number => x !== null);
+  const inTransaction = sampler.samples.filter((s) => s.inTransaction);
   const walDirs = sampler.samples.map((s) => s.walDirBytes).filter((x): x is number => x !== null);
   return {
     name: strategy.name,
@@ -336,6 +337,7 @@ export async function runStrategy(given: StrategyRunOptions): Promise<StrategyRe
     },
     peakWalDirBytes: walDirs.length ? Math.max(...walDirs) : null,
     longestTransactionMs: txAges.length ? Math.round(Math.max(...txAges)) : null,
+    transactionSpanMs: inTransaction.length ? Math.round(inTransaction[inTransaction.length - 1].tMs - inTransaction[0].tMs) : null,
     autovacuum: { passes: passes.map((p) => ({ ...p, startMs: Math.round(p.startMs), lastSeenMs: Math.round(p.lastSeenMs) })) },
     locksOnChat: [...locks].sort(),
     locksOnChatSamples: lockSamples,

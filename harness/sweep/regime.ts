@@ -76,6 +76,21 @@ export function pointRegime(i: RegimeInput): PointRegime {
   };
 }
 
+/**
+ * Whether a load commits as it goes, from the sampled ages of its open
+ * transactions: its longest one shorter than half the span over which the
+ * samples saw one open. The span, not the run's duration: a run also counts
+ * the process start before its first transaction, which at a second's load
+ * can be half of it. A load in one transaction has its longest at least the
+ * span (the last sample's age counts from before the first sample), so it
+ * never reads as committing. Null where nothing was sampled or the span is
+ * under ten sample intervals (a short load's commits can fall between samples).
+ */
+export function commitsAsItGoes(longestTransactionMs: number | null, transactionSpanMs: number | null | undefined, sampleIntervalMs: number): boolean | null {
+  if (longestTransactionMs === null || transactionSpanMs == null || transactionSpanMs < 10 * sampleIntervalMs) return null;
+  return longestTransactionMs < transactionSpanMs / 2;
+}
+
 /** The target of a projection: its size and the server it will run on. */
 export interface RegimeTarget {
   sizeBytes: number;

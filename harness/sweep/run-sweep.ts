@@ -20,7 +20,7 @@ import { formatBytes, parseDuration, pgSize, parseSize } from '../units.ts';
 import type { PageTrace } from '../measure/page-trace.ts';
 import { estimateAt, imagesAtOwnSpacing, type SizedTrace } from './cycle-images.ts';
 import { backtest, fitGrowth, project, projectLarger, projectLinear, superLinear, type Backtest, type Fit } from './fit.ts';
-import { checkpointSpacing, crossingsOutsideCycles, pointRegime, projectionRegime, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, WAL_SEGMENT_BYTES, widenBand, type RegimePoint } from './regime.ts';
+import { checkpointSpacing, commitsAsItGoes, crossingsOutsideCycles, pointRegime, projectionRegime, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, WAL_SEGMENT_BYTES, widenBand, type RegimePoint } from './regime.ts';
 
 export interface SweepPlan extends RunPlan {
   sizes: number[];
@@ -300,8 +300,7 @@ function regimeOf(r: StrategyResult, shown: Record<string, string>, checkpointEv
     chatMessageHitRatio: r.load?.chatMessageHitRatio ?? null,
     durationMs: r.durationMs,
     autovacuumNaptimeMs: autovacuumNaptimeMs(shown),
-    // The longest transaction is sampled: a run of fewer than ten samples cannot tell.
-    commitsDuringLoad: r.longestTransactionMs === null || r.durationMs < 10 * sampleIntervalMs ? null : r.longestTransactionMs < r.durationMs / 2,
+    commitsDuringLoad: commitsAsItGoes(r.longestTransactionMs, r.transactionSpanMs, sampleIntervalMs),
     autovacuumPasses: r.autovacuum ? r.autovacuum.passes.length : null,
     ...backendPerMB(r.backendProcesses ?? null, chatTableBytes),
   });

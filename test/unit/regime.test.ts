@@ -10,7 +10,7 @@ import { renderProjections } from '../../harness/report/render-projections.ts';
 import { renderSweep } from '../../harness/report/render-sweep.ts';
 import type { RunResult } from '../../harness/result/run-result.ts';
 import type { PointRegime, SweepPoint } from '../../harness/result/sweep-points.ts';
-import { checkpointSpacing, crossingsOutsideCycles, pointRegime, regimeCrossings, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, widenBand, WIDEN_PER_CROSSING } from '../../harness/sweep/regime.ts';
+import { checkpointSpacing, commitsAsItGoes, crossingsOutsideCycles, pointRegime, regimeCrossings, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, widenBand, WIDEN_PER_CROSSING } from '../../harness/sweep/regime.ts';
 import { checkpointLag, fitsOf, pointOf, projectionsOf, targetSettings } from '../../harness/sweep/run-sweep.ts';
 
 const MB = 1024 ** 2;
@@ -77,6 +77,27 @@ describe('checkpointSpacing', () => {
     expect(checkpointSpacing(32 * MB)).toBe(16 * MB); // 2 / 1.9 -> 1
     expect(checkpointSpacing(GB)).toBe(33 * 16 * MB); // 64 / 1.9 = 33.7 -> 33
     expect(checkpointSpacing(2 * MB)).toBe(16 * MB);
+  });
+});
+
+describe('commitsAsItGoes', () => {
+  it('reads a load as committing as it goes when its longest transaction is under half the span the samples saw one open', () => {
+    // chunked: pages of 100 chats, each a short transaction, over a 20 s load.
+    expect(commitsAsItGoes(400, 20_000, 250)).toBe(true);
+    // original: one transaction, its longest at least the span however slow the process was to open it.
+    expect(commitsAsItGoes(20_010, 20_000, 250)).toBe(false);
+    // A load whose one long page makes up most of it is taken for one transaction (the regime's passes seen stand over that).
+    expect(commitsAsItGoes(12_000, 20_000, 250)).toBe(false);
+  });
+
+  it('cannot tell under ten sample intervals of load, or where no sample saw a transaction open', () => {
+    // A one-second run whose transaction opened late: its span, not its duration, is what the samples saw.
+    expect(commitsAsItGoes(600, 600, 250)).toBeNull();
+    expect(commitsAsItGoes(2_400, 2_499, 250)).toBeNull();
+    expect(commitsAsItGoes(2_500, 2_500, 250)).toBe(false);
+    expect(commitsAsItGoes(null, null, 250)).toBeNull();
+    // Results written before the span was recorded.
+    expect(commitsAsItGoes(19_000, undefined, 250)).toBeNull();
   });
 });
 

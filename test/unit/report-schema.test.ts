@@ -195,7 +195,7 @@ describe('the TypeScript type and the schema agree', () => {
     expectTypeOf<keyof Projection>().toEqualTypeOf<Props<Defs['projection']>>();
     expectTypeOf<keyof SweepPoint>().toEqualTypeOf<Props<Defs['sweep']['properties']['points']['items']>>();
     expectTypeOf<OptionalKeys<RunResult>>().toEqualTypeOf<'checks' | 'projections' | 'extra' | 'upgrade'>();
-    expectTypeOf<OptionalKeys<StrategyResult>>().toEqualTypeOf<'output' | 'kept' | 'stamp' | 'alembic' | 'upstream' | 'clientPeakRssOf' | 'locksOnChatSamples' | 'skippedChats' | 'load' | 'autovacuum' | 'backendProcesses'>();
+    expectTypeOf<OptionalKeys<StrategyResult>>().toEqualTypeOf<'output' | 'kept' | 'stamp' | 'alembic' | 'upstream' | 'clientPeakRssOf' | 'locksOnChatSamples' | 'skippedChats' | 'load' | 'autovacuum' | 'backendProcesses' | 'transactionSpanMs'>();
     expectTypeOf<keyof LoadFigures>().toEqualTypeOf<Props<Defs['loadFigures']>>();
     expectTypeOf<keyof PointRegime>().toEqualTypeOf<Props<Defs['pointRegime']>>();
     expectTypeOf<keyof ProjectionRegime>().toEqualTypeOf<Props<Defs['projectionRegime']>>();
