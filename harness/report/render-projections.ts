@@ -6,7 +6,7 @@
 import type { RunResult } from '../result/run-result.ts';
 import { sweepPoints, type SweepPoint } from '../result/sweep-points.ts';
 import { WIDEN_PER_CROSSING } from '../sweep/regime.ts';
-import { formatBytes } from '../units.ts';
+import { formatBytes, formatDuration } from '../units.ts';
 import { markdownTable } from './markdown.ts';
 import { formatCount, formatLongDuration, signedPct } from './number-format.ts';
 
@@ -26,13 +26,34 @@ function crossingNotes(projections: NonNullable<RunResult['projections']>): stri
   ];
 }
 
-const FIT_NAME = { 'power-law': 'power law', linear: 'straight line', cycles: 'checkpoint cycles' } as const;
+const FIT_NAME = { 'power-law': 'power law', linear: 'straight line', cycles: 'checkpoint cycles', faults: 'size and backend page faults' } as const;
+
+/** A note's explanation followed by its lines, or nothing when there are no lines. */
+function explained(explanation: string, lines: string[]): string[] {
+  return lines.length ? ['', explanation, '', ...lines] : [];
+}
+
+/** How a duration came from the points' sizes and their backends' page faults, where it did. */
+function faultNotes(projections: NonNullable<RunResult['projections']>): string[] {
+  const lines = projections.flatMap((p) => {
+    const f = p.faults;
+    if (!f) return [];
+    return [
+      `- ${p.strategy} at ${formatBytes(p.size)}: ${formatDuration(f.fixedMs)} + ${f.msPerMiB.toFixed(1)} ms per MiB of chat + ${(1000 * f.msPerFault).toFixed(1)} µs per backend page fault, at ${formatCount(Math.round(f.faultsPerMiB.low))} faults per MiB (the points showed ${formatCount(Math.round(f.faultsPerMiB.low))}–${formatCount(Math.round(f.faultsPerMiB.high))}).`,
+    ];
+  });
+  return explained(
+    "Duration from size and the migration backends' page faults: a backend that gives memory back to the kernel faults it in again for the next large value, at a rate the chats it meets set (the same run after run on one data set), which a curve through the points would carry to the target as cost per byte. So each point's duration is split into a fixed part, a part per MiB and a part per fault (least squares over the points), and the target is taken at the lowest rate any point showed: a long run settles below what short ones pay (measured: README, Regimes). The band runs from no faults to the highest rate, and up to the curve's own figure.",
+    lines,
+  );
+}
 
 /** Which model a projection's figures came from, said per figure when they differ. */
 function modelCell(p: NonNullable<RunResult['projections']>[number]): string {
   if (p.model === 'linear') return 'straight line (sizes run in the target’s regime)';
   if (p.model !== 'larger' || !p.modelOf) return 'power law';
   const m = p.modelOf;
+  if (m.durationMs === 'faults') return `duration from ${FIT_NAME.faults}; WAL ${FIT_NAME[m.walBytes]}, images ${FIT_NAME[m.fpi]}${m.walBytes === 'cycles' ? '' : ' (the larger of both)'}`;
   if (m.durationMs === m.walBytes && m.walBytes === m.fpi) return `larger of both: ${FIT_NAME[m.durationMs]}`;
   return `larger of both: duration ${FIT_NAME[m.durationMs]}, WAL ${FIT_NAME[m.walBytes]}, images ${FIT_NAME[m.fpi]}`;
 }
@@ -55,13 +76,10 @@ function cycleNotes(projections: NonNullable<RunResult['projections']>, points: 
       `- ${p.strategy} at ${formatBytes(p.size)}: ${c.checkpoints.toFixed(0)} checkpoints, one every ${formatBytes(c.walPerCheckpointBytes)} of WAL; from the ${formatBytes(c.fromSizeBytes)} point${others.length ? ` (the others gave ${others.map((e) => `${formatBytes(e.walBytes)} and ${formatCount(e.fpi)} images from ${formatBytes(e.sizeBytes)}`).join(', ')})` : ''}.`,
     ];
   });
-  if (!lines.length) return [];
-  return [
-    '',
+  return explained(
     "Checkpoint cycles (WAL and images): each point's WAL was read back page by page, and every change to a page that had been changed before counts as an image with the chance that a checkpoint fell since, its gap over the WAL between checkpoints; at the target there are proportionally more changes, and the gaps of index pages (beyond one chat's burst of inserts) grow with the data. So the images follow the checkpoints expected there instead of a curve through the points. The band spans the points' estimates, widened by how far the largest point's own images, so modelled, missed those it wrote (`points[].pages.selfCheckPct`).",
-    '',
-    ...lines,
-  ];
+    lines,
+  );
 }
 
 /**
@@ -119,6 +137,7 @@ export function renderProjections(result: RunResult): string | null {
       ['l', 'r', 'r', 'r', 'r', 'l', 'l'],
     ),
     ...cycleNotes(projections, sweepPoints(result) ?? []),
+    ...faultNotes(projections),
     ...backtestNotes(projections),
     ...crossingNotes(projections),
   ].join('\n');

@@ -288,7 +288,14 @@ export interface Projection {
    */
   model?: 'power-law' | 'linear' | 'larger';
   /** With model 'larger': which fit each figure came from. */
-  modelOf?: { durationMs: 'power-law' | 'linear'; walBytes: 'power-law' | 'linear' | 'cycles'; fpi: 'power-law' | 'linear' | 'cycles' };
+  modelOf?: { durationMs: 'power-law' | 'linear' | 'faults'; walBytes: 'power-law' | 'linear' | 'cycles'; fpi: 'power-law' | 'linear' | 'cycles' };
+  /**
+   * Duration with the migration backends' page faults as a cost of their own
+   * ('faults' in modelOf; harness/sweep/fault-duration.ts): fixed ms, ms per
+   * MiB of chat and per fault, fitted to the points, and the lowest and
+   * highest faults per MiB they showed (the centre takes the lowest).
+   */
+  faults?: { fixedMs: number; msPerMiB: number; msPerFault: number; faultsPerMiB: { low: number; high: number } };
   /** WAL and images from the points' page changes, where their WAL was read back ('cycles' in modelOf; harness/sweep/cycle-images.ts). */
   cycles?: CycleProjection;
   /**

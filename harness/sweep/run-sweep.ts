@@ -5,6 +5,7 @@
  * measuring at the projected size too.
  */
 import type { BackendProcessFigures } from '../measure/backend-processes.ts';
+import { fitFaultDuration, projectFaultDuration, type FaultPoint } from './fault-duration.ts';
 import type { SeedSummary } from '../../seed/seeder.ts';
 import { deriveManifest } from '../byod/derive-manifest.ts';
 import { subsetCopy } from '../byod/subset-copy.ts';
@@ -417,14 +418,20 @@ function projectOne(fitted: Fitted, points: SweepPoint[], s: string, size: numbe
   const f = models.get(`${s}:fpi`);
   if (!d || !w || !f) return null;
   const rp = regimePoints(points, s);
-  type Figure = { value: number; low: number; high: number; from?: 'power-law' | 'linear' | 'cycles' };
+  type Figure = { value: number; low: number; high: number; from?: 'power-law' | 'linear' | 'cycles' | 'faults' };
   const at = (fit: Fit, x: number): { value: number; low: number; high: number; from?: 'power-law' | 'linear' } =>
     model === 'linear' ? projectLinear(fit, x) : model === 'larger' ? projectLarger(fit, x) : project(fit, x);
   const missOf = (m: (typeof METRICS)[number]) => {
     const bt = backtests?.get(`${s}:${m}`);
     return bt ? { bt, pct: model === 'linear' ? bt.linearPct : model === 'larger' ? bt.largerPct : bt.powerLawPct } : null;
   };
-  const d0 = at(d, size);
+  let d0: Figure = at(d, size);
+  // Where the points' backends faulted at rates that differ by more than their size explains: that cost on its own (fault-duration.ts).
+  const faultFit = model === 'linear' ? null : fitFaultDuration(faultPoints(points, s));
+  if (faultFit) {
+    const f = projectFaultDuration(faultFit, size);
+    d0 = { value: f.value, low: f.low, high: Math.max(f.high, d0.value), from: 'faults' as const };
+  }
   let w0: Figure = at(w, size);
   let f0: Figure = at(f, size);
   const cycles = model === 'linear' ? null : cycleProjection(fitted, points, s, size, target);
@@ -440,7 +447,8 @@ function projectOne(fitted: Fitted, points: SweepPoint[], s: string, size: numbe
     md && mw && mf
       ? { fittedUpTo: md.bt.fittedUpTo, predicted: md.bt.predicted, durationMsPct: md.pct, walBytesPct: mw.pct, fpiPct: mf.pct }
       : undefined;
-  const modelOf = d0.from && w0.from && f0.from ? { durationMs: d0.from, walBytes: w0.from, fpi: f0.from } : undefined;
+  const modelOf =
+    d0.from && w0.from && f0.from && d0.from !== 'cycles' && w0.from !== 'faults' && f0.from !== 'faults' ? { durationMs: d0.from, walBytes: w0.from, fpi: f0.from } : undefined;
   return {
     pd: widenBand(d0, n),
     // From page traces, WAL and images already know the target's checkpoints: those boundaries are inside the model, not beyond it; autovacuum's is not.
@@ -450,7 +458,15 @@ function projectOne(fitted: Fitted, points: SweepPoint[], s: string, size: numbe
     backtest,
     modelOf,
     cycles: cycles?.projection,
+    faults: faultFit ? { fixedMs: faultFit.fixedMs, msPerMiB: faultFit.msPerMiB, msPerFault: faultFit.msPerFault, faultsPerMiB: faultFit.faultsPerMiB } : undefined,
   };
+}
+
+/** A strategy's succeeded points whose backends' faults were read. */
+function faultPoints(points: SweepPoint[], strategy: string): FaultPoint[] {
+  return points
+    .filter((p) => p.strategy === strategy && p.outcome === 'succeeded' && p.regime?.backendFaultsPerMB != null)
+    .map((p) => ({ sizeBytes: p.sizeBytes, durationMs: p.durationMs, faultsPerMiB: p.regime!.backendFaultsPerMB! }));
 }
 
 /**
@@ -531,7 +547,7 @@ export function projectionsOf(fitted: Fitted, points: SweepPoint[], strategies: 
   for (const s of strategies) {
     const one = projectOne(fitted, points, s, size, target, model);
     if (!one) continue;
-    const { pd, pw, pf, regime, backtest, modelOf, cycles } = one;
+    const { pd, pw, pf, regime, backtest, modelOf, cycles, faults } = one;
     out.push({
       strategy: s,
       size,
@@ -547,6 +563,7 @@ export function projectionsOf(fitted: Fitted, points: SweepPoint[], strategies: 
       model,
       ...(modelOf ? { modelOf } : {}),
       ...(cycles ? { cycles } : {}),
+      ...(faults ? { faults } : {}),
       ...(backtest ? { backtest } : {}),
       ...(regime ? { regime } : {}),
     });
