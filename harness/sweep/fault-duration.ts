@@ -3,9 +3,9 @@
  *
  * A backend that gives memory back to the kernel faults it in again for the
  * next large value; how often depends on the sizes of the chats it has met,
- * so faults per MiB of chat differ from one data set to the next (the same,
- * run after run, on one data set) and a long run settles below what short
- * ones pay. A curve through the points' durations takes that cost as part
+ * so faults per MiB of chat differ from one data set to the next (mostly the
+ * same run after run on one data set; some runs settle lower) and a long run
+ * settles below what short ones pay. A curve through the points' durations takes that cost as part
  * of the cost per byte and carries it to the target. Here each point's
  * duration is a fixed part, a part per MiB and a part per fault:
  *

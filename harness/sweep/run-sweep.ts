@@ -5,7 +5,6 @@
  * measuring at the projected size too.
  */
 import type { BackendProcessFigures } from '../measure/backend-processes.ts';
-import { fitFaultDuration, projectFaultDuration, type FaultPoint } from './fault-duration.ts';
 import type { SeedSummary } from '../../seed/seeder.ts';
 import { deriveManifest } from '../byod/derive-manifest.ts';
 import { subsetCopy } from '../byod/subset-copy.ts';
@@ -20,6 +19,7 @@ import { runStrategy } from '../run/run-strategy.ts';
 import { formatBytes, parseDuration, pgSize, parseSize } from '../units.ts';
 import type { PageTrace } from '../measure/page-trace.ts';
 import { estimateAt, imagesAtOwnSpacing, type SizedTrace } from './cycle-images.ts';
+import { fitFaultDuration, projectFaultDuration, type FaultPoint } from './fault-duration.ts';
 import { backtest, fitGrowth, project, projectLarger, projectLinear, superLinear, type Backtest, type Fit } from './fit.ts';
 import { checkpointSpacing, commitsAsItGoes, crossingsOutsideCycles, pointRegime, projectionRegime, scaleSettings, SHARED_BUFFERS_FLOOR, targetRegime, WAL_SEGMENT_BYTES, widenBand, type RegimePoint } from './regime.ts';
 
