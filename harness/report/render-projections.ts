@@ -43,7 +43,7 @@ function faultNotes(projections: NonNullable<RunResult['projections']>): string[
     ];
   });
   return explained(
-    "Duration from size and the migration backends' page faults: a backend that gives memory back to the kernel faults it in again for the next large value, at a rate the chats it meets set (the same run after run on one data set), which a curve through the points would carry to the target as cost per byte. So each point's duration is split into a fixed part, a part per MiB and a part per fault (least squares over the points), and the target is taken at the lowest rate any point showed: a long run settles below what short ones pay (measured: README, Regimes). The band runs from no faults to the highest rate, and up to the curve's own figure.",
+    "Duration from size and the migration backends' page faults: a backend that gives memory back to the kernel faults it in again for the next large value, at a rate the chats it meets set (mostly the same run after run on one data set), which a curve through the points would carry to the target as cost per byte. So each point's duration is split into a fixed part, a part per MiB and a part per fault (least squares over the points), and the target is taken at the lowest rate any point showed: a long run settles below what short ones pay (measured: README, Regimes). The band runs from no faults to the highest rate, and up to the curve's own figure.",
     lines,
   );
 }
