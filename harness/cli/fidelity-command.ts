@@ -24,7 +24,7 @@ export function fidelityCommand(ctx: CliContext): Command {
       "Run an Open WebUI checkout's own revision file (real Alembic, the environment its env.py gives or --alembic-env) " +
         'and the port that stands for it, each on its own clone of one seeded template, and compare them: rows ' +
         `byte-identical (per-row digests; the first differences listed with chat id, column and both values), WAL bytes ` +
-        `and full-page images within ±${WAL_TOLERANCE * 100} %, the same locks on chat, the same outcome and stamp. ` +
+        `and full-page images within ±${WAL_TOLERANCE * 100} %, the same locks on chat held about as long, the same outcome and stamp. ` +
         'Duration and client memory are reported as port/upstream ratios: a TypeScript port is not Python. ' +
         'Autovacuum is off on a server the harness owns (--pg-setting autovacuum=on to keep it), so its WAL lands on neither side. ' +
         'Exit 0 when the port is faithful, 1 when not.',

@@ -237,10 +237,12 @@ describe('the command line', () => {
     expect(result.strategies.map((s) => s.name)).toEqual(['upstream', 'chunked']);
 
     // original creates its foreign key and indexes before the load: other locks, other WAL.
-    // Its one transaction lasts a few hundred ms at 30 chats: sampled every 50 ms, not the default 250 ms, so its lock cannot fall between samples.
+    // Its one transaction lasts a few hundred ms at 30 chats: sampled every 50 ms, not the default 250 ms, so its lock is seen in several samples.
     const wrong = await runCli(sandbox, ['fidelity', '--openwebui', COMMITS, '--port', 'original', '--provider', 'embedded', '--chats', '30', '--edge-case-rate', '0', '--no-probe', '--sample-interval', '50ms', '--out', `${out}-original`], { timeoutMs: 300_000 });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/the port is not faithful:/);
-    expect(wrong.stderr).toMatch(/✗ locks on chat: port .*ShareRowExclusiveLock/);
+    // Upstream takes SHARE ROW EXCLUSIVE too, for the moment its foreign key is created after the load (a sample sees it now and then):
+    // the difference is that the port holds it through the whole load, read as "one side only" or "far longer".
+    expect(wrong.stderr).toMatch(/✗ locks on chat: port .*(held by one side only|held far longer by one side, port against upstream): ShareRowExclusiveLock/);
   });
 });
