@@ -10,15 +10,6 @@ import { markdownTable } from './markdown.ts';
 import { mermaidXyChart } from './mermaid-xychart.ts';
 import { formatCount, niceMax, signedPct } from './number-format.ts';
 
-/** How a duration is taken from several runs (pointOf in harness/sweep/run-sweep.ts), in the report's words. */
-const DURATION_OF_RUNS =
-  'the duration is the median of the runs that did not wait for the CPU (wall time per second of the migration backends’ CPU more than 10 % above the lowest of the runs: another process ran), where every run’s backends were read, else the fastest run’s (another process can only slow a run)';
-
-function durationTaken(from: 'median' | 'fastest', waited: boolean[] | undefined): string {
-  const left = waited?.filter(Boolean).length ?? 0;
-  return ` (${from === 'median' ? 'median' : 'fastest'} taken${left ? `; ${left} waited for the CPU, left out` : ''})`;
-}
-
 const GiB = 1024 ** 3;
 
 function perGb(value: number, p: SweepPoint): number {
@@ -160,11 +151,11 @@ function projectionCheckTable(result: RunResult): string | null {
     ...(repeated.length
       ? [
           '',
-          `Each check size ran several times (sweep --check-repeat); measured is taken as for a point: ${DURATION_OF_RUNS}, and the median of the runs’ WAL and full-page images. The runs ranged:`,
+          'Each check size ran several times (sweep --check-repeat); measured is the fastest run’s duration and the median of the runs’ WAL and full-page images, as for a point. The runs ranged:',
           '',
           ...repeated.map(
             (c) =>
-              `- ${c.strategy} at ${formatBytes(c.sizeBytes)}, ${c.measuredRuns!.durationMs.length} runs: duration ${spread(c.measuredRuns!.durationMs, formatDuration)}${durationTaken(c.measuredRuns!.waited ? 'median' : 'fastest', c.measuredRuns!.waited)}, WAL ${spread(c.measuredRuns!.walBytes, formatBytes)}, full-page images ${spread(c.measuredRuns!.fpi, formatCount)}`,
+              `- ${c.strategy} at ${formatBytes(c.sizeBytes)}, ${c.measuredRuns!.durationMs.length} runs: duration ${spread(c.measuredRuns!.durationMs, formatDuration)}, WAL ${spread(c.measuredRuns!.walBytes, formatBytes)}, full-page images ${spread(c.measuredRuns!.fpi, formatCount)}`,
           ),
         ]
       : []),
@@ -248,11 +239,11 @@ export function renderSweep(result: RunResult): string | null {
   const repeats = repeated.length
     ? [
         '',
-        `Each point above is taken from its runs (sweep --repeat): ${DURATION_OF_RUNS}, and the median of its runs’ WAL and full-page images; the runs ranged:`,
+        'Each point above is its fastest run’s duration (another process can only slow a run) and the median of its runs’ WAL and full-page images (sweep --repeat); the runs ranged:',
         '',
         ...repeated.map(
           (p) =>
-            `- ${p.strategy} at ${formatBytes(p.sizeBytes)}, ${p.runs!.durationMs.length} runs: duration ${spread(p.runs!.durationMs, formatDuration)}${durationTaken(p.durationFrom ?? 'fastest', p.runs!.waited)}, WAL ${spread(p.runs!.walBytes, formatBytes)}, full-page images ${spread(p.runs!.fpi, formatCount)}`,
+            `- ${p.strategy} at ${formatBytes(p.sizeBytes)}, ${p.runs!.durationMs.length} runs: duration ${spread(p.runs!.durationMs, formatDuration)}, WAL ${spread(p.runs!.walBytes, formatBytes)}, full-page images ${spread(p.runs!.fpi, formatCount)}`,
         ),
       ]
     : [];

@@ -23,20 +23,8 @@ export interface SweepPoint {
    * with no run of two checkpoints.
    */
   checkpointIntervals?: { intervals: number; walBytes: number };
-  /**
-   * How the duration was taken from several runs: `median` of those that did
-   * not wait for the CPU (every run's backend CPU read), else `fastest`.
-   * Absent with one run and in results written before it was recorded (then
-   * the fastest).
-   */
-  durationFrom?: 'median' | 'fastest';
-  /**
-   * With sweep --repeat: every run's figures, in order; WAL and images are
-   * their medians, the duration as `durationFrom` says. `waited`: which runs
-   * took more wall time per second of their backends' CPU than the others
-   * (more than 10 % above the lowest), left out of the duration.
-   */
-  runs?: { durationMs: number[]; walBytes: number[]; fpi: number[]; waited?: boolean[] };
+  /** With sweep --repeat: every run's figures, in order; the point's duration is the fastest run's, its WAL and images their medians. */
+  runs?: { durationMs: number[]; walBytes: number[]; fpi: number[] };
   /** Its first run's WAL read back, page by page (absent where it could not be read: see PointPages). */
   pages?: PointPages;
 }
@@ -184,8 +172,8 @@ export interface ProjectionCheck {
   withinBand?: { durationMs: boolean; walBytes: boolean; fpi: boolean };
   /** Boundaries the check's size lies beyond, where no measured point went. */
   crossings?: RegimeCrossing[];
-  /** With `--check-repeat`: every run's figures at the check size, taken as for a point (SweepPoint.durationFrom; `waited`: the runs left out of the duration). */
-  measuredRuns?: { durationMs: number[]; walBytes: number[]; fpi: number[]; waited?: boolean[] };
+  /** With `--check-repeat`: every run's figures at the check size; the measured duration is the fastest, WAL and images the medians (as for a point). */
+  measuredRuns?: { durationMs: number[]; walBytes: number[]; fpi: number[] };
   /**
    * What the figures follow, to tell a miss's cause: the WAL between two
    * checkpoints projected (checkpoint cycles) and measured in the check's runs

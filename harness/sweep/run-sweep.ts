@@ -34,7 +34,7 @@ export interface SweepPlan extends RunPlan {
   target?: { sharedBuffersBytes?: number; maxWalSizeBytes?: number };
   /** Scale each size's shared_buffers and max_wal_size so its ratios match the target's (--scale-regime). */
   scaleRegime?: boolean;
-  /** Runs of each strategy at each fitted size (not at a check size); the point's duration is taken as pointOf says, WAL and images are the runs' medians. Default 1. */
+  /** Runs of each strategy at each fitted size (not at a check size); the point is the fastest run's duration and the medians of WAL and images. Default 1. */
   repeat?: number;
   /** Runs of each strategy at each check size, taken the same way (`--check-repeat`). Default 1. */
   checkRepeat?: number;
@@ -67,33 +67,20 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : Math.round((s[m - 1] + s[m]) / 2);
 }
 
-/** A run whose wall time per second of its backends' CPU is this much above the lowest at its size waited for the CPU: another process ran. */
-export const WAITED_RATIO = 1.1;
-
 /**
- * One point from a strategy's runs at one size. Duration, where every run's
- * backends' CPU time was read (the embedded provider): the median of the runs
- * that did not wait for the CPU. Another process on a shared machine slows a
- * run by taking the CPU from it, so its wall time per CPU second rises (those
- * more than WAITED_RATIO above the lowest at the size are left out); the
- * machine's own speed moves too, and then a run's CPU time rises with its wall
- * time (measured: three undisturbed `original` runs at 512 MB of 20.2, 22.9
- * and 24.0 s, 1.63-1.69 wall per CPU second, 24.2-28.8 ms of backend CPU per
- * MiB), so the fastest of several is a fast moment of the machine, not its
- * speed: fitted, it projected 11-16 % low against single runs 8-16x out,
- * where the median came within 5 %. Elsewhere the fastest run's: another
- * process can only slow a run down (measured: two of three 512 MB runs at
- * 31.8 and 32.9 s beside 23.6 s moved a projection 8x out from within 14 % to
- * 85 % high with a median). WAL and full-page images are not slowed by a busy
- * machine but vary with where checkpoints fall: each is the median of the
- * runs. The median duration of an even count is the faster middle run's, so
- * that the duration and the regime are one run's. A run that did not succeed is a finding, not
- * noise: the point is that run's, as it was.
+ * One point from a strategy's runs at one size. Duration is the fastest run's:
+ * on a shared machine another process can only slow a run down, never speed it
+ * up, so the fastest is the one least disturbed (measured: two of three 512 MB
+ * runs at 31.8 and 32.9 s beside 23.6 s moved a projection 8x out from within
+ * 14 % to 85 % high with a median). WAL and full-page images are not slowed by
+ * a busy machine but vary with where checkpoints fall: each is the median of
+ * the runs. The regime is the fastest run's. A run that did not succeed is a
+ * finding, not noise: the point is that run's, as it was.
  */
 export function pointOf(
   strategy: string,
   sizeBytes: number,
-  runs: { durationMs: number; walBytes: number; fpi: number; outcome: SweepPoint['outcome']; regime?: PointRegime; checkpointIntervals?: { intervals: number; walBytes: number }; backendCpuMs?: number | null }[],
+  runs: { durationMs: number; walBytes: number; fpi: number; outcome: SweepPoint['outcome']; regime?: PointRegime; checkpointIntervals?: { intervals: number; walBytes: number } }[],
 ): SweepPoint {
   const failed = runs.find((r) => r.outcome !== 'succeeded');
   const spans = runs.flatMap((r) => (r.outcome === 'succeeded' && r.checkpointIntervals ? [r.checkpointIntervals] : []));
@@ -104,28 +91,17 @@ export function pointOf(
     const r = failed ?? runs[0];
     return { ...base, durationMs: r.durationMs, walBytes: r.walBytes, fpi: r.fpi, outcome: r.outcome, ...(r.regime ? { regime: r.regime } : {}), ...spacing, ...(runs.length > 1 ? { runs: runsOf(runs) } : {}) };
   }
-  const waited = waitedForCpu(runs);
-  const kept = waited ? runs.filter((_, i) => !waited[i]).sort((a, b) => a.durationMs - b.durationMs) : null;
-  const from = kept ? kept[(kept.length - 1) >> 1] : runs.reduce((a, b) => (b.durationMs < a.durationMs ? b : a));
+  const fastest = runs.reduce((a, b) => (b.durationMs < a.durationMs ? b : a));
   return {
     ...base,
-    durationMs: from.durationMs,
-    durationFrom: kept ? 'median' : 'fastest',
+    durationMs: fastest.durationMs,
     walBytes: median(runs.map((r) => r.walBytes)),
     fpi: median(runs.map((r) => r.fpi)),
     outcome: 'succeeded',
-    ...(from.regime ? { regime: from.regime } : {}),
+    ...(fastest.regime ? { regime: fastest.regime } : {}),
     ...spacing,
-    runs: { ...runsOf(runs), ...(waited ? { waited } : {}) },
+    runs: runsOf(runs),
   };
-}
-
-/** Which runs waited for the CPU (wall time per backend CPU ms over WAITED_RATIO times the lowest), or null where a run's backends were not read. */
-export function waitedForCpu(runs: { durationMs: number; backendCpuMs?: number | null }[]): boolean[] | null {
-  if (!runs.every((r) => r.backendCpuMs != null && r.backendCpuMs > 0)) return null;
-  const per = runs.map((r) => r.durationMs / r.backendCpuMs!);
-  const lowest = Math.min(...per);
-  return per.map((q) => q > WAITED_RATIO * lowest);
 }
 
 function runsOf(runs: { durationMs: number; walBytes: number; fpi: number }[]): NonNullable<SweepPoint['runs']> {
@@ -230,7 +206,7 @@ async function measureAt(
     const pages = new Map<string, PointPages>();
     // In rounds: each strategy once, then each again. A stretch of a busy
     // machine then slows one run of several strategies, not every run of one,
-    // and the others of each are undisturbed (measured: three chunked runs in
+    // and the fastest of each is undisturbed (measured: three chunked runs in
     // a row at 256 MB and at 512 MB, each 15-34 % slower than the fastest at
     // its size in the next sweep).
     for (let rep = 1; rep <= repeat && !io.signal.aborted; rep++) {
@@ -271,15 +247,7 @@ async function measureAt(
         }
         runs.push(r);
         const regime = regimeOf(r, shown, run.checkpointEveryBytes, plan.measure.sampleIntervalMs, summary.chatTableBytes);
-        mine.push({
-          durationMs: r.durationMs,
-          walBytes: r.wal.bytes,
-          fpi: r.wal.fpi,
-          outcome: r.outcome,
-          backendCpuMs: r.backendProcesses ? r.backendProcesses.userMs + r.backendProcesses.systemMs : null,
-          ...(regime ? { regime } : {}),
-          ...(r.checkpoints.intervals ? { checkpointIntervals: r.checkpoints.intervals } : {}),
-        });
+        mine.push({ durationMs: r.durationMs, walBytes: r.wal.bytes, fpi: r.wal.fpi, outcome: r.outcome, ...(regime ? { regime } : {}), ...(r.checkpoints.intervals ? { checkpointIntervals: r.checkpoints.intervals } : {}) });
       }
     }
     const points = plan.strategies.flatMap((name) => {

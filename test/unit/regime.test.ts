@@ -395,7 +395,7 @@ describe('targetSettings', () => {
 describe('pointOf: a size run several times (sweep --repeat)', () => {
   const run = (durationMs: number, walBytes: number, fpi: number, outcome: SweepPoint['outcome'] = 'succeeded') => ({ durationMs, walBytes, fpi, outcome });
 
-  it('without the backends’ CPU: takes the fastest run’s duration (a busy machine only slows), the medians of WAL and images, and keeps every run', () => {
+  it('takes the fastest run’s duration (a busy machine only slows), the medians of WAL and images, and keeps every run', () => {
     const regime = (n: number) => ({ checkpoints: n }) as unknown as PointRegime;
     const p = pointOf('chunked', 128 * MB, [
       { ...run(9000, 80 * MB, 700), regime: regime(1) },
@@ -408,39 +408,6 @@ describe('pointOf: a size run several times (sweep --repeat)', () => {
     expect(p.runs).toEqual({ durationMs: [9000, 30_000, 8000], walBytes: [80 * MB, 70 * MB, 75 * MB], fpi: [700, 650, 2000] });
     // An even count: the fastest for duration, the mean of the middle two for the others.
     expect(pointOf('chunked', MB, [run(1, 1, 1), run(3, 3, 3)])).toMatchObject({ durationMs: 1, walBytes: 2, fpi: 2 });
-  });
-
-  it('with every run’s backend CPU: the median of the runs that did not wait for the CPU, not the fastest (a fast moment of the machine)', () => {
-    const regime = (n: number) => ({ checkpoints: n }) as unknown as PointRegime;
-    // The three undisturbed original runs at 512 MB of the projection bench: 1.69, 1.63, 1.63 wall ms per backend CPU ms.
-    const p = pointOf('original', 512 * MB, [
-      { ...run(22_900, 1, 1), backendCpuMs: 13_530, regime: regime(1) },
-      { ...run(24_035, 1, 1), backendCpuMs: 14_730, regime: regime(2) },
-      { ...run(20_187, 1, 1), backendCpuMs: 12_370, regime: regime(3) },
-    ]);
-    expect(p).toMatchObject({ durationMs: 22_900, durationFrom: 'median' });
-    expect(p.regime).toEqual(regime(1));
-    expect(p.runs!.waited).toEqual([false, false, false]);
-  });
-
-  it('a run that waited for the CPU (wall time per CPU second over 10 % above the lowest) is left out of the median', () => {
-    // 31.8 s on 13 s of backend CPU is another process taking the CPU, not the machine's speed.
-    const p = pointOf('chunked', 512 * MB, [
-      { ...run(23_600, 1, 1), backendCpuMs: 14_000 },
-      { ...run(31_800, 1, 1), backendCpuMs: 14_100 },
-      { ...run(24_500, 1, 1), backendCpuMs: 14_400 },
-    ]);
-    expect(p.runs!.waited).toEqual([false, true, false]);
-    // Two left: the faster middle one (duration and regime one run's).
-    expect(p).toMatchObject({ durationMs: 23_600, durationFrom: 'median' });
-    const text = renderSweep({ extra: { sweep: { points: [p] } }, projections: [] } as unknown as RunResult)!;
-    expect(text).toContain('- chunked at 512 MB, 3 runs: duration 23.6 s – 31.8 s (median taken; 1 waited for the CPU, left out), WAL');
-  });
-
-  it('one run whose backends were not read (a container, a URL): the fastest, as before', () => {
-    const p = pointOf('chunked', MB, [{ ...run(9000, 1, 1), backendCpuMs: 5000 }, { ...run(8000, 1, 1), backendCpuMs: null }, { ...run(8500, 1, 1), backendCpuMs: 5000 }]);
-    expect(p).toMatchObject({ durationMs: 8000, durationFrom: 'fastest' });
-    expect(p.runs!.waited).toBeUndefined();
   });
 
   it('an even count of runs still gives whole bytes and images (result.json takes integers only; --repeat 2 once wrote 505.5 images)', () => {
@@ -472,8 +439,8 @@ describe('pointOf: a size run several times (sweep --repeat)', () => {
   it('the report gives each repeated point’s range', () => {
     const points = [pointOf('chunked', 128 * MB, [run(9000, 80 * MB, 700), run(8000, 75 * MB, 650), run(10_000, 70 * MB, 800)]), pointOf('chunked', 256 * MB, [run(18_000, 150 * MB, 1400)])];
     const text = renderSweep({ extra: { sweep: { points } }, projections: [] } as unknown as RunResult)!;
-    expect(text).toContain('else the fastest run’s (another process can only slow a run)');
-    expect(text).toContain('- chunked at 128 MB, 3 runs: duration 8.00 s – 10.0 s (fastest taken), WAL');
+    expect(text).toContain('fastest run’s duration');
+    expect(text).toContain('- chunked at 128 MB, 3 runs: duration 8.00 s – 10.0 s');
     expect(text).not.toContain('chunked at 256 MB, 1 runs');
   });
 });

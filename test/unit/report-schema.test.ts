@@ -199,7 +199,7 @@ describe('the TypeScript type and the schema agree', () => {
     expectTypeOf<keyof LoadFigures>().toEqualTypeOf<Props<Defs['loadFigures']>>();
     expectTypeOf<keyof PointRegime>().toEqualTypeOf<Props<Defs['pointRegime']>>();
     expectTypeOf<keyof ProjectionRegime>().toEqualTypeOf<Props<Defs['projectionRegime']>>();
-    expectTypeOf<OptionalKeys<SweepPoint>>().toEqualTypeOf<'regime' | 'runs' | 'pages' | 'checkpointIntervals' | 'durationFrom'>();
+    expectTypeOf<OptionalKeys<SweepPoint>>().toEqualTypeOf<'regime' | 'runs' | 'pages' | 'checkpointIntervals'>();
     expectTypeOf<OptionalKeys<Projection>>().toEqualTypeOf<'regime' | 'model' | 'modelOf' | 'backtest' | 'cycles' | 'faults'>();
     expectTypeOf<keyof ProjectionBacktest>().toEqualTypeOf<Props<Defs['projection']['properties']['backtest']>>();
     expectTypeOf<OptionalKeys<Check>>().toEqualTypeOf<'detail'>();
