@@ -232,7 +232,7 @@ function extraCommands(ctx: CliContext): Command[] {
     .option('--project <size>', 'project duration, WAL and FPI to this size (e.g. 68GB) from the fitted growth', size('--project'))
     .option(
       '--check-projection [sizes]',
-      'also measure at the --project size (or at each of these comma-separated sizes) and report the projection error (use sizes this machine can hold)',
+      'also measure at the --project size (or at each of these comma-separated sizes) and report the projection error, and the duration\'s error at one machine speed (every size brought to the check run\'s speed by a fixed workload timed beside each run); use sizes this machine can hold',
       (v: string) =>
         v.split(',').map((x) => {
           const r = parseSize(x.trim());

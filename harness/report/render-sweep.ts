@@ -127,26 +127,33 @@ function projectionCheckTable(result: RunResult): string | null {
   const repeated = checks.filter((c) => c.measuredRuns && numbers(c.measuredRuns.durationMs) && numbers(c.measuredRuns.walBytes) && numbers(c.measuredRuns.fpi));
   const crossed = checks.flatMap((c) => (c.crossings ?? []).map((x) => `${c.strategy} at ${formatBytes(c.sizeBytes)}: ${x.boundary} (${x.target}; measured: ${x.measured})`));
   const followed = checks.map(checkCauses).filter((x): x is string => x !== null);
+  const floored = checks.some((c) => c.atSpeedFloor);
+  const atOneSpeed = (c: ProjectionCheck) => (floored ? [c.atSpeedFloor ? signedPct(c.atSpeedFloor.durationErrorPct) : '–'] : []);
   return [
     '### Projection check',
     '',
-    'The fit projected to a size that was then measured too; the error is projected minus measured, over measured. "In band": duration, WAL, full-page images inside the (possibly widened) band.',
+    `The fit projected to a size that was then measured too; the error is projected minus measured, over measured. "In band": duration, WAL, full-page images inside the (possibly widened) band.${
+      floored
+        ? ' "At one speed": the duration\'s error with every fitted point brought to the check run\'s machine speed, by a speed floor (a fixed query and a fixed client workload, timed just before and after every run): what the model missed, without how much faster or slower the machine ran in one stretch of minutes than in another.'
+        : ''
+    }`,
     '',
     markdownTable(
-      ['strategy', 'chat table', 'duration projected', 'measured', 'error', 'WAL projected', 'measured', 'error', 'FPI projected', 'measured', 'error', 'in band'],
+      ['strategy', 'chat table', 'duration projected', 'measured', 'error', ...(floored ? ['at one speed'] : []), 'WAL projected', 'measured', 'error', 'FPI projected', 'measured', 'error', 'in band'],
       checks.map((c) => [
         c.strategy,
         formatBytes(c.sizeBytes),
         formatDuration(c.projectedDurationMs),
         formatDuration(c.measuredDurationMs),
         signedPct(c.durationErrorPct),
+        ...atOneSpeed(c),
         formatBytes(c.projectedWalBytes),
         formatBytes(c.measuredWalBytes),
         signedPct(c.walErrorPct),
         ...fpiCells(c),
         band(c),
       ]),
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+      ['l', 'r', 'r', 'r', 'r', ...(floored ? (['r'] as const) : []), 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
     ),
     ...(repeated.length
       ? [
@@ -184,6 +191,8 @@ export function checkCauses(c: ProjectionCheck): string | null {
   }
   const f = c.backendFaultsPerMB;
   if (f) parts.push(`the migration backends' page faults per MiB of chat ${formatCount(Math.round(f.measured))}, ${formatCount(Math.round(f.point))} at ${formatBytes(f.pointSizeBytes)}`);
+  const floor = c.atSpeedFloor;
+  if (floor) parts.push(`speed floor ${floor.measuredFloorMs.toFixed(0)} ms beside the check, ${floor.pointFloorsMs.map((x) => x.toFixed(0)).join(', ')} ms beside the points' runs (smallest size first)`);
   return parts.length ? `${c.strategy} at ${formatBytes(c.sizeBytes)}: ${parts.join('; ')}` : null;
 }
 

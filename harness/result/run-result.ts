@@ -5,6 +5,7 @@
  * validate every report they produce against it.
  */
 
+import type { SpeedFloor } from '../measure/speed-floor.ts';
 import type { CycleProjection, ProjectionRegime } from './sweep-points.ts';
 import type { AlembicEnvShape, AlembicTarget, CommitVia, StampReading } from '../openwebui/alembic-environment.ts';
 import type { AutovacuumPass } from '../measure/server-sampler.ts';
@@ -242,6 +243,13 @@ export interface StrategyResult {
    * a url); absent in results written before it was recorded.
    */
   backendProcesses?: BackendProcessFigures | null;
+  /**
+   * In a sweep: the speed floor (harness/measure/speed-floor.ts) timed just
+   * before and just after the run, the server's and the client's; absent
+   * outside sweeps, where it could not be read, and in results written
+   * before it was recorded.
+   */
+  speedFloor?: SpeedFloor;
   /** Name of the database kept with `--keep`, with its redacted URL. */
   kept?: { database: string; url: string };
 }

@@ -25,6 +25,8 @@ export interface SweepPoint {
   checkpointIntervals?: { intervals: number; walBytes: number };
   /** With sweep --repeat: every run's figures, in order; the point's duration is the fastest run's, its WAL and images their medians. */
   runs?: { durationMs: number[]; walBytes: number[]; fpi: number[] };
+  /** The server's speed floor beside the run its duration is from (the lower of the readings just before and just after it, ms); absent where not read. */
+  speedFloorMs?: number;
   /** Its first run's WAL read back, page by page (absent where it could not be read: see PointPages). */
   pages?: PointPages;
 }
@@ -189,6 +191,14 @@ export interface ProjectionCheck {
    * it in again throughout paid more per byte than the check did.
    */
   backendFaultsPerMB?: { pointSizeBytes: number; point: number; measured: number };
+  /**
+   * The duration projected again with each point brought to the check run's
+   * machine speed (its duration times the check's speed floor over its own,
+   * harness/measure/speed-floor.ts), and that projection's error: the model's
+   * miss without the machine's drift between the runs. The points' floors in
+   * size order. Absent where a floor was not read.
+   */
+  atSpeedFloor?: { measuredFloorMs: number; pointFloorsMs: number[]; projectedDurationMs: number; durationErrorPct: number };
 }
 
 /** `result.extra.sweep`: the points, plus whatever else the sweep keeps (fits, a projection check). */

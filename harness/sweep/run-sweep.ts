@@ -18,6 +18,7 @@ import { copySource, datasetResult, prepareData, type PrepareOptions } from '../
 import { runStrategy } from '../run/run-strategy.ts';
 import { formatBytes, parseDuration, pgSize, parseSize } from '../units.ts';
 import type { PageTrace } from '../measure/page-trace.ts';
+import { atFloor, readSpeedFloor, serverFloorMs, type SpeedFloor, type SpeedFloorReading } from '../measure/speed-floor.ts';
 import { estimateAt, imagesAtOwnSpacing, type SizedTrace } from './cycle-images.ts';
 import { fitFaultDuration, projectFaultDuration, type FaultPoint } from './fault-duration.ts';
 import { backtest, fitGrowth, project, projectLarger, projectLinear, superLinear, type Backtest, type Fit } from './fit.ts';
@@ -80,7 +81,7 @@ function median(xs: number[]): number {
 export function pointOf(
   strategy: string,
   sizeBytes: number,
-  runs: { durationMs: number; walBytes: number; fpi: number; outcome: SweepPoint['outcome']; regime?: PointRegime; checkpointIntervals?: { intervals: number; walBytes: number } }[],
+  runs: { durationMs: number; walBytes: number; fpi: number; outcome: SweepPoint['outcome']; regime?: PointRegime; checkpointIntervals?: { intervals: number; walBytes: number }; speedFloorMs?: number }[],
 ): SweepPoint {
   const failed = runs.find((r) => r.outcome !== 'succeeded');
   const spans = runs.flatMap((r) => (r.outcome === 'succeeded' && r.checkpointIntervals ? [r.checkpointIntervals] : []));
@@ -89,7 +90,7 @@ export function pointOf(
   const spacing = checkpointIntervals ? { checkpointIntervals } : {};
   if (failed || runs.length === 1) {
     const r = failed ?? runs[0];
-    return { ...base, durationMs: r.durationMs, walBytes: r.walBytes, fpi: r.fpi, outcome: r.outcome, ...(r.regime ? { regime: r.regime } : {}), ...spacing, ...(runs.length > 1 ? { runs: runsOf(runs) } : {}) };
+    return { ...base, durationMs: r.durationMs, walBytes: r.walBytes, fpi: r.fpi, outcome: r.outcome, ...(r.regime ? { regime: r.regime } : {}), ...spacing, ...floorOf(r), ...(runs.length > 1 ? { runs: runsOf(runs) } : {}) };
   }
   const fastest = runs.reduce((a, b) => (b.durationMs < a.durationMs ? b : a));
   return {
@@ -100,8 +101,14 @@ export function pointOf(
     outcome: 'succeeded',
     ...(fastest.regime ? { regime: fastest.regime } : {}),
     ...spacing,
+    ...floorOf(fastest),
     runs: runsOf(runs),
   };
+}
+
+/** The speed floor of the run a point's duration is from, where it was read. */
+function floorOf(r: { speedFloorMs?: number }): { speedFloorMs?: number } {
+  return r.speedFloorMs !== undefined && r.speedFloorMs > 0 ? { speedFloorMs: r.speedFloorMs } : {};
 }
 
 function runsOf(runs: { durationMs: number; walBytes: number; fpi: number }[]): NonNullable<SweepPoint['runs']> {
@@ -218,6 +225,7 @@ async function measureAt(
         const { strategy, options, alembic, upstream, parts } = resolveStrategy(plan, name);
         io.log(`sweep ${label}: ${name}${repeat > 1 ? ` (run ${rep} of ${repeat})` : ''}`);
         let trace: PageTrace | null = null;
+        const before = await floorReading(server, io);
         const r = await runStrategy({
           server,
           template,
@@ -240,6 +248,9 @@ async function measureAt(
           ...(traces && rep === 1 && server.owned ? { onPageTrace: (t: PageTrace) => (trace = t) } : {}),
         });
         r.name = `${name}@${label}${repeat > 1 ? ` #${rep}` : ''}`;
+        const after = before ? await floorReading(server, io) : null;
+        const floor: SpeedFloor | null = before && after ? { before, after } : null;
+        if (floor) r.speedFloor = floor;
         if (trace && traces && r.outcome === 'succeeded') {
           const sized: SizedTrace & PageTrace = { ...(trace as PageTrace), walBytes: r.wal.bytes, sizeBytes: summary.chatTableBytes, chats: summary.migratedChats };
           traces.set(`${name}:${summary.chatTableBytes}`, sized);
@@ -247,7 +258,15 @@ async function measureAt(
         }
         runs.push(r);
         const regime = regimeOf(r, shown, run.checkpointEveryBytes, plan.measure.sampleIntervalMs, summary.chatTableBytes);
-        mine.push({ durationMs: r.durationMs, walBytes: r.wal.bytes, fpi: r.wal.fpi, outcome: r.outcome, ...(regime ? { regime } : {}), ...(r.checkpoints.intervals ? { checkpointIntervals: r.checkpoints.intervals } : {}) });
+        mine.push({
+          durationMs: r.durationMs,
+          walBytes: r.wal.bytes,
+          fpi: r.wal.fpi,
+          outcome: r.outcome,
+          ...(regime ? { regime } : {}),
+          ...(r.checkpoints.intervals ? { checkpointIntervals: r.checkpoints.intervals } : {}),
+          ...(floor ? { speedFloorMs: round1(serverFloorMs(floor)) } : {}),
+        });
       }
     }
     const points = plan.strategies.flatMap((name) => {
@@ -260,6 +279,24 @@ async function measureAt(
     return { points, runs };
   } finally {
     await prepared.release();
+  }
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/**
+ * The speed floor (speed-floor.ts) beside a run, rounded to 0.1 ms; null,
+ * with a line in the log, where it could not be read: the run's figures do
+ * not depend on it, only the check's duration at the points' speed does.
+ */
+async function floorReading(server: StartedPostgres, io: RunIO): Promise<SpeedFloorReading | null> {
+  if (io.signal.aborted) return null;
+  try {
+    const f = await readSpeedFloor(server);
+    return { serverMs: round1(f.serverMs), clientMs: round1(f.clientMs), ...(f.serverCpuMs !== undefined ? { serverCpuMs: round1(f.serverCpuMs) } : {}) };
+  } catch (e) {
+    io.log(`speed floor not read: ${e instanceof Error ? e.message : String(e)}`);
+    return null;
   }
 }
 
@@ -684,6 +721,7 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
           ...(spacing ? { checkpointSpacing: spacing } : {}),
           ...(passes.length ? { autovacuumPasses: passes } : {}),
           ...(faults ? { backendFaultsPerMB: faults } : {}),
+          ...atSpeedFloorOf(points, m, target, model, traces),
         });
       }
     }
@@ -691,6 +729,33 @@ async function sweepSizes(plan: SweepPlan, io: RunIO, result: RunResult, sizes: 
   }
   result.extra = { ...(result.extra ?? {}), sweep: extra };
   return result;
+}
+
+/**
+ * The check's duration error with the small sizes brought to the check's
+ * machine speed: each point's duration times the check run's speed floor over
+ * the floor of the point's own run (speed-floor.ts), fitted and projected
+ * again the same way. The raw error mixes the model's miss with the machine
+ * running faster or slower in one stretch of minutes than in another; this
+ * one leaves the model's. Absent unless every point of the strategy and the
+ * check read a floor.
+ */
+export function atSpeedFloorOf(points: SweepPoint[], m: SweepPoint, target: Target, model: ProjectionModel, traces: Map<string, SizedTrace> | undefined): Pick<ProjectionCheck, 'atSpeedFloor'> {
+  const mine = points.filter((p) => p.strategy === m.strategy && p.outcome === 'succeeded');
+  const to = m.speedFloorMs;
+  if (!mine.length || !to || mine.some((p) => !p.speedFloorMs)) return {};
+  const scaled = points.map((p) => (p.strategy === m.strategy && p.outcome === 'succeeded' ? { ...p, durationMs: atFloor(p.durationMs, p.speedFloorMs!, to) } : p));
+  const { models, backtests } = fitsOf(scaled, [m.strategy]);
+  const one = projectOne({ models, backtests, traces }, scaled, m.strategy, m.sizeBytes, target, model);
+  if (!one) return {};
+  return {
+    atSpeedFloor: {
+      measuredFloorMs: to,
+      pointFloorsMs: mine.sort((a, b) => a.sizeBytes - b.sizeBytes).map((p) => p.speedFloorMs!),
+      projectedDurationMs: Math.round(one.pd.value),
+      durationErrorPct: (100 * (one.pd.value - m.durationMs)) / m.durationMs,
+    },
+  };
 }
 
 /**

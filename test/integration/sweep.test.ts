@@ -144,6 +144,9 @@ describe('sweep', () => {
       expect(p.regime!.backendFaultsPerMB).toBeCloseTo(b.minorFaults / (p.sizeBytes / 1024 ** 2), 6);
       expect(p.regime!.backendCpuMsPerMB).toBeCloseTo((b.userMs + b.systemMs) / (p.sizeBytes / 1024 ** 2), 6);
       expect(p.walBytes).toBe(Math.round((runs[0].wal.bytes + runs[1].wal.bytes) / 2));
+      // Every run timed the speed floor just before and after it, on the embedded server in its backend's CPU time too; the point keeps its fastest run's, the lower CPU reading.
+      for (const r of runs) for (const reading of [r.speedFloor!.before, r.speedFloor!.after]) expect(Math.min(reading.serverMs, reading.clientMs, reading.serverCpuMs!)).toBeGreaterThan(0);
+      expect(p.speedFloorMs).toBe(Math.min(fastest.speedFloor!.before.serverCpuMs!, fastest.speedFloor!.after.serverCpuMs!));
     }
     // The check is taken like a point: the fastest duration, the median WAL and images (of two, their mean rounded: result.json takes whole numbers), every run kept.
     expect(projectionCheck.map((c) => c.strategy)).toEqual(['setbased', 'original']);
@@ -161,6 +164,12 @@ describe('sweep', () => {
       if (spans.length && projected?.cycles)
         expect(c.checkpointSpacing!.measuredBytes).toBe(Math.round(spans.reduce((a, x) => a + x.walBytes, 0) / spans.reduce((a, x) => a + x.intervals, 0)));
       else expect(c.checkpointSpacing).toBeUndefined();
+      // The duration at one machine speed: the fastest check run's floor, the points' in size order, and its error against the same measured duration.
+      const quickest = runs[0].durationMs <= runs[1].durationMs ? runs[0] : runs[1];
+      const f = c.atSpeedFloor!;
+      expect(f.measuredFloorMs).toBe(Math.min(quickest.speedFloor!.before.serverCpuMs!, quickest.speedFloor!.after.serverCpuMs!));
+      expect(f.pointFloorsMs).toEqual(points.filter((p) => p.strategy === c.strategy).map((p) => p.speedFloorMs));
+      expect(f.durationErrorPct).toBeCloseTo((100 * (f.projectedDurationMs - c.measuredDurationMs)) / c.measuredDurationMs, 0);
     }
     // Each point's first run was read back from its WAL, page by page; its self-check compares the images its gaps give at its own checkpoints with pg_stat_wal's.
     for (const p of points) {
@@ -173,7 +182,9 @@ describe('sweep', () => {
     }
     const [proj] = result.projections!;
     expect(proj.model).toBe('larger');
-    expect(['power-law', 'linear']).toContain(proj.modelOf!.durationMs);
+    // Duration from a curve, or from size and the backends' page faults where the points' rates differ enough (fault-duration.ts), which then keeps its fit.
+    expect(['power-law', 'linear', 'faults']).toContain(proj.modelOf!.durationMs);
+    expect(proj.faults !== undefined).toBe(proj.modelOf!.durationMs === 'faults');
     // WAL and images from the page traces: every point's estimate kept, the figures the largest point's, inside their band.
     expect(proj.modelOf).toMatchObject({ walBytes: 'cycles', fpi: 'cycles' });
     expect(proj.cycles!.fromSizeBytes).toBe(points[4].sizeBytes);
@@ -194,5 +205,7 @@ describe('sweep', () => {
     expect(md).toContain('Backtest');
     expect(md).toContain('larger of both');
     expect(md).toContain('Checkpoint cycles (WAL and images)');
+    expect(md).toMatch(/\| setbased \| [\d.]+ MB \| [^|]+ \| [^|]+ \| [+−][\d.]+ % \| [+−][\d.]+ % \|/);
+    expect(md).toMatch(/speed floor \d+ ms beside the check, \d+, \d+, \d+ ms beside the points' runs/);
   });
 });

@@ -338,6 +338,21 @@ describe('the other reports', () => {
     expect(checkCauses(c)).toBe("chunked at 1.00 GB: the migration backends' page faults per MiB of chat 119, 690 at 512 MB");
   });
 
+  it('a projection check with speed floors adds the duration error at one speed, and the floors beside the check and the points', async () => {
+    const r = structuredClone(await fixture('sweep'));
+    const floored = { ...check, atSpeedFloor: { measuredFloorMs: 342.1, pointFloorsMs: [364, 329.9, 336.7], projectedDurationMs: 420_000, durationErrorPct: 5.0 } } as ProjectionCheck;
+    (r.extra!.sweep as Record<string, unknown>).projectionCheck = [floored, { ...check, strategy: 'original' }];
+    const md = renderMarkdown(r);
+    expect(md).toContain('| chunked | 1.00 GB | 6 min 50 s | 6 min 40 s | +2.5 % | +5.0 % | 8.00 GB | 8.50 GB | −5.9 % |');
+    // A check without floors (an older result, or a floor not read) has a dash there.
+    expect(md).toContain('| original | 1.00 GB | 6 min 50 s | 6 min 40 s | +2.5 % | – | 8.00 GB |');
+    expect(md).toContain('"At one speed"');
+    expect(checkCauses(floored)).toBe("chunked at 1.00 GB: speed floor 342 ms beside the check, 364, 330, 337 ms beside the points' runs (smallest size first)");
+    // Without any floor, no such column.
+    (r.extra!.sweep as Record<string, unknown>).projectionCheck = [check];
+    expect(renderMarkdown(r)).not.toContain('at one speed');
+  });
+
   it('the terminal summary is colourless unless asked', async () => {
     const r = await fixture('gate');
     const plain = renderTerminal(r, { color: false });
